@@ -1,0 +1,62 @@
+"""Jiefang 街坊: the application factory."""
+from flask import Flask
+
+from app.common import messages
+from config import Config
+
+messages.install()  # before any schema is defined: validators format their messages when built
+
+
+def create_app(config_class: type[Config] = Config) -> Flask:
+    """Build the app: config, extensions, error envelope, request log, blueprints, CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    app.json.ensure_ascii = False
+    if hasattr(config_class, "validate"):
+        config_class.validate(app.config)
+    register_extensions(app)
+    register_blueprints(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions and the helpers that read config."""
+    from app.common.cache import init_redis
+    from app.common.crypto import init_cipher
+    from app.common.request_log import init_request_log
+    from app.errors import register_error_handlers
+    from app.extensions import api, db, jwt, limiter, migrate
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and ":memory:" not in \
+            app.config["SQLALCHEMY_DATABASE_URI"]:
+        import os
+
+        os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    register_error_handlers(app)
+    init_cipher(app)
+    init_redis(app)
+    init_request_log(app)
+    # One session per request, even where a caller (a test) keeps an app context across requests.
+    app.teardown_request(lambda _exc: db.session.remove())
+    from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every domain's routes under /api/v1."""
+    from app.areas.routes import blp as areas
+    from app.auth.routes import blp as auth
+    from app.extensions import api
+    from app.system import blp as system
+
+    for blueprint in (system, auth, areas):
+        api.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""地缘: district → street/town → community/village → grid."""

@@ -1,0 +1,1 @@
+"""Accounts, roles, SMS and WeChat sign-in, tokens."""

@@ -1,0 +1,59 @@
+"""Who may call what: a decorator checks the token, loads the user fresh from the database, checks roles."""
+from functools import wraps
+
+from flask_jwt_extended import current_user, verify_jwt_in_request
+
+from app.errors import Forbidden, envelope, doc_errors
+from app.extensions import jwt
+
+
+def require(*roles: str, fresh: bool = False):
+    """Decorate a view: a valid access token is needed and, when roles are given, one of them."""
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request(fresh=fresh)
+            if roles and not current_user.has_role(*roles):
+                raise Forbidden("role_forbidden", "您的账号无权执行此操作")
+            return func(*args, **kwargs)
+
+        return doc_errors(401, 403, security=True)(wrapper) if roles else doc_errors(401, security=True)(wrapper)
+
+    return decorator
+
+
+def ensure_acts_on(area_code: str, *roles: str) -> None:
+    """Raise Forbidden(area_forbidden) unless the current user holds one of roles over area_code."""
+    if not current_user.acts_on(area_code, *roles):
+        raise Forbidden("area_forbidden", "该区域不在您的管辖范围内")
+
+
+@jwt.unauthorized_loader
+def _missing(reason):
+    return envelope(401, "token_missing", "请先登录")
+
+
+@jwt.invalid_token_loader
+def _invalid(reason):
+    return envelope(401, "token_invalid", "登录凭证无效，请重新登录")
+
+
+@jwt.expired_token_loader
+def _expired(_header, _payload):
+    return envelope(401, "token_expired", "登录已过期，请重新登录")
+
+
+@jwt.revoked_token_loader
+def _revoked(_header, _payload):
+    return envelope(401, "token_revoked", "登录凭证已失效，请重新登录")
+
+
+@jwt.needs_fresh_token_loader
+def _not_fresh(_header, _payload):
+    return envelope(401, "fresh_token_required", "此操作需要重新登录验证身份")
+
+
+@jwt.user_lookup_error_loader
+def _user_gone(_header, _payload):
+    return envelope(401, "user_not_found", "账号不存在或已停用")

@@ -1,0 +1,102 @@
+"""Accounts, role grants, SMS codes and token state."""
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.common.time import utcnow
+from app.common.types import UTCDateTime, code_string
+from app.extensions import db
+
+ROLES = ("resident", "volunteer", "organiser", "venue_staff", "health_official", "admin")
+STAFF_ROLES = ("organiser", "venue_staff", "health_official", "admin")
+CITY_CODE = "4401"
+
+
+class User(db.Model):
+    """An account: a resident by phone or WeChat, or staff by username and password."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(32), unique=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    wechat_openid_hash: Mapped[str | None] = mapped_column(String(32), unique=True)
+    wechat_session_key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    grants: Mapped[list["RoleGrant"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def roles(self) -> set[str]:
+        return {g.role for g in self.grants}
+
+    def has_role(self, *roles: str) -> bool:
+        """Whether the user holds any of these roles, in any area."""
+        return any(g.role in roles for g in self.grants)
+
+    def areas_for(self, *roles: str) -> list[str]:
+        """Area codes over which the user holds any of these roles."""
+        return sorted({g.area_code for g in self.grants if g.role in roles})
+
+    def acts_on(self, area_code: str, *roles: str) -> bool:
+        """Whether one of these roles is granted over area_code or an area above it."""
+        return any(g.role in roles and area_code.startswith(g.area_code) for g in self.grants)
+
+
+class RoleGrant(db.Model):
+    """A role held over an area (and everything below it); residents hold theirs over the whole city."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("user_id", "role", "area_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    area_code: Mapped[str] = mapped_column(code_string(14), default=CITY_CODE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="grants")
+
+
+class SmsCode(db.Model):
+    """A one-time sign-in code, stored hashed; dies after five wrong tries or five minutes."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (Index("ix_sms_codes_phone_created", "phone_hash", "created_at"),
+                      Index("ix_sms_codes_ip_created", "ip", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RefreshToken(db.Model):
+    """A refresh token's state: used once, then replaced; reuse revokes its whole family."""
+
+    __tablename__ = "refresh_tokens"
+
+    jti: Mapped[str] = mapped_column(String(36), primary_key=True)
+    family: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RevokedToken(db.Model):
+    """A revoked access token (logout), kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(36), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

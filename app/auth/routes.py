@@ -1,0 +1,92 @@
+"""/auth and /me."""
+from flask import current_app, request
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_smorest import Blueprint
+
+from app.auth import schemas, service, tokens
+from app.auth.access import require
+from app.common.masking import mask_phone
+from app.errors import doc_errors
+from app.extensions import db, limiter
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、令牌与当前用户")
+_auth_limit = limiter.limit(lambda: current_app.config["RATELIMIT_AUTH"])
+
+
+def user_view(user) -> dict:
+    """The signed-in user as the API shows it (phone masked)."""
+    return {"id": str(user.id), "phone": mask_phone(service.phone_of(user)), "username": user.username,
+            "roles": sorted(user.grants, key=lambda g: (g.role, g.area_code)), "created_at": user.created_at}
+
+
+def _login_result(user, pair) -> dict:
+    return {**pair, "user": user_view(user)}
+
+
+@blp.route("/auth/sms-codes", methods=["POST"])
+@_auth_limit
+@blp.arguments(schemas.SmsCodeCreate)
+@blp.response(202, schemas.SmsCodeSent)
+@doc_errors(422, 429)
+def send_sms_code(data):
+    """Send a 6-digit sign-in code by SMS (valid 5 minutes, one per phone per 60 s)."""
+    return service.request_sms_code(phone=data["phone"], ip=request.remote_addr or "unknown")
+
+
+@blp.route("/auth/login/sms", methods=["POST"])
+@_auth_limit
+@blp.arguments(schemas.SmsLogin)
+@blp.response(200, schemas.LoginResult)
+@doc_errors(401, 422, 429)
+def login_sms(data):
+    """Sign in with phone + SMS code; the first sign-in creates the resident."""
+    return _login_result(*service.login_sms(phone=data["phone"], code=data["code"]))
+
+
+@blp.route("/auth/login/wechat", methods=["POST"])
+@_auth_limit
+@blp.arguments(schemas.WeChatLogin)
+@blp.response(200, schemas.LoginResult)
+@doc_errors(401, 403, 422, 429, 503)
+def login_wechat(data):
+    """Sign in from the WeChat mini-program with the code from wx.login()."""
+    return _login_result(*service.login_wechat(code=data["code"]))
+
+
+@blp.route("/auth/login/password", methods=["POST"])
+@_auth_limit
+@blp.arguments(schemas.PasswordLogin)
+@blp.response(200, schemas.LoginResult)
+@doc_errors(401, 422, 429)
+def login_password(data):
+    """Staff sign-in with username and password."""
+    return _login_result(*service.login_password(username=data["username"], password=data["password"]))
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@jwt_required(refresh=True)
+@blp.response(200, schemas.TokenPair)
+@doc_errors(401, security=True)
+def refresh():
+    """Exchange a refresh token (once) for a new pair; a reused refresh token revokes its family."""
+    return tokens.rotate(get_jwt(), current_user)
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@require()
+@blp.response(200, schemas.LogoutResult)
+def logout():
+    """Revoke the access token and every refresh token of this sign-in."""
+    claims = get_jwt()
+    tokens.revoke_access(claims)
+    tokens.revoke_family(claims.get("fam", ""))
+    db.session.commit()
+    return {"status": "logged_out"}
+
+
+@blp.route("/me", methods=["GET"])
+@require()
+@blp.response(200, schemas.UserRead)
+def me():
+    """The signed-in user, with roles and the areas they are held over."""
+    return user_view(current_user)

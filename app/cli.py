@@ -1,0 +1,48 @@
+"""Command-line tools: `flask seed areas|demo`, `flask users create`."""
+import click
+from flask.cli import AppGroup
+
+from app.areas.seed import seed_areas
+
+seed_cli = AppGroup("seed", help="Load reference and demo data.")
+users_cli = AppGroup("users", help="Manage staff accounts.")
+
+
+@seed_cli.command("areas")
+def seed_areas_command():
+    """Load the Guangzhou area tree (idempotent)."""
+    added = seed_areas()
+    click.echo(f"areas: {added} added")
+
+
+@seed_cli.command("demo")
+def seed_demo_command():
+    """Areas plus a small demo data set: one account per staff role (idempotent)."""
+    from app import demo
+
+    seed_areas()
+    for line in demo.seed():
+        click.echo(line)
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True)
+@click.option("--area", "area_code", default="4401", show_default=True, help="Area code the role covers")
+def create_user_command(username, password, role, area_code):
+    """Create a staff account (or add a role to it)."""
+    from app.auth import service
+    from app.errors import AppError
+
+    try:
+        user = service.create_staff(username=username, password=password, role=role, area_code=area_code)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"user {user.username} (id {user.id}): {role} over {area_code}")
+
+
+def register_cli(app) -> None:
+    """Attach every command group."""
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(users_cli)

@@ -1,0 +1,1 @@
+"""Small pure helpers used by several domains."""

@@ -1,0 +1,123 @@
+"""Configuration classes: Development (SQLite, no set-up), Testing and Production (everything from the environment)."""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+# Development-only secrets: fixed so that a restarted dev server keeps its tokens and data readable.
+# Production refuses to start with any of them (see ProductionConfig.validate).
+_DEV_SECRET = "dev-secret-key-not-for-production-0000"
+_DEV_JWT_SECRET = "dev-jwt-secret-key-not-for-production-1111"
+_DEV_DATA_KEYS = "dev1:ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
+_DEV_BLIND_INDEX_KEY = "dev-blind-index-key-not-for-production"
+_DEV_SIGNING_KEYS = "dev1:ZGV2LWVkMjU1MTktc2VlZC1ub3QtZm9yLXByb2QhISE="
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Settings shared by every environment; each can be overridden by an environment variable."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'jiefang.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+
+    # OpenAPI / flask-smorest
+    API_TITLE = "Jiefang 街坊 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
+    # JWT: algorithm pinned, short access tokens, rotating refresh tokens.
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", _DEV_JWT_SECRET)
+    JWT_ALGORITHM = "HS256"
+    JWT_DECODE_ALGORITHMS = ["HS256"]
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=30)
+    JWT_DECODE_LEEWAY = 10
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ERROR_MESSAGE_KEY = "message"
+
+    # Personal data: AES-GCM keys "kid:base64(32 bytes),kid2:..."; the first (or DATA_ENCRYPTION_KEY_ID) encrypts.
+    DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS", _DEV_DATA_KEYS)
+    DATA_ENCRYPTION_KEY_ID = os.environ.get("DATA_ENCRYPTION_KEY_ID") or None
+    BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", _DEV_BLIND_INDEX_KEY)
+
+    # Health-code token signing: Ed25519 seeds "kid:base64(32 bytes),..."; the first signs, all verify.
+    HEALTH_CODE_SIGNING_KEYS = os.environ.get("HEALTH_CODE_SIGNING_KEYS", _DEV_SIGNING_KEYS)
+    HEALTH_CODE_SIGNING_KEY_ID = os.environ.get("HEALTH_CODE_SIGNING_KEY_ID") or None
+
+    # SMS sign-in
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console (dev/test) | http (gateway)
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+    SMS_CODE_TTL_SECONDS = 300
+    SMS_RESEND_SECONDS = 60
+    SMS_MAX_ATTEMPTS = 5
+    SMS_PHONE_DAILY_LIMIT = _env_int("SMS_PHONE_DAILY_LIMIT", 10)
+    SMS_IP_DAILY_LIMIT = _env_int("SMS_IP_DAILY_LIMIT", 100)
+
+    # WeChat mini-program login
+    WECHAT_BACKEND = os.environ.get("WECHAT_BACKEND", "fake")  # fake (dev/test) | real
+    WECHAT_APPID = os.environ.get("WECHAT_APPID", "")
+    WECHAT_SECRET = os.environ.get("WECHAT_SECRET", "")
+    WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+    WECHAT_TIMEOUT_SECONDS = 3.0
+
+    # Rate limiting (flask-limiter); storage is Redis when REDIS_URL is set.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "20 per minute")
+
+    SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
+    DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False  # the service still answers errors with the JSON envelope, never the debugger
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    SMS_PHONE_DAILY_LIMIT = 10
+    SMS_IP_DAILY_LIMIT = 1000
+
+
+class ProductionConfig(Config):
+    """Everything from the environment; `validate` refuses a half-configured deployment."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
+
+    @staticmethod
+    def validate(config: dict) -> None:
+        """Raise RuntimeError with one clear line when production settings are missing or unsafe."""
+        problems = []
+        env = os.environ
+        for name in ("SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_URL", "DATA_ENCRYPTION_KEYS",
+                     "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS"):
+            if not env.get(name):
+                problems.append(f"{name} is not set")
+        jwt_key = env.get("JWT_SECRET_KEY", "")
+        if jwt_key and len(jwt_key.encode()) < 32:
+            problems.append("JWT_SECRET_KEY must be at least 32 bytes")
+        if jwt_key and jwt_key == env.get("SECRET_KEY"):
+            problems.append("JWT_SECRET_KEY must differ from SECRET_KEY")
+        for name, dev_values in Config.DEV_ONLY_BACKENDS.items():
+            if config.get(name) in dev_values:
+                problems.append(f"{name}={config.get(name)} is for development only")
+        if problems:
+            raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

@@ -1,0 +1,149 @@
+"""The service skeleton: health, the error envelope, request ids and logs, config checks."""
+import logging
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from app import create_app
+from config import ProductionConfig
+
+
+def _is_envelope(body, code, error=None):
+    assert body["code"] == code
+    assert isinstance(body["status"], str) and body["status"]
+    assert isinstance(body["message"], str) and any("\u4e00" <= ch <= "\u9fff" for ch in body["message"])
+    if error:
+        assert body["error"] == error
+    return body
+
+
+def test_health_ok(client):
+    r = client.get("/api/v1/health")
+    assert r.status_code == 200
+    assert r.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_database_down(client, db, monkeypatch):
+    def boom(*a, **k):
+        raise OperationalError("SELECT 1", {}, Exception("down"))
+
+    monkeypatch.setattr(db.session, "execute", boom)
+    r = client.get("/api/v1/health")
+    assert r.status_code == 503
+    assert r.get_json()["database"] == "down"
+
+
+def test_unknown_route_is_json_404(client):
+    r = client.get("/api/v1/no-such-thing")
+    assert r.status_code == 404 and r.is_json
+    _is_envelope(r.get_json(), 404, "not_found")
+
+
+def test_wrong_method_is_json_405(client):
+    r = client.delete("/api/v1/health")
+    assert r.status_code == 405
+    _is_envelope(r.get_json(), 405, "method_not_allowed")
+    assert "GET" in r.headers["Allow"]
+
+
+def test_malformed_json_is_400(client):
+    r = client.post("/api/v1/auth/sms-codes", data='{"phone": ', content_type="application/json")
+    assert r.status_code == 400
+    _is_envelope(r.get_json(), 400, "malformed_json")
+
+
+def test_validation_is_422_with_field_errors(client):
+    r = client.post("/api/v1/auth/login/sms", json={"phone": "13800138000", "code": "12"})
+    assert r.status_code == 422
+    body = _is_envelope(r.get_json(), 422, "validation_failed")
+    assert "code" in body["errors"]["json"]
+
+
+def test_unknown_field_rejected(client):
+    r = client.post("/api/v1/auth/sms-codes", json={"phone": "13800138000", "admin": True})
+    assert r.status_code == 422
+    assert "admin" in r.get_json()["errors"]["json"]
+
+
+def test_body_too_large_is_413(client, app):
+    r = client.post("/api/v1/auth/sms-codes", data="x" * (app.config["MAX_CONTENT_LENGTH"] + 1),
+                    content_type="application/json")
+    assert r.status_code == 413
+    _is_envelope(r.get_json(), 413, "payload_too_large")
+
+
+def test_unexpected_error_is_500_without_traceback(client, app, monkeypatch, caplog):
+    from app.areas import service
+
+    monkeypatch.setattr(service, "get", lambda code: 1 / 0)
+    r = client.get("/api/v1/areas/440106")
+    assert r.status_code == 500
+    body = _is_envelope(r.get_json(), 500, "internal_error")
+    assert "ZeroDivision" not in r.get_data(as_text=True) and "Traceback" not in r.get_data(as_text=True)
+    assert set(body) == {"code", "status", "error", "message"}
+
+
+def test_request_id_echoed_and_logged(client, caplog):
+    with caplog.at_level(logging.INFO, logger="jiefang.request"):
+        r = client.get("/api/v1/health", headers={"X-Request-ID": "req-12345678"})
+    assert r.headers["X-Request-ID"] == "req-12345678"
+    line = [rec.getMessage() for rec in caplog.records if rec.name == "jiefang.request"][-1]
+    assert "rid=req-12345678" in line and "method=GET" in line and "status=200" in line and "duration_ms=" in line
+
+
+def test_hostile_request_id_replaced(client):
+    r = client.get("/api/v1/health", headers={"X-Request-ID": "<script>alert(1)</script>"})
+    assert r.headers["X-Request-ID"] != "<script>alert(1)</script>" and len(r.headers["X-Request-ID"]) == 32
+
+
+def test_openapi_and_docs_served(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/auth/sms-codes" in spec["paths"]
+    assert "bearerAuth" in spec["components"]["securitySchemes"]
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200 and b"swagger" in docs.data.lower()
+
+
+def test_every_operation_documents_its_errors(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            assert "default" in op["responses"], f"{method} {path} has no error response"
+            if op.get("security"):
+                assert "401" in op["responses"], f"{method} {path} does not document 401"
+
+
+_GOOD_ENV = {"SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "DATABASE_URL": "postgresql+psycopg://x@y/z",
+             "DATA_ENCRYPTION_KEYS": "k1:" + "A" * 43 + "=", "BLIND_INDEX_KEY": "b" * 40,
+             "HEALTH_CODE_SIGNING_KEYS": "s1:" + "B" * 43 + "=", "SMS_BACKEND": "http", "WECHAT_BACKEND": "real"}
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"SECRET_KEY": None}, "SECRET_KEY is not set"),
+    ({"JWT_SECRET_KEY": "short"}, "at least 32 bytes"),
+    ({"JWT_SECRET_KEY": "s" * 40}, "must differ"),
+    ({"DATABASE_URL": None}, "DATABASE_URL is not set"),
+    ({"DATA_ENCRYPTION_KEYS": None}, "DATA_ENCRYPTION_KEYS is not set"),
+    ({"SMS_BACKEND": "console"}, "SMS_BACKEND=console is for development only"),
+    ({"WECHAT_BACKEND": "fake"}, "WECHAT_BACKEND=fake is for development only"),
+])
+def test_production_refuses_unsafe_config(monkeypatch, change, needle):
+    for key, value in {**_GOOD_ENV, **change}.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    config = {"SMS_BACKEND": (change.get("SMS_BACKEND") or "http"),
+              "WECHAT_BACKEND": (change.get("WECHAT_BACKEND") or "real")}
+    with pytest.raises(RuntimeError) as info:
+        ProductionConfig.validate(config)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_production_accepts_complete_config(monkeypatch):
+    for key, value in _GOOD_ENV.items():
+        monkeypatch.setenv(key, value)
+    ProductionConfig.validate({"SMS_BACKEND": "http", "WECHAT_BACKEND": "real"})

@@ -249,3 +249,13 @@ def test_recount_repairs_the_counters(app, db, tmp_path):
     result = app.test_cli_runner().invoke(args=["volunteers", "recount"])
     assert result.exit_code == 0 and "rebuilt" in result.output
     assert_counts_exact()
+
+
+def test_counters_by_copy_on_postgresql(app, db, tmp_path, monkeypatch):
+    from app.volunteers import counts
+
+    monkeypatch.setattr(counts, "_COPY_FROM", 1)  # every tally goes the bulk way (COPY + one upsert on PostgreSQL)
+    run_import(app, tmp_path, csv_bytes(GOOD))
+    run_import(app, tmp_path, csv_bytes([["13800000001", "陈一", GRID_B, "it", "", "巡防员"]]))
+    assert count("total", GRID_B) == 2 and count("total", "4401") == 3
+    assert_counts_exact()

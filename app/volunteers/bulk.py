@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, SmallInteger, String, Table, case,
-                        literal, select, true, update)
+                        literal, select, true, union_all, update)
 from sqlalchemy.schema import CreateTable
 
 from app.auth.models import CITY_CODE, RoleGrant, User
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
-from app.common.upsert import insert, is_postgres
+from app.common.upsert import copy_rows, insert, is_postgres
 from app.extensions import db
 from app.volunteers import counts, locality
 from app.volunteers.models import Volunteer
@@ -72,8 +72,7 @@ class Writer:
         new_users = run(self._users(now)).rowcount
         run(update(_STAGE).values(user_id=select(User.id).where(User.phone_hash == _STAGE.c.phone_hash)
                                   .scalar_subquery()))
-        for role in ("resident", "volunteer") if new_users else ("volunteer",):
-            run(self._grant(role, now))
+        run(self._grants(("resident", "volunteer") if new_users else ("volunteer",), now))
         inserted = run(self._volunteers(now)).rowcount
         tally = batch.tally
         if inserted < len(batch.rows):  # someone was a volunteer already (never when every account is new)
@@ -90,10 +89,7 @@ class Writer:
 
     def _fill(self, rows: list) -> None:
         if self.postgres:
-            raw = db.session.connection().connection.driver_connection
-            with raw.cursor() as cur, cur.copy(f"COPY {_STAGE.name} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row[:10])
+            copy_rows(_STAGE.name, STAGE_COLUMNS, (row[:10] for row in rows))
         else:
             db.session.execute(_STAGE.insert(), [dict(zip(STAGE_COLUMNS, row)) for row in rows])
 
@@ -105,9 +101,11 @@ class Writer:
             .on_conflict_do_nothing(index_elements=["phone_hash"]).execution_options(preserve_rowcount=True)
 
     @staticmethod
-    def _grant(role: str, now):
+    def _grants(roles, now):
         s = _STAGE.c
-        picked = select(s.user_id, literal(role), literal(CITY_CODE), literal(now, UTCDateTime)).where(true())
+        role = union_all(*[select(literal(r).label("role")) for r in roles]).subquery()
+        picked = select(s.user_id, role.c.role, literal(CITY_CODE), literal(now, UTCDateTime)) \
+            .select_from(_STAGE.join(role, true())).where(true())
         return insert(RoleGrant.__table__).from_select(["user_id", "role", "area_code", "created_at"], picked) \
             .on_conflict_do_nothing(index_elements=["user_id", "role", "area_code"])
 

@@ -7,7 +7,7 @@ from itertools import accumulate
 from app.areas import service as area_service
 from app.auth.models import CITY_CODE
 from app.volunteers import bulk
-from app.volunteers.importer import stage_row
+from app.volunteers.importer import Sealer
 from app.volunteers.taxonomy import ROLE_NAMES, SERVICE_ROLES, Catalogue
 
 # Residents in millions, 7th census (2020).
@@ -75,10 +75,11 @@ class People:
 
 def batches(people: People, count: int, size: int, start: int = 0):
     """Encrypted batches of demo volunteers, ready for the bulk path."""
+    seal = Sealer().row
     for first in range(start, start + count, size):
         rows = {}
         for i in range(first, min(first + size, start + count)):
-            row = stage_row(i + 1, *people.person(i))
+            row = seal(i + 1, *people.person(i))
             rows[row[1]] = row
         yield bulk.make_batch(rows)
 
@@ -121,7 +122,7 @@ def seed_small() -> list[str]:
 
     catalogue = Catalogue()
     phone, name, grid, trade, interests, roles = DEMO_VOLUNTEER
-    known = stage_row(0, phone, name, grid, catalogue.find("trade", trade).id,
+    known = Sealer().row(0, phone, name, grid, catalogue.find("trade", trade).id,
                       [catalogue.find("interest", i).id for i in interests],
                       [[c for c, _ in SERVICE_ROLES].index(r) for r in roles])
     parts = [([bulk.make_batch({known[1]: known})])]

@@ -22,9 +22,9 @@ REAL_NAME = re.compile(r"[\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z·• ]{0,31}"
 COUNTED = ("grid_code", "trade_id", "interest_mask", "service_roles")
 
 
-def name_index(real_name: str) -> str:
+def name_index(real_name: str, data_cipher=None) -> str:
     """Keyed hash of a real name, for exact-name search without keeping the name in clear."""
-    return cipher().blind_index("".join(real_name.split()), "volunteer_name")
+    return (data_cipher or cipher()).blind_index("".join(real_name.split()), "volunteer_name")
 
 
 def masked_name(v: Volunteer) -> str | None:

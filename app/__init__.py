@@ -57,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth
     from app.extensions import api
     from app.system import blp as system
+    from app.venues.routes import blp as venues
 
-    for blueprint in (system, auth, areas):
+    for blueprint in (system, auth, areas, venues):
         api.register_blueprint(blueprint)

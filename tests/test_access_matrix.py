@@ -31,6 +31,16 @@ ACCESS = {
     "GET /api/v1/areas/<string:code>": PUBLIC,
     # health codes (issue 3)
     # venues and scans (issue 4)
+    "POST /api/v1/venues": SIGNED_IN,
+    "GET /api/v1/venues": {"organiser", "health_official", "admin"},
+    "GET /api/v1/venues/<int:venue_id>": SIGNED_IN,
+    "PATCH /api/v1/venues/<int:venue_id>": SIGNED_IN,
+    "GET /api/v1/venues/<int:venue_id>/staff": SIGNED_IN,
+    "POST /api/v1/venues/<int:venue_id>/staff": SIGNED_IN,
+    "DELETE /api/v1/venues/<int:venue_id>/staff/<int:user_id>": SIGNED_IN,
+    "GET /api/v1/venues/<int:venue_id>/code": SIGNED_IN,
+    "POST /api/v1/venues/<int:venue_id>/code/rotate": SIGNED_IN,
+    "GET /api/v1/venues/<int:venue_id>/poster.png": SIGNED_IN,
     # volunteers and groups (issue 5)
     # patrols (issue 6)
 }

@@ -118,7 +118,8 @@ def test_every_operation_documents_its_errors(client):
 
 _GOOD_ENV = {"SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "DATABASE_URL": "postgresql+psycopg://x@y/z",
              "DATA_ENCRYPTION_KEYS": "k1:" + "A" * 43 + "=", "BLIND_INDEX_KEY": "b" * 40,
-             "HEALTH_CODE_SIGNING_KEYS": "s1:" + "B" * 43 + "=", "SMS_BACKEND": "http", "WECHAT_BACKEND": "real"}
+             "HEALTH_CODE_SIGNING_KEYS": "s1:" + "B" * 43 + "=", "VENUE_CODE_KEY": "v" * 40,
+             "SMS_BACKEND": "http", "WECHAT_BACKEND": "real"}
 
 
 @pytest.mark.parametrize("change, needle", [

@@ -24,6 +24,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the helpers that read config."""
+    from app.common import converters
     from app.common.cache import init_redis
     from app.common.crypto import init_cipher
     from app.common.request_log import init_request_log
@@ -41,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
+    converters.install(app, api)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_error_handlers(app)
     init_cipher(app)

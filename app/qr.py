@@ -2,6 +2,7 @@
 import io
 
 import qrcode
+import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
 
@@ -12,8 +13,6 @@ def render(payload: str, colour: str = "black", fmt: str = "png", *, box_size: i
     qr.make(fit=True)
     buf = io.BytesIO()
     if fmt == "svg":
-        import qrcode.image.svg
-
         qr.make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buf)
     else:
         qr.make_image(fill_color=colour, back_color="white").save(buf, format="PNG")

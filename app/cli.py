@@ -46,3 +46,6 @@ def register_cli(app) -> None:
     """Attach every command group."""
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
+    from app.venues.cli import scans_cli
+
+    app.cli.add_command(scans_cli)

@@ -43,3 +43,72 @@ class VenueStaff(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+COLOURS = ("green", "yellow", "red")
+SCAN_KINDS = ("staff", "checkin")
+
+
+class Scan(db.Model):
+    """扫码记录: one sighting of a health code at a venue — a staff scan or a resident check-in.
+
+    The largest table. No foreign keys (each would cost an index probe on the hottest write); the primary
+    key leads with the time so that on PostgreSQL the table is range-partitioned by month and purged by
+    dropping whole partitions (see retention.py). Read paths: by venue and time (stats, tracing contacts),
+    by code and time (tracing visits, a resident's own history)."""
+
+    __tablename__ = "scans"
+    __table_args__ = (Index("ix_scans_venue_time", "venue_id", "scanned_at"),
+                      Index("ix_scans_code_time", "health_code_id", "scanned_at"),
+                      {"postgresql_partition_by": "RANGE (scanned_at)"})
+
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=random_id, autoincrement=False)
+    venue_id: Mapped[int] = mapped_column(BigInteger)
+    health_code_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(8))
+    colour: Mapped[str] = mapped_column(String(6))
+    passed: Mapped[bool] = mapped_column()
+    staff_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    offline: Mapped[bool] = mapped_column(default=False)
+
+
+class LatestCheckin(db.Model):
+    """The last check-in of a code at a venue: makes "same code, same venue within 5 minutes" one atomic upsert."""
+
+    __tablename__ = "latest_checkins"
+
+    health_code_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    venue_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    scan_id: Mapped[int] = mapped_column(BigInteger)
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OfflineScan(db.Model):
+    """An offline scan's client-made id: replaying a batch creates nothing new (idempotency key)."""
+
+    __tablename__ = "offline_scans"
+
+    client_scan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    venue_id: Mapped[int] = mapped_column(BigInteger)
+    scan_id: Mapped[int | None] = mapped_column(BigInteger)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    result: Mapped[str] = mapped_column(String(40))
+
+
+class TracingQuery(db.Model):
+    """流调 audit: every tracing query an official runs — who, why, what, how many results."""
+
+    __tablename__ = "tracing_queries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    official_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    health_code_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_minutes: Mapped[int] = mapped_column(Integer)
+    visits: Mapped[int] = mapped_column(Integer)
+    contacts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

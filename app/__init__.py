@@ -58,8 +58,11 @@ def register_blueprints(app: Flask) -> None:
     from app.areas.routes import blp as areas
     from app.auth.routes import blp as auth
     from app.extensions import api
+    from app.health_codes.routes import blp as health_codes
     from app.system import blp as system
     from app.venues.routes import blp as venues
+    from app.venues.scan_routes import admin as admin_health
+    from app.venues.scan_routes import blp as scans
 
-    for blueprint in (system, auth, areas, venues):
+    for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health):
         api.register_blueprint(blueprint)

@@ -30,6 +30,15 @@ ACCESS = {
     "GET /api/v1/areas": PUBLIC,
     "GET /api/v1/areas/<string:code>": PUBLIC,
     # health codes (issue 3)
+    "POST /api/v1/health-codes": SIGNED_IN,
+    "GET /api/v1/health-codes": SIGNED_IN,
+    "GET /api/v1/health-codes/keys": PUBLIC,
+    "POST /api/v1/health-codes/verify": {"venue_staff", "health_official", "volunteer"},
+    "GET /api/v1/health-codes/<int:code_id>": SIGNED_IN,
+    "DELETE /api/v1/health-codes/<int:code_id>": SIGNED_IN,
+    "POST /api/v1/health-codes/<int:code_id>/declarations": SIGNED_IN,
+    "GET /api/v1/health-codes/<int:code_id>/token": SIGNED_IN,
+    "GET /api/v1/health-codes/<int:code_id>/qr.png": SIGNED_IN,
     # venues and scans (issue 4)
     "POST /api/v1/venues": SIGNED_IN,
     "GET /api/v1/venues": {"organiser", "health_official", "admin"},
@@ -41,6 +50,14 @@ ACCESS = {
     "GET /api/v1/venues/<int:venue_id>/code": SIGNED_IN,
     "POST /api/v1/venues/<int:venue_id>/code/rotate": SIGNED_IN,
     "GET /api/v1/venues/<int:venue_id>/poster.png": SIGNED_IN,
+    "GET /api/v1/venues/<int:venue_id>/stats": SIGNED_IN,
+    "POST /api/v1/checkins": SIGNED_IN,
+    "POST /api/v1/scans/batch": {"venue_staff"},
+    "GET /api/v1/health-codes/<int:code_id>/visits": {"resident"},
+    "PATCH /api/v1/admin/health-codes/<int:code_id>/colour": {"health_official"},
+    "GET /api/v1/admin/health-codes/<int:code_id>/history": {"health_official"},
+    "POST /api/v1/admin/tracing": {"health_official"},
+    "POST /api/v1/admin/tracing/apply": {"health_official"},
     # volunteers and groups (issue 5)
     # patrols (issue 6)
 }

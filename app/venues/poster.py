@@ -46,7 +46,7 @@ def render(*, name: str, address: str, token: str, version: int) -> bytes:
     y = 270
     for line in _wrap(draw, name, _font(72, "Bold"), WIDTH - 160)[:3]:
         y = _centred(draw, y, line, _font(72, "Bold"), "black")
-    code = Image.open(io.BytesIO(qr.render(token, "black", "png", box_size=20))).convert("RGB")
+    code = Image.open(io.BytesIO(qr.render(token, "black", "png", scale=20))).convert("RGB")
     side = min(900, HEIGHT - y - 380)
     code = code.resize((side, side), Image.NEAREST)
     img.paste(code, ((WIDTH - side) // 2, y + 20))

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, true
 
 from app.common.ids import random_id
 from app.common.pagination import decode_cursor, page
@@ -35,19 +35,21 @@ def record_staff_scan(*, venue_id: int, staff_id: int, code: HealthCode, colour:
 
 def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
     """验码 at a checkpoint; with a venue, the caller must be its staff and the scan is recorded."""
-    if venue_id is not None:
-        venue_service.ensure_staff(venue_id, user)
-    verdict = hc_service.check(token=token)
-    if venue_id is not None:
-        record_staff_scan(venue_id=venue_id, staff_id=user.id, code=verdict.pop("code"), colour=verdict["colour"],
-                          at=verdict["checked_at"])
-    verdict.pop("code", None)
-    return verdict
+    if venue_id is None:
+        return hc_service.check(token=token)
+    venue_service.ensure_staff(venue_id, user)
+    code = hc_service.verify_token(token)
+    result = hc_service.verdict(code)
+    record_staff_scan(venue_id=venue_id, staff_id=user.id, code=code, colour=result["colour"],
+                      at=result["checked_at"])
+    return result
 
 
 def _venue_and_code(venue_token: str, code_id: int):
     venue_id, version = codes.parse(venue_token)
-    row = db.session.execute(select(Venue, HealthCode).where(Venue.id == venue_id, HealthCode.id == code_id)).first()
+    # One round trip for both single-row look-ups (an explicit cross join of two primary-key hits).
+    row = db.session.execute(select(Venue, HealthCode).join(HealthCode, true())
+                             .where(Venue.id == venue_id, HealthCode.id == code_id)).first()
     if row is None:
         if db.session.get(Venue, venue_id) is None:
             raise ValidationFailed("venue_code_invalid", "场所码无效，请扫描场所张贴的最新场所码")

@@ -7,7 +7,7 @@ from app.auth import schemas, service, tokens
 from app.auth.access import require
 from app.common.masking import mask_phone
 from app.errors import doc_errors
-from app.extensions import db, limiter
+from app.extensions import limiter
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、令牌与当前用户")
 _auth_limit = limiter.limit(lambda: current_app.config["RATELIMIT_AUTH"])
@@ -77,10 +77,7 @@ def refresh():
 @blp.response(200, schemas.LogoutResult)
 def logout():
     """Revoke the access token and every refresh token of this sign-in."""
-    claims = get_jwt()
-    tokens.revoke_access(claims)
-    tokens.revoke_family(claims.get("fam", ""))
-    db.session.commit()
+    tokens.logout(get_jwt())
     return {"status": "logged_out"}
 
 

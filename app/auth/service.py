@@ -140,7 +140,7 @@ def login_sms(*, phone: str, code: str) -> tuple[User, dict]:
 def _signed_in(user: User) -> tuple[User, dict]:
     db.session.flush()
     if not user.is_active:
-        raise Unauthorized("account_disabled", "账号已停用")
+        raise Unauthorized("account_disabled", "账号已停用，如有疑问请联系社区工作人员")
     user.last_login_at = utcnow()
     pair = tokens.issue_pair(user)
     db.session.commit()

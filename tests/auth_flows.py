@@ -1,6 +1,7 @@
 """HTTP helpers for the sign-in tests: send a code, sign in, read tokens, check the error envelope."""
 import jwt as pyjwt
 from flask import current_app
+from sqlalchemy import func, select
 
 SEND = "/api/v1/auth/sms-codes"
 LOGIN_SMS = "/api/v1/auth/login/sms"
@@ -49,3 +50,8 @@ def claims(token: str) -> dict:
 def wrong(code: str) -> str:
     """A six-digit code that is not `code`."""
     return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def count(db, model) -> int:
+    """Rows in model's table."""
+    return db.session.execute(select(func.count()).select_from(model)).scalar()

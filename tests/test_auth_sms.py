@@ -1,12 +1,12 @@
 """SMS sign-in: codes (hashed, 5 minutes, 5 tries, once), phone normalisation, resend and daily limits."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth import service, sms
 from app.auth.models import RefreshToken, RoleGrant, SmsCode, User
 from app.common.crypto import cipher
 from app.errors import ServiceUnavailable
-from tests.auth_flows import LOGIN_SMS, SEND, envelope, send_code, wrong
+from tests.auth_flows import count, LOGIN_SMS, SEND, envelope, send_code, wrong
 
 PHONE = "13912345678"
 
@@ -14,10 +14,6 @@ PHONE = "13912345678"
 def _codes(db) -> list[SmsCode]:
     db.session.expire_all()
     return db.session.execute(select(SmsCode).order_by(SmsCode.id)).scalars().all()
-
-
-def _count(db, model) -> int:
-    return db.session.execute(select(func.count()).select_from(model)).scalar()
 
 
 def test_send_code_202_with_debug_code_stored_hashed(client, db):
@@ -55,7 +51,7 @@ def test_every_spelling_signs_in_to_the_same_account(client, db, clock):
     second = client.post(LOGIN_SMS, json={"phone": "8613912345678", "code": send_code(client, "139 1234 5678")})
     assert second.status_code == 200
     assert first.get_json()["user"]["id"] == second.get_json()["user"]["id"]
-    assert _count(db, User) == 1
+    assert count(db, User) == 1
 
 
 @pytest.mark.parametrize("phone", [
@@ -70,12 +66,12 @@ def test_every_spelling_signs_in_to_the_same_account(client, db, clock):
 def test_non_mainland_or_malformed_phone_is_422(client, db, phone):
     body = envelope(client.post(SEND, json={"phone": phone}), 422, "phone_invalid")
     assert "phone" in body["errors"]["json"]
-    assert _count(db, SmsCode) == 0
+    assert count(db, SmsCode) == 0
 
 
 def test_login_with_invalid_phone_is_422(client, db):
     envelope(client.post(LOGIN_SMS, json={"phone": "+85291234567", "code": "123456"}), 422, "phone_invalid")
-    assert _count(db, User) == 0
+    assert count(db, User) == 0
 
 
 def test_one_code_per_phone_per_60_seconds(client, db, clock):
@@ -146,24 +142,24 @@ def test_first_login_creates_resident_second_finds_them(client, db, clock):
     clock.advance(seconds=61)
     again = client.post(LOGIN_SMS, json={"phone": PHONE, "code": send_code(client, PHONE)})
     assert again.status_code == 200 and again.get_json()["user"]["id"] == user["id"]
-    assert _count(db, User) == 1 and _count(db, RoleGrant) == 1
+    assert count(db, User) == 1 and count(db, RoleGrant) == 1
     db.session.expire_all()
     assert db.session.get(User, row.id).last_login_at > first_login
-    assert _count(db, RefreshToken) == 2
+    assert count(db, RefreshToken) == 2
 
 
 def test_code_valid_until_five_minutes(client, db, clock):
     code = send_code(client, PHONE)
     clock.advance(seconds=299)
     assert client.post(LOGIN_SMS, json={"phone": PHONE, "code": code}).status_code == 200
-    assert _count(db, User) == 1
+    assert count(db, User) == 1
 
 
 def test_code_expires_after_five_minutes(client, db, clock):
     code = send_code(client, PHONE)
     clock.advance(seconds=301)
     envelope(client.post(LOGIN_SMS, json={"phone": PHONE, "code": code}), 401, "sms_code_expired")
-    assert _count(db, User) == 0 and _count(db, RefreshToken) == 0
+    assert count(db, User) == 0 and count(db, RefreshToken) == 0
     assert _codes(db)[0].consumed_at is None
 
 
@@ -176,7 +172,7 @@ def test_five_wrong_tries_then_dead_even_with_right_code(client, db):
     envelope(client.post(LOGIN_SMS, json={"phone": PHONE, "code": code}), 401, "sms_code_exhausted")
     [row] = _codes(db)
     assert row.attempts == 5 and row.consumed_at is None
-    assert _count(db, User) == 0 and _count(db, RefreshToken) == 0
+    assert count(db, User) == 0 and count(db, RefreshToken) == 0
 
 
 def test_right_code_after_four_wrong_tries_still_works(client, db):
@@ -184,14 +180,14 @@ def test_right_code_after_four_wrong_tries_still_works(client, db):
     for _ in range(4):
         envelope(client.post(LOGIN_SMS, json={"phone": PHONE, "code": wrong(code)}), 401, "sms_code_invalid")
     assert client.post(LOGIN_SMS, json={"phone": PHONE, "code": code}).status_code == 200
-    assert _count(db, User) == 1 and _codes(db)[0].consumed_at is not None
+    assert count(db, User) == 1 and _codes(db)[0].consumed_at is not None
 
 
 def test_used_code_cannot_be_reused(client, db):
     code = send_code(client, PHONE)
     assert client.post(LOGIN_SMS, json={"phone": PHONE, "code": code}).status_code == 200
     envelope(client.post(LOGIN_SMS, json={"phone": PHONE, "code": code}), 401, "sms_code_invalid")
-    assert _count(db, User) == 1 and _count(db, RefreshToken) == 1
+    assert count(db, User) == 1 and count(db, RefreshToken) == 1
 
 
 def test_code_is_bound_to_its_phone(client, db):
@@ -199,7 +195,7 @@ def test_code_is_bound_to_its_phone(client, db):
     send_code(client, "13912345679")
     envelope(client.post(LOGIN_SMS, json={"phone": "13912345679", "code": code}), 401, "sms_code_invalid")
     envelope(client.post(LOGIN_SMS, json={"phone": "13800000000", "code": code}), 401, "sms_code_invalid")
-    assert _count(db, User) == 0
+    assert count(db, User) == 0
 
 
 def test_only_the_latest_code_counts(client, db, clock):
@@ -219,7 +215,7 @@ def test_disabled_account_cannot_sign_in_and_keeps_its_code(client, db, clock):
     clock.advance(seconds=61)
     code = send_code(client, PHONE)
     envelope(client.post(LOGIN_SMS, json={"phone": PHONE, "code": code}), 401, "account_disabled")
-    assert _count(db, RefreshToken) == 1  # only the first sign-in's
+    assert count(db, RefreshToken) == 1  # only the first sign-in's
     assert _codes(db)[-1].consumed_at is None
 
 
@@ -230,10 +226,10 @@ def test_sender_failure_is_503_and_frees_the_phone(client, db, monkeypatch):
 
     monkeypatch.setattr(sms, "sender", lambda: Broken())
     envelope(client.post(SEND, json={"phone": PHONE}), 503, "sms_unavailable")
-    assert _count(db, SmsCode) == 0
+    assert count(db, SmsCode) == 0
     monkeypatch.undo()
     send_code(client, PHONE)  # not held up by the 60 s limit: no code was sent
-    assert _count(db, SmsCode) == 1
+    assert count(db, SmsCode) == 1
 
 
 def test_gateway_sender_posts_code_and_does_not_echo_it(client, db, app, monkeypatch):
@@ -263,7 +259,7 @@ def test_concurrent_requests_send_one_code(app, db, concurrently):
 
     statuses = concurrently(ask, 6)
     assert sorted(statuses) == [202] + [429] * 5
-    assert _count(db, SmsCode) == 1
+    assert count(db, SmsCode) == 1
 
 
 @pytest.mark.postgres
@@ -287,4 +283,4 @@ def test_concurrent_logins_consume_the_code_once(app, db, client, concurrently):
         return app.test_client().post(LOGIN_SMS, json={"phone": PHONE, "code": code}).status_code
 
     assert sorted(concurrently(login, 4)) == [200, 401, 401, 401]
-    assert _count(db, User) == 1 and _count(db, RefreshToken) == 1
+    assert count(db, User) == 1 and count(db, RefreshToken) == 1

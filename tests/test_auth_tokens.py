@@ -5,13 +5,13 @@ import jwt as pyjwt
 import pytest
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.access import require
 from app.auth.models import RefreshToken, RevokedToken, RoleGrant, User
 from app.errors import Forbidden
 from tests import factories
-from tests.auth_flows import LOGIN_PASSWORD, LOGOUT, ME, REFRESH, bearer, claims, envelope, sign_in
+from tests.auth_flows import count, LOGIN_PASSWORD, LOGOUT, ME, REFRESH, bearer, claims, envelope, sign_in
 
 PHONE = "13912345678"
 
@@ -19,10 +19,6 @@ PHONE = "13912345678"
 def _refresh_rows(db) -> list[RefreshToken]:
     db.session.expire_all()
     return db.session.execute(select(RefreshToken).order_by(RefreshToken.expires_at)).scalars().all()
-
-
-def _count(db, model) -> int:
-    return db.session.execute(select(func.count()).select_from(model)).scalar()
 
 
 def _forge(payload: dict, key: str | None = None, algorithm: str = "HS256") -> str:
@@ -91,7 +87,7 @@ def test_token_types_are_not_interchangeable(client, db):
     envelope(client.post(LOGOUT, headers=bearer(body["refresh_token"])), 401, "token_invalid")
     envelope(client.post(REFRESH, headers=bearer(body["access_token"])), 401, "token_invalid")
     [row] = _refresh_rows(db)
-    assert row.used_at is None and row.revoked_at is None and _count(db, RevokedToken) == 0
+    assert row.used_at is None and row.revoked_at is None and count(db, RevokedToken) == 0
 
 
 def test_refresh_rotates(client, db):
@@ -163,7 +159,7 @@ def test_refresh_token_without_a_record_is_rejected(client, db):
     user = factories.user()
     stray = create_refresh_token(identity=str(user.id), additional_claims={"fam": "no-such-family"})
     envelope(client.post(REFRESH, headers=bearer(stray)), 401, "token_invalid")
-    assert _count(db, RefreshToken) == 0
+    assert count(db, RefreshToken) == 0
 
 
 def test_removed_grant_is_denied_on_the_next_request(app, client, db):

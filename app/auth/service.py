@@ -1,4 +1,5 @@
 """Sign-in rules: SMS codes, WeChat, passwords, staff accounts and role grants."""
+import functools
 import hashlib
 import hmac
 import math
@@ -7,10 +8,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth import sms, tokens, wechat
-from app.auth.models import CITY_CODE, ROLES, RoleGrant, SmsCode, User
+from app.auth.models import CITY_CODE, STAFF_ROLES, RoleGrant, SmsCode, User
 from app.common.crypto import cipher
 from app.common.phone import normalise_cn_mobile
 from app.common.time import utcnow
@@ -161,19 +163,26 @@ def login_wechat(*, code: str) -> tuple[User, dict]:
 
 
 def login_password(*, username: str, password: str) -> tuple[User, dict]:
-    """Staff sign-in; the same answer for an unknown user and a wrong password."""
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.password_hash or not check_password_hash(user.password_hash, password):
+    """Staff sign-in; the same answer, after the same work, for an unknown user and a wrong password."""
+    user = db.session.execute(select(User).options(selectinload(User.grants))
+                              .where(User.username == username)).scalar_one_or_none()
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_password_hash()
+    if not check_password_hash(stored, password) or user is None or not user.has_role(*STAFF_ROLES):
         raise Unauthorized("credentials_invalid", "用户名或密码错误")
     return _signed_in(user)
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def create_staff(*, username: str, password: str, role: str, area_code: str) -> User:
     """Create (or extend) a staff account with a role over an area."""
     from app.areas import service as area_service
 
-    if role not in ROLES:
-        raise ValidationFailed("role_invalid", f"未知角色：{role}")
+    if role not in STAFF_ROLES:
+        raise ValidationFailed("role_invalid", f"角色无效：{role}，员工角色应为 {'、'.join(STAFF_ROLES)} 之一")
     if len(password) < 10:
         raise ValidationFailed("password_too_short", "密码至少 10 位")
     area_service.get(area_code)

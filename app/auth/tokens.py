@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import RefreshToken, RevokedToken, User
-from app.common.cache import redis_client
+from app.common.cache import redis_client, redis_failed
 from app.common.time import utcnow
 from app.errors import Unauthorized
 from app.extensions import db, jwt
@@ -110,9 +110,9 @@ def _commit_revocations(entries: list[tuple[str, datetime]]) -> None:
 
 
 def _redis_failed(doing: str) -> None:
-    # Redis may now lack a revocation: once it answers again, it is re-filled from the database.
-    current_app.extensions["redis_stale"] = True
-    log.warning("redis unavailable while %s; the database answers", doing)
+    # Redis may now lack revocations (this one, or those made while it is paused): refill it once it answers.
+    current_app.extensions["revocations_stale"] = True
+    redis_failed(doing)
 
 
 def _revoked_in_db(keys: list[str]) -> bool:
@@ -138,9 +138,9 @@ def is_access_revoked(jti: str, family: str | None = None) -> bool:
     if client is None:
         return _revoked_in_db(keys)
     try:
-        if current_app.extensions.get("redis_stale"):
+        if current_app.extensions.get("revocations_stale"):
             client.delete(_WARM_KEY)
-            current_app.extensions["redis_stale"] = False
+            current_app.extensions["revocations_stale"] = False
         *hits, warm = client.mget([f"revoked:{key}" for key in keys] + [_WARM_KEY])
         if any(hits):
             return True

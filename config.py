@@ -82,6 +82,9 @@ class Config:
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
     DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
+    # Production backends and the settings each one cannot work without.
+    PRODUCTION_BACKENDS = {"SMS_BACKEND": {"http": ("SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN")},
+                           "WECHAT_BACKEND": {"real": ("WECHAT_APPID", "WECHAT_SECRET")}}
 
 
 class DevelopmentConfig(Config):
@@ -116,8 +119,14 @@ class ProductionConfig(Config):
         if jwt_key and jwt_key == env.get("SECRET_KEY"):
             problems.append("JWT_SECRET_KEY must differ from SECRET_KEY")
         for name, dev_values in Config.DEV_ONLY_BACKENDS.items():
-            if config.get(name) in dev_values:
-                problems.append(f"{name}={config.get(name)} is for development only")
+            value = config.get(name)
+            if value in dev_values:
+                problems.append(f"{name}={value} is for development only")
+            elif value not in Config.PRODUCTION_BACKENDS[name]:
+                problems.append(f"{name}={value} is not a known backend")
+            else:
+                problems += [f"{need} is not set (needed by {name}={value})"
+                             for need in Config.PRODUCTION_BACKENDS[name][value] if not config.get(need)]
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

@@ -284,3 +284,10 @@ def test_concurrent_logins_consume_the_code_once(app, db, client, concurrently):
 
     assert sorted(concurrently(login, 4)) == [200, 401, 401, 401]
     assert count(db, User) == 1 and count(db, RefreshToken) == 1
+
+
+def test_unknown_sms_backend_never_falls_back_to_echoing_the_code(client, db, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_BACKEND", "htp")
+    r = client.post(SEND, json={"phone": PHONE})
+    envelope(r, 500, "internal_error")
+    assert "debug_code" not in r.get_json() and count(db, SmsCode) == 0

@@ -204,3 +204,9 @@ def test_disabled_wechat_user_cannot_sign_in(client, db, real_wechat):
 def test_malformed_wechat_login_is_422_without_calling_wechat(client, db, real_wechat, body):
     envelope(client.post(LOGIN_WECHAT, json=body), 422, "validation_failed")
     assert real_wechat.seen == [] and _users(db) == []
+
+
+def test_unknown_wechat_backend_never_falls_back_to_fake(client, db, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WECHAT_BACKEND", "reel")
+    envelope(client.post(LOGIN_WECHAT, json={"code": "dev-code-1"}), 500, "internal_error")
+    assert _users(db) == []

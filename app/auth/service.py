@@ -72,6 +72,7 @@ def request_sms_code(*, phone: str, ip: str) -> dict:
     """Send a 6-digit sign-in code (stored hashed, valid 5 minutes)."""
     phone = normalise_cn_mobile(phone)
     p_hash, now, cfg = phone_hash(phone), utcnow(), current_app.config
+    sender = sms.sender()
     _lock_sms(p_hash, ip)
     _check_sms_limits(p_hash, ip, now)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -79,7 +80,6 @@ def request_sms_code(*, phone: str, ip: str) -> dict:
                   expires_at=now + timedelta(seconds=cfg["SMS_CODE_TTL_SECONDS"]))
     db.session.add(row)
     db.session.commit()
-    sender = sms.sender()
     try:
         sender.send_code(phone, code)
     except Exception:

@@ -103,9 +103,11 @@ class FakeWeChat(WeChatProvider):
 
 
 def provider() -> WeChatProvider:
-    """The configured provider."""
+    """The configured provider; an unknown WECHAT_BACKEND is an error, never a silent fall back to `fake`."""
     cfg = current_app.config
     if cfg["WECHAT_BACKEND"] == "real":
         return RealWeChat(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"], cfg["WECHAT_API_BASE"],
                           cfg["WECHAT_TIMEOUT_SECONDS"])
-    return FakeWeChat()
+    if cfg["WECHAT_BACKEND"] == "fake":
+        return FakeWeChat()
+    raise RuntimeError(f"unknown WECHAT_BACKEND {cfg['WECHAT_BACKEND']!r}")

@@ -27,6 +27,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     REDIS_PAUSE_SECONDS = 5.0  # after a Redis error, go without it this long instead of waiting on each request
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # Reverse proxies in front of gunicorn (nginx = 1): their X-Forwarded-For gives the client address.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     # OpenAPI / flask-smorest
     API_TITLE = "Jiefang 街坊 API"

@@ -291,3 +291,27 @@ def test_unknown_sms_backend_never_falls_back_to_echoing_the_code(client, db, ap
     r = client.post(SEND, json={"phone": PHONE})
     envelope(r, 500, "internal_error")
     assert "debug_code" not in r.get_json() and count(db, SmsCode) == 0
+
+
+def test_per_ip_cap_counts_clients_behind_a_trusted_proxy(client, db, app, monkeypatch):
+    from app.common.proxy import init_proxy
+
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+    monkeypatch.setitem(app.config, "SMS_IP_DAILY_LIMIT", 1)
+    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app)  # restored after the test
+    init_proxy(app)
+    via_proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for n, client_ip in enumerate(["203.0.113.7", "203.0.113.8"]):
+        r = client.post(SEND, json={"phone": f"1391234560{n}"}, environ_base=via_proxy,
+                        headers={"X-Forwarded-For": f"198.51.100.1, {client_ip}"})
+        assert r.status_code == 202
+    assert [c.ip for c in _codes(db)] == ["203.0.113.7", "203.0.113.8"]
+    r = client.post(SEND, json={"phone": "13912345609"}, environ_base=via_proxy,
+                    headers={"X-Forwarded-For": "203.0.113.7"})
+    envelope(r, 429, "sms_ip_daily_limit")
+
+
+def test_full_width_code_is_rejected_by_the_schema(client, db):
+    send_code(client, PHONE)
+    envelope(client.post(LOGIN_SMS, json={"phone": PHONE, "code": "１２３４５６"}), 422, "validation_failed")
+    assert _codes(db)[0].attempts == 0

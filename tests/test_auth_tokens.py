@@ -5,10 +5,12 @@ import jwt as pyjwt
 import pytest
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
+from flask_jwt_extended.exceptions import FreshTokenRequired
 from sqlalchemy import select
 
-from app.auth.access import require
-from app.auth.models import RefreshToken, RevokedToken, RoleGrant, User
+from app.auth.access import ensure_acts_on, require
+from app.common.time import utcnow
+from app.auth.models import RefreshToken, RevokedToken, RoleGrant, SmsCode, User
 from app.errors import Forbidden
 from tests import factories
 from tests.auth_flows import count, LOGIN_PASSWORD, LOGOUT, ME, REFRESH, bearer, claims, envelope, sign_in
@@ -227,3 +229,50 @@ def test_concurrent_refreshes_with_one_token_issue_one_pair(app, client, db, con
     assert sorted(concurrently(refresh, 4)) == [200, 401, 401, 401]
     # the reuse revoked the family, including the pair the winner got
     assert all(row.revoked_at is not None for row in _refresh_rows(db))
+
+
+def test_purge_deletes_only_what_expired(app, db):
+    user, now = factories.user(), utcnow()
+    past, future = now - timedelta(seconds=1), now + timedelta(minutes=5)
+    db.session.add_all([RevokedToken(jti="gone", expires_at=past), RevokedToken(jti="kept", expires_at=future),
+                        RefreshToken(jti="r-gone", family="f", user_id=user.id, expires_at=past),
+                        RefreshToken(jti="r-kept", family="f", user_id=user.id, expires_at=future)])
+    for age in (timedelta(days=1, seconds=1), timedelta(hours=23)):
+        db.session.add(SmsCode(phone_hash="p", code_hash="c", ip="10.0.0.1", created_at=now - age,
+                               expires_at=now - age + timedelta(minutes=5)))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["auth", "purge"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "revoked_tokens: 1 deleted, refresh_tokens: 1 deleted, sms_codes: 1 deleted"
+    db.session.expire_all()
+    assert db.session.execute(select(RevokedToken.jti)).scalars().all() == ["kept"]
+    assert [row.jti for row in _refresh_rows(db)] == ["r-kept"]
+    assert [row.created_at > now - timedelta(days=1) for row in db.session.execute(select(SmsCode)).scalars()] == [True]
+
+
+@pytest.mark.parametrize("area, allowed", [("440106", True), ("440106001", True), ("44010600100101", True),
+                                           ("440103", False), ("4401", False), ("44010", False)])
+def test_a_grant_covers_its_area_and_everything_below(app, db, area, allowed):
+    user = factories.user(roles=[("organiser", "440106"), ("resident", "4401")])
+    with app.test_request_context(headers=factories.auth_headers(user)):
+        guarded = require("organiser")(lambda: ensure_acts_on(area, "organiser") or "ok")
+        if allowed:
+            assert guarded() == "ok"
+        else:
+            with pytest.raises(Forbidden) as denied:
+                guarded()
+            assert denied.value.error == "area_forbidden"
+        # the resident grant over the whole city gives no organiser rights
+        assert not user.acts_on(area, "admin", "health_official")
+
+
+def test_refreshed_token_is_not_fresh_enough_for_sensitive_actions(app, client, db):
+    body = sign_in(client, PHONE)
+    pair = client.post(REFRESH, headers=bearer(body["refresh_token"])).get_json()
+    sensitive = require(fresh=True)(lambda: "ok")
+    with app.test_request_context(headers=bearer(body["access_token"])):
+        assert sensitive() == "ok"
+    with app.test_request_context(headers=bearer(pair["access_token"])):
+        with pytest.raises(FreshTokenRequired) as info:
+            sensitive()
+        envelope(app.handle_user_exception(info.value), 401, "fresh_token_required")

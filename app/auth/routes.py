@@ -27,7 +27,7 @@ def _login_result(user, pair) -> dict:
 @_auth_limit
 @blp.arguments(schemas.SmsCodeCreate)
 @blp.response(202, schemas.SmsCodeSent)
-@doc_errors(422, 429)
+@doc_errors(422, 429, 503)
 def send_sms_code(data):
     """Send a 6-digit sign-in code by SMS (valid 5 minutes, one per phone per 60 s)."""
     return service.request_sms_code(phone=data["phone"], ip=request.remote_addr or "unknown")

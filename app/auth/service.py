@@ -206,6 +206,15 @@ def revoke_role(*, user: User, role: str, area_code: str | None = None) -> None:
     user.grants = [g for g in user.grants if not (g.role == role and area_code in (None, g.area_code))]
 
 
+def purge_expired() -> dict[str, int]:
+    """Delete expired token rows and SMS codes past the daily-limit window (they hold phone hashes and IPs)."""
+    counts = tokens.purge_expired()
+    day_ago = utcnow() - timedelta(days=1)
+    counts["sms_codes"] = db.session.execute(delete(SmsCode).where(SmsCode.created_at < day_ago)).rowcount
+    db.session.commit()
+    return counts
+
+
 def get_user(user_id: int) -> User:
     """A user by id, or NotFound."""
     user = db.session.get(User, user_id)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
@@ -152,13 +152,11 @@ def is_access_revoked(jti: str, family: str | None = None) -> bool:
     return _revoked_in_db(keys)
 
 
-def purge_expired() -> int:
-    """Delete token rows that have expired anyway."""
+def purge_expired() -> dict[str, int]:
+    """Delete token rows that have expired anyway (no commit)."""
     now = utcnow()
-    n = db.session.query(RevokedToken).filter(RevokedToken.expires_at < now).delete()
-    n += db.session.query(RefreshToken).filter(RefreshToken.expires_at < now).delete()
-    db.session.commit()
-    return n
+    return {"revoked_tokens": db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount,
+            "refresh_tokens": db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at < now)).rowcount}
 
 
 @jwt.token_in_blocklist_loader

@@ -99,14 +99,19 @@ def _commit_revocations(entries: list[tuple[str, datetime]]) -> None:
     client = redis_client()
     if client is None or not entries:
         return
-    now = utcnow()
     try:
         pipe = client.pipeline(transaction=False)
-        for key, expires_at in entries:
-            pipe.set(f"revoked:{key}", b"1", ex=max(1, int((expires_at - now).total_seconds()) + 60))
+        _cache(pipe, entries)
         pipe.execute()
     except RedisError:
         _redis_failed("caching a revocation")
+
+
+def _cache(pipe, entries) -> None:
+    """Queue revocations on a Redis pipeline, each kept a minute longer than the tokens it revokes."""
+    now = utcnow()
+    for key, expires_at in entries:
+        pipe.set(f"revoked:{key}", b"1", ex=max(1, int((expires_at - now).total_seconds()) + 60))
 
 
 def _redis_failed(doing: str) -> None:
@@ -121,12 +126,10 @@ def _revoked_in_db(keys: list[str]) -> bool:
 
 def _warm_redis(client) -> None:
     """Copy live revocations into Redis after it lost them (restart, flush, missed writes)."""
-    now = utcnow()
     rows = db.session.execute(select(RevokedToken.jti, RevokedToken.expires_at)
-                              .where(RevokedToken.expires_at > now)).all()
+                              .where(RevokedToken.expires_at > utcnow())).all()
     pipe = client.pipeline(transaction=False)
-    for jti, expires_at in rows:
-        pipe.set(f"revoked:{jti}", b"1", ex=max(1, int((expires_at - now).total_seconds()) + 60))
+    _cache(pipe, rows)
     pipe.set(_WARM_KEY, b"1")
     pipe.execute()
 

@@ -26,7 +26,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'jiefang.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    REDIS_PAUSE_SECONDS = 5.0  # after a Redis error, go without it this long instead of waiting on each request
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # Reverse proxies in front of gunicorn (nginx = 1): their X-Forwarded-For gives the client address.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     # OpenAPI / flask-smorest
     API_TITLE = "Jiefang 街坊 API"
@@ -45,6 +48,7 @@ class Config:
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=30)
     JWT_DECODE_LEEWAY = 10
     JWT_TOKEN_LOCATION = ["headers"]
+    JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only: no csrf claim in them
     JWT_ERROR_MESSAGE_KEY = "message"
 
     # Personal data: AES-GCM keys "kid:base64(32 bytes),kid2:..."; the first (or DATA_ENCRYPTION_KEY_ID) encrypts.
@@ -90,6 +94,9 @@ class Config:
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
     DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
+    # Production backends and the settings each one cannot work without.
+    PRODUCTION_BACKENDS = {"SMS_BACKEND": {"http": ("SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN")},
+                           "WECHAT_BACKEND": {"real": ("WECHAT_APPID", "WECHAT_SECRET")}}
 
 
 class DevelopmentConfig(Config):
@@ -124,8 +131,14 @@ class ProductionConfig(Config):
         if jwt_key and jwt_key == env.get("SECRET_KEY"):
             problems.append("JWT_SECRET_KEY must differ from SECRET_KEY")
         for name, dev_values in Config.DEV_ONLY_BACKENDS.items():
-            if config.get(name) in dev_values:
-                problems.append(f"{name}={config.get(name)} is for development only")
+            value = config.get(name)
+            if value in dev_values:
+                problems.append(f"{name}={value} is for development only")
+            elif value not in Config.PRODUCTION_BACKENDS[name]:
+                problems.append(f"{name}={value} is not a known backend")
+            else:
+                problems += [f"{need} is not set (needed by {name}={value})"
+                             for need in Config.PRODUCTION_BACKENDS[name][value] if not config.get(need)]
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

@@ -44,8 +44,11 @@ def create_user_command(username, password, role, area_code):
 
 def register_cli(app) -> None:
     """Attach every command group."""
+    from app.auth.cli import auth_cli
+
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(auth_cli)
     from app.venues.cli import scans_cli
 
     app.cli.add_command(scans_cli)

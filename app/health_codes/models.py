@@ -3,7 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import (JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, Numeric,
                         SmallInteger, String, UniqueConstraint, text)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.ids import random_id
 from app.common.time import utcnow
@@ -69,6 +69,9 @@ class Declaration(db.Model):
     risk_area_visit_14d: Mapped[bool]
     case_contact_14d: Mapped[bool]
 
+    # Declared so the unit of work inserts the code before rows that reference it; never loaded.
+    health_code: Mapped[HealthCode] = relationship(lazy="raise")
+
 
 class ColourChange(db.Model):
     """赋码记录: an append-only audit row for every colour decision (a database trigger refuses UPDATE).
@@ -88,3 +91,5 @@ class ColourChange(db.Model):
     to_colour: Mapped[str] = mapped_column(String(6))
     reason_code: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(String(200))
+
+    health_code: Mapped[HealthCode] = relationship(lazy="raise")  # insert order only, as above

@@ -17,7 +17,7 @@ Version 2026.1 (RULES_VERSION; a code whose stored colour came from another vers
 Each verdict carries a stable reason code with a Chinese sentence for the resident (REASONS)."""
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 
 from app.common.time import SHANGHAI
@@ -93,7 +93,7 @@ def _green_at(declarations: list[DeclarationFacts], trigger_at: datetime) -> dat
         run_start = run_start if previous is not None and day == previous + timedelta(days=1) else day
         previous = day
         if (day - run_start).days + 1 == CLEAN_DAYS:
-            return datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
+            return datetime.combine(day + timedelta(days=1), time(), SHANGHAI).astimezone(timezone.utc)
     return None
 
 

@@ -101,6 +101,20 @@ def get_own(*, code_id: int, owner_id: int, lock: bool = False) -> HealthCode:
     return code
 
 
+def get(*, code_id: int) -> HealthCode:
+    """Any code, live or withdrawn, by id (for officials); NotFound health_code_not_found."""
+    code = db.session.get(HealthCode, code_id) if 0 < code_id <= _MAX_ID else None
+    if code is None:
+        raise _not_found()
+    return code
+
+
+def masked_holders(code_ids) -> dict[int, str | None]:
+    """{code id: masked holder name} for many codes in one SELECT (None once withdrawn), e.g. for tracing."""
+    rows = db.session.execute(select(HealthCode.id, HealthCode.name_enc).where(HealthCode.id.in_(set(code_ids))))
+    return {row.id: personal.masked_name(row) for row in rows}
+
+
 def list_own(*, owner_id: int) -> list[HealthCode]:
     """The account's live codes, oldest first (at most ten)."""
     return list(db.session.execute(select(HealthCode).where(
@@ -236,8 +250,7 @@ def history(*, code_id: int) -> list[dict]:
     "from" (None for the first assignment), "to", "reason": {"code", "message"}, "note"} and
     {"type": "declaration", "at", "temperature_c", "symptoms", "risk_area_visit_14d", "case_contact_14d",
     "risk" (reason code or None)}. Raises NotFound health_code_not_found."""
-    if not 0 < code_id <= _MAX_ID or db.session.get(HealthCode, code_id) is None:
-        raise _not_found()
+    get(code_id=code_id)
     changes = db.session.execute(select(ColourChange).where(ColourChange.health_code_id == code_id)).scalars()
     declarations = db.session.execute(select(Declaration).where(Declaration.health_code_id == code_id)).scalars()
     items = [{"type": "colour_change", "at": c.changed_at, "source": c.source,

@@ -74,7 +74,7 @@ def test_one_self_code_and_ten_per_account(client, db, resident, apply_code):
 
 
 def test_consent_is_required_and_nothing_is_stored(client, db, resident):
-    for consent in (False, ...):
+    for consent in (False, ..., "true", 1, None):
         r = client.post(URL, json=application(consent=consent), headers=resident[1])
         assert r.status_code == 422 and "consent" in r.get_json()["errors"]["json"]
     assert r.get_json()["error"] == "validation_failed"

@@ -105,3 +105,15 @@ def test_several_decisions_in_one_transaction(db, clock, resident, login, apply_
                                     commit=False)
     db.session.rollback()  # the caller decides: nothing was committed
     assert set(db.session.execute(select(HealthCode.colour)).scalars()) == {"green"}
+
+
+def test_lookups_for_officials(client, db, resident, setup, apply_code, statements):
+    code_id, headers, _ = setup
+    other = int(apply_code(headers, name="王五", relation="family", id_number=resident_id(seq="777"))["id"])
+    client.delete(f"{URL}/{other}", headers=headers)
+    assert service.get(code_id=other).revoked_at is not None
+    with statements() as seen:
+        holders = service.masked_holders([code_id, other, 987654321])
+    assert holders == {code_id: "张*明", other: None} and len(seen) == 1
+    with pytest.raises(NotFound):
+        service.get(code_id=987654321)

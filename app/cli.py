@@ -44,5 +44,8 @@ def create_user_command(username, password, role, area_code):
 
 def register_cli(app) -> None:
     """Attach every command group."""
+    from app.health_codes.cli import health_codes_cli
+
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(health_codes_cli)

@@ -49,7 +49,7 @@ class HealthCode(db.Model):
     colour: Mapped[str] = mapped_column(String(6))
     colour_reason: Mapped[str] = mapped_column(String(32))
     colour_since: Mapped[datetime] = mapped_column(UTCDateTime)
-    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the refresh job's queue
     rules_version: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,9 +9,26 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.common.time import utcnow
+from app.errors import Gone, NotFound
 from app.extensions import db
 from app.health_codes import personal, rules
 from app.health_codes.models import ColourChange, Declaration, HealthCode
+
+
+MAX_ID = 2**63 - 1  # ids are positive BIGINTs: anything else is simply not found
+
+
+def in_range(code_id: int) -> bool:
+    """Whether an id can name a code at all (guards the database from out-of-range integers)."""
+    return 0 < code_id <= MAX_ID
+
+
+def not_found() -> NotFound:
+    return NotFound("health_code_not_found", "健康码不存在，请返回列表刷新后重试")
+
+
+def revoked() -> Gone:
+    return Gone("code_revoked", "该健康码已注销，请持码人重新申领")
 
 
 @dataclass(frozen=True)
@@ -71,3 +88,18 @@ def status(code: HealthCode, *, now: datetime | None = None) -> Status:
         code = refresh(code, now)
     return Status(code.colour, code.colour_reason, rules.REASONS[code.colour_reason], code.colour_since,
                   code.review_at, personal.masked_name(code))
+
+
+def refresh_due(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Apply every due timed change now (the job behind `flask health-codes refresh`); returns how many."""
+    now, done = now or utcnow(), 0
+    while ids := db.session.execute(select(HealthCode.id).where(HealthCode.review_at <= now).limit(batch)).scalars().all():
+        for code_id in ids:
+            code = lock(code_id)
+            if code is not None and code.revoked_at is None and is_stale(code, now):
+                store(code, evaluate(code, now), now)
+                done += 1
+            elif code is not None and code.revoked_at is not None:
+                code.review_at = None
+        db.session.commit()
+    return done

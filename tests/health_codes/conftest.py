@@ -49,7 +49,7 @@ class Clock:
 def clock(monkeypatch):
     """The health-code modules' clock, frozen at 2026-03-02 10:00 Shanghai (02:00 UTC) until moved."""
     c = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))
-    for module in ("app.health_codes.service", "app.health_codes.state"):
+    for module in ("app.health_codes.service", "app.health_codes.state", "app.health_codes.officials"):
         monkeypatch.setattr(f"{module}.utcnow", c)
     return c
 

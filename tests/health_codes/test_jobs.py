@@ -34,3 +34,12 @@ def test_refresh_applies_due_timed_changes(app, client, db, clock, resident, app
     assert db.session.execute(select(ColourChange.reason_code).order_by(ColourChange.changed_at.desc())
                               ).scalars().first() == "clean_streak"
     assert runner.invoke(args=["health-codes", "refresh"]).output.strip() == "health codes re-evaluated: 0"
+
+
+def test_demo_codes_are_idempotent(db, resident):
+    from app.health_codes import demo
+
+    first = demo.seed(owner_id=resident[0].id)
+    assert demo.seed(owner_id=resident[0].id) == ["demo health code (self) already there",
+                                                    "demo health code (family) already there"]
+    assert len(first) == 2 and len(db.session.execute(select(HealthCode.id)).all()) == 2

@@ -24,7 +24,10 @@ def get(*, code_id: int) -> HealthCode:
 
 def masked_holders(code_ids) -> dict[int, str | None]:
     """{code id: masked holder name} for many codes in one SELECT (None once withdrawn), e.g. for tracing."""
-    rows = db.session.execute(select(HealthCode.id, HealthCode.name_enc).where(HealthCode.id.in_(set(code_ids))))
+    wanted = {i for i in code_ids if state.in_range(i)}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(HealthCode.id, HealthCode.name_enc).where(HealthCode.id.in_(wanted)))
     return {row.id: personal.masked_name(row) for row in rows}
 
 

@@ -76,3 +76,18 @@ def test_qr_render_is_deterministic_and_sized():
     size = (len(qr.matrix(token))) * qr.SCALE
     assert Image.open(io.BytesIO(png)).size == (size, size)
 
+
+
+def test_token_issue_reads_three_rows_and_writes_nothing(client, resident, code, statements):
+    with statements() as seen:
+        assert client.get(f"{URL}/{code['id']}/token", headers=resident[1]).status_code == 200
+    assert len(seen) <= 3 and all(s.lstrip().upper().startswith("SELECT") for s in seen), seen
+
+
+def test_bad_token_lifetime_or_keys_refuse_to_start(app):
+    from app.health_codes.routes import check_config
+
+    for change, words in (({"HEALTH_CODE_TOKEN_TTL_SECONDS": 300}, "TTL_SECONDS"),
+                          ({"HEALTH_CODE_RETIRED_KEY_IDS": "dev1"}, "retired")):
+        with pytest.raises(RuntimeError, match=words):
+            check_config({**app.config, **change})

@@ -21,7 +21,7 @@ def keygen_command(kid):
 
 @health_codes_cli.command("refresh")
 def refresh_command():
-    """Re-evaluate every code whose timed change is due (reads do it anyway; this keeps counts exact)."""
+    """Re-evaluate codes with a due timed change or older rules (reads do it lazily; this keeps counts exact)."""
     from app.health_codes import service
 
     click.echo(f"health codes re-evaluated: {service.refresh_due()}")

@@ -6,14 +6,13 @@ has passed or the rules' version changed, so a code never shows a stale colour."
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.common.time import utcnow
 from app.errors import Gone, NotFound
 from app.extensions import db
 from app.health_codes import personal, rules
 from app.health_codes.models import ColourChange, Declaration, HealthCode
-
 
 MAX_ID = 2**63 - 1  # ids are positive BIGINTs: anything else is simply not found
 
@@ -91,15 +90,16 @@ def status(code: HealthCode, *, now: datetime | None = None) -> Status:
 
 
 def refresh_due(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Apply every due timed change now (the job behind `flask health-codes refresh`); returns how many."""
+    """Re-evaluate every live code whose timed change is due or whose verdict came from older rules, in
+    batches (the job behind `flask health-codes refresh`; reads do the same lazily). Returns how many."""
     now, done = now or utcnow(), 0
-    while ids := db.session.execute(select(HealthCode.id).where(HealthCode.review_at <= now).limit(batch)).scalars().all():
+    due = select(HealthCode.id).where(HealthCode.revoked_at.is_(None), or_(
+        HealthCode.review_at <= now, HealthCode.rules_version != rules.RULES_VERSION)).limit(batch)
+    while ids := db.session.execute(due).scalars().all():
         for code_id in ids:
             code = lock(code_id)
             if code is not None and code.revoked_at is None and is_stale(code, now):
                 store(code, evaluate(code, now), now)
                 done += 1
-            elif code is not None and code.revoked_at is not None:
-                code.review_at = None
         db.session.commit()
     return done

@@ -43,3 +43,14 @@ def test_demo_codes_are_idempotent(db, resident):
     assert demo.seed(owner_id=resident[0].id) == ["demo health code (self) already there",
                                                     "demo health code (family) already there"]
     assert len(first) == 2 and len(db.session.execute(select(HealthCode.id)).all()) == 2
+
+
+def test_refresh_re_evaluates_codes_from_older_rules(app, db, clock, resident, apply_code):
+    code = apply_code(resident[1])
+    db.session.execute(HealthCode.__table__.update().values(rules_version="2020.1", colour="red"))
+    db.session.commit()
+    out = app.test_cli_runner().invoke(args=["health-codes", "refresh"]).output.strip()
+    assert out == "health codes re-evaluated: 1"
+    db.session.expire_all()
+    row = db.session.get(HealthCode, int(code["id"]))
+    assert (row.colour, row.rules_version) == ("green", "2026.1")

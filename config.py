@@ -55,9 +55,15 @@ class Config:
     DATA_ENCRYPTION_KEY_ID = os.environ.get("DATA_ENCRYPTION_KEY_ID") or None
     BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", _DEV_BLIND_INDEX_KEY)
 
-    # Health-code token signing: Ed25519 seeds "kid:base64(32 bytes),..."; the first signs, all verify.
+    # Health-code token signing: Ed25519 seeds "kid:base64(32 bytes),..."; the first signs, all verify,
+    # except the comma-separated ids in HEALTH_CODE_RETIRED_KEY_IDS (no longer verified nor published).
     HEALTH_CODE_SIGNING_KEYS = os.environ.get("HEALTH_CODE_SIGNING_KEYS", _DEV_SIGNING_KEYS)
     HEALTH_CODE_SIGNING_KEY_ID = os.environ.get("HEALTH_CODE_SIGNING_KEY_ID") or None
+    HEALTH_CODE_RETIRED_KEY_IDS = os.environ.get("HEALTH_CODE_RETIRED_KEY_IDS", "")
+    HEALTH_CODE_TOKEN_TTL_SECONDS = 120  # at most 2 minutes (tokens.MAX_TTL_SECONDS)
+    HEALTH_CODE_TOKEN_REFRESH_SECONDS = 60
+    # Version of the personal-information policy a resident consents to when applying (recorded per code).
+    HEALTH_CODE_CONSENT_POLICY = os.environ.get("HEALTH_CODE_CONSENT_POLICY", "2026-11")
 
     # SMS sign-in
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console (dev/test) | http (gateway)

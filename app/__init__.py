@@ -60,7 +60,8 @@ def register_blueprints(app: Flask) -> None:
     from app.areas.routes import blp as areas
     from app.auth.routes import blp as auth
     from app.extensions import api
+    from app.health_codes.routes import blp as health_codes
     from app.system import blp as system
 
-    for blueprint in (system, auth, areas):
+    for blueprint in (system, auth, areas, health_codes):
         api.register_blueprint(blueprint)

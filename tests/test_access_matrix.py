@@ -30,6 +30,15 @@ ACCESS = {
     "GET /api/v1/areas": PUBLIC,
     "GET /api/v1/areas/<string:code>": PUBLIC,
     # health codes (issue 3)
+    "POST /api/v1/health-codes": SIGNED_IN,
+    "GET /api/v1/health-codes": SIGNED_IN,
+    "GET /api/v1/health-codes/keys": PUBLIC,
+    "POST /api/v1/health-codes/verify": {"venue_staff", "health_official", "volunteer"},
+    "GET /api/v1/health-codes/<int:code_id>": SIGNED_IN,
+    "DELETE /api/v1/health-codes/<int:code_id>": SIGNED_IN,
+    "POST /api/v1/health-codes/<int:code_id>/declarations": SIGNED_IN,
+    "GET /api/v1/health-codes/<int:code_id>/token": SIGNED_IN,
+    "GET /api/v1/health-codes/<int:code_id>/qr.png": SIGNED_IN,
     # venues and scans (issue 4)
     # volunteers and groups (issue 5)
     # patrols (issue 6)

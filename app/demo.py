@@ -13,8 +13,14 @@ STAFF = [
 
 def seed() -> list[str]:
     """Create the demo accounts; returns lines to print."""
+    from app.health_codes import demo as health_code_demo
+
     lines = []
     for username, role, area in STAFF:
         auth_service.create_staff(username=username, password=DEMO_PASSWORD, role=role, area_code=area)
         lines.append(f"demo account {username} / {DEMO_PASSWORD}: {role} over {area}")
+    resident = auth_service.create_staff(username="resident", password=DEMO_PASSWORD, role="resident",
+                                         area_code="4401")
+    lines.append(f"demo account resident / {DEMO_PASSWORD}: resident (password sign-in, for the demo only)")
+    lines += health_code_demo.seed(owner_id=resident.id)
     return lines

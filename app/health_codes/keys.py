@@ -1,7 +1,11 @@
 """Signing keys for the dynamic token, from config: HEALTH_CODE_SIGNING_KEYS = "kid:base64(32-byte seed),..."
 (the first, or HEALTH_CODE_SIGNING_KEY_ID, signs; the others still verify) and HEALTH_CODE_RETIRED_KEY_IDS
-(ids that neither verify nor are published any more). Rotation: add a new key first in the list, wait
-for the old tokens to expire (2 minutes), then retire the old id, then drop it."""
+(ids that neither verify nor are published any more).
+
+Rotation without a failed scan: (1) add the new key to the list while HEALTH_CODE_SIGNING_KEY_ID keeps the
+old one signing; (2) after scanners have fetched the keys again (GET /health-codes/keys is cacheable for
+5 minutes), make the new key sign; (3) two minutes later no valid token uses the old key: retire its id,
+and later drop it from the list."""
 import base64
 from dataclasses import dataclass
 

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import (JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, Numeric,
                         SmallInteger, String, UniqueConstraint, text)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.ids import random_id
 from app.common.time import utcnow
@@ -49,7 +49,7 @@ class HealthCode(db.Model):
     colour: Mapped[str] = mapped_column(String(6))
     colour_reason: Mapped[str] = mapped_column(String(32))
     colour_since: Mapped[datetime] = mapped_column(UTCDateTime)
-    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the refresh job's queue
     rules_version: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -68,6 +68,9 @@ class Declaration(db.Model):
     symptoms: Mapped[list] = mapped_column(JSON, default=list)
     risk_area_visit_14d: Mapped[bool]
     case_contact_14d: Mapped[bool]
+
+    # Declared so the unit of work inserts the code before rows that reference it; never loaded.
+    health_code: Mapped[HealthCode] = relationship(lazy="raise")
 
 
 class ColourChange(db.Model):
@@ -88,3 +91,5 @@ class ColourChange(db.Model):
     to_colour: Mapped[str] = mapped_column(String(6))
     reason_code: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(String(200))
+
+    health_code: Mapped[HealthCode] = relationship(lazy="raise")  # insert order only, as above

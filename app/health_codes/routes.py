@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from app.auth.access import require
 from app.errors import doc_errors
-from app.health_codes import keys, schemas, service
+from app.health_codes import keys, schemas, service, tokens
 
 blp = Blueprint("health_codes", __name__, url_prefix="/api/v1/health-codes", description="穗康码：申领、申报、亮码与验码")
 CODE = "/<int:code_id>"  # out-of-range ids are 404 in the service
@@ -14,12 +14,15 @@ _IMAGE = {"image/png": {"schema": {"type": "string", "format": "binary"}},
           "image/svg+xml": {"schema": {"type": "string"}}}
 
 
-@blp.record_once
-def _check_keys(state):
-    """Refuse to start with unusable signing keys rather than fail at the first token."""
-    cfg = state.app.config
+def check_config(cfg) -> None:
+    """Refuse to start with unusable signing keys or token lifetime rather than fail at the first token."""
     keys.build(cfg["HEALTH_CODE_SIGNING_KEYS"], cfg.get("HEALTH_CODE_SIGNING_KEY_ID"),
                cfg.get("HEALTH_CODE_RETIRED_KEY_IDS"))
+    if not 0 < cfg["HEALTH_CODE_TOKEN_TTL_SECONDS"] <= tokens.MAX_TTL_SECONDS:
+        raise RuntimeError(f"HEALTH_CODE_TOKEN_TTL_SECONDS must be 1-{tokens.MAX_TTL_SECONDS}")
+
+
+blp.record_once(lambda state: check_config(state.app.config))
 
 
 def view(code) -> dict:

@@ -17,7 +17,7 @@ Version 2026.1 (RULES_VERSION; a code whose stored colour came from another vers
 Each verdict carries a stable reason code with a Chinese sentence for the resident (REASONS)."""
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 
 from app.common.time import SHANGHAI
@@ -32,11 +32,11 @@ REASONS = {
     "no_risk": "未发现风险，请继续做好个人防护。",
     "official_release": "卫生健康部门已解除对您的管控，健康码为绿码。",
     "clean_streak": "您已连续 7 天健康申报无异常，健康码已转为绿码。",
-    "case_contact": "您申报了 14 天内与病例有接触，已赋黄码。请配合社区做好健康监测，" + _THEN_GREEN,
+    "case_contact": "您申报了 14 天内与病例有接触，已赋黄码。请配合社区做好健康监测。" + _THEN_GREEN,
     "risk_area_visit": "您申报了 14 天内到访过风险地区，已赋黄码。" + _THEN_GREEN,
-    "fever": "您申报的体温达到或超过 37.3℃，已赋黄码。请尽快到发热门诊就诊，" + _THEN_GREEN,
-    "symptoms": "您申报了发热、咳嗽等不适症状，已赋黄码。请及时就医，" + _THEN_GREEN,
-    "official_yellow": "卫生健康部门已将您的健康码设为黄码，请按社区要求进行核酸检测，" + _THEN_GREEN,
+    "fever": "您申报的体温达到或超过 37.3℃，已赋黄码。请尽快到发热门诊就诊。" + _THEN_GREEN,
+    "symptoms": "您申报了发热、咳嗽等不适症状，已赋黄码。请及时就医。" + _THEN_GREEN,
+    "official_yellow": "卫生健康部门已将您的健康码设为黄码，请按社区要求进行核酸检测。" + _THEN_GREEN,
     "clean_streak_pending": "您已连续 7 天健康申报无异常，今日 24 时后健康码将自动转为绿码。",
     "official_red": "卫生健康部门已将您的健康码设为红码，请保持电话畅通，配合疫情防控工作。",
 }
@@ -93,7 +93,7 @@ def _green_at(declarations: list[DeclarationFacts], trigger_at: datetime) -> dat
         run_start = run_start if previous is not None and day == previous + timedelta(days=1) else day
         previous = day
         if (day - run_start).days + 1 == CLEAN_DAYS:
-            return datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
+            return datetime.combine(day + timedelta(days=1), time(), SHANGHAI).astimezone(timezone.utc)
     return None
 
 

@@ -7,6 +7,16 @@ from app.common.fields import Id
 from app.health_codes.models import COLOURS, ID_TYPES, RELATIONS
 from app.health_codes.rules import SYMPTOMS
 
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: consent is not given by "yes" or 1."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 _COLOUR = {"validate": validate.OneOf(COLOURS), "metadata": {"example": "green"}}
 
 
@@ -18,7 +28,8 @@ class HealthCodeCreate(ma.Schema):
                           metadata={"description": "持码人手机号（代领时可不填）"})
     relation = fields.String(load_default="self", validate=validate.OneOf(RELATIONS),
                              metadata={"description": "self 本人；family 为家人代领"})
-    consent = fields.Boolean(required=True, metadata={"description": "单独同意处理敏感个人信息（须为 true）"})
+    consent = StrictBoolean(required=True,
+                             metadata={"description": "单独同意处理敏感个人信息（须为 JSON true）"})
 
 
 class ReasonRead(ma.Schema):

@@ -1,10 +1,11 @@
-"""穗康码 rules: apply, list, withdraw, declare, show (token, QR) and verify; officials' colour decisions.
+"""穗康码 rules: apply, list, withdraw, declare, show (token, QR) and verify.
 
-For issue 4 (venues, scans, officials) the entry points are verify_token, status, official_set_colour and
-history; each documents what it raises. Personal data never leaves this module unmasked."""
+This module is the domain's whole interface. For issue 4 (venues, scans, officials): verify_token, status,
+masked_holders, get, official_set_colour and history (the last three live in officials.py); each says what it
+raises. Personal data never leaves the domain unmasked."""
 import logging
 import secrets
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
@@ -14,24 +15,17 @@ from sqlalchemy.exc import IntegrityError
 from app import qr
 from app.common.ids import random_id
 from app.common.time import SHANGHAI, to_shanghai, utcnow
-from app.errors import Conflict, Gone, NotFound, TooManyRequests, ValidationFailed
+from app.errors import Conflict, TooManyRequests, ValidationFailed
 from app.extensions import db
 from app.health_codes import keys, personal, rules, state, tokens
-from app.health_codes.models import COLOURS, MAX_CODES_PER_ACCOUNT, ColourChange, Declaration, HealthCode
-from app.health_codes.personal import masked  # noqa: F401 — part of this module's interface
-from app.health_codes.state import Status, status  # noqa: F401 — part of this module's interface
+from app.health_codes.models import MAX_CODES_PER_ACCOUNT, Declaration, HealthCode
+# The rest of the interface other domains use (officials' side: issue 4).
+from app.health_codes.officials import get, history, masked_holders, official_set_colour  # noqa: F401
+from app.health_codes.personal import masked  # noqa: F401
+from app.health_codes.state import Status, refresh_due, status  # noqa: F401
 
 log = logging.getLogger("jiefang.health_codes")
 MAX_DECLARATIONS_PER_DAY = 10
-_MAX_ID = 2**63 - 1
-
-
-def _not_found():
-    return NotFound("health_code_not_found", "健康码不存在，请返回列表刷新后重试")
-
-
-def _revoked():
-    return Gone("code_revoked", "该健康码已注销，请持码人重新申领")
 
 
 # ---- apply, list, show, withdraw ------------------------------------------------------------------------
@@ -92,12 +86,12 @@ def _new_code(owner_id: int, slot: int, id_type: str, relation: str, now: dateti
 
 def get_own(*, code_id: int, owner_id: int, lock: bool = False) -> HealthCode:
     """A live code of this account; anyone else's (or a withdrawn one) is 404 health_code_not_found."""
-    if not 0 < code_id <= _MAX_ID:
-        raise _not_found()
+    if not state.in_range(code_id):
+        raise state.not_found()
     stmt = select(HealthCode).where(HealthCode.id == code_id)
     code = db.session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
     if code is None or code.owner_id != owner_id or code.revoked_at is not None:
-        raise _not_found()
+        raise state.not_found()
     return code
 
 
@@ -112,7 +106,7 @@ def withdraw(*, code_id: int, owner_id: int) -> None:
     code = get_own(code_id=code_id, owner_id=owner_id, lock=True)
     db.session.execute(delete(Declaration).where(Declaration.health_code_id == code.id))
     personal.erase(code)
-    code.slot, code.revoked_at = None, utcnow()
+    code.slot, code.review_at, code.revoked_at = None, None, utcnow()
     db.session.commit()
     log.info("health code withdrawn id=%s", code.id)
 
@@ -181,7 +175,7 @@ def verify_token(token: str, *, at: datetime | None = None) -> HealthCode:
     if code is None:
         raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码")
     if code.revoked_at is not None:
-        raise _revoked()
+        raise state.revoked()
     return code
 
 
@@ -199,57 +193,3 @@ def verdict(code: HealthCode) -> dict:
     current = status(code)
     return {"colour": current.colour, "pass": current.colour == "green", "holder": current.holder,
             "reason": {"code": current.reason, "message": current.message}, "checked_at": utcnow()}
-
-
-# ---- officials (the routes come with issue 4) ------------------------------------------------------------
-
-_OFFICIAL_REASON = {"red": "official_red", "yellow": "official_yellow", "green": "official_release"}
-
-
-def official_set_colour(*, code_id: int, colour: str, reason: str, official_id: int, commit: bool = True,
-                        now: datetime | None = None) -> HealthCode:
-    """A health official's decision: appends an audit row (who, when, from, to, reason), then re-runs the rules.
-
-    Red is sticky until the next decision; yellow turns green after 7 clean declared days; green releases.
-    The row stays locked until commit; commit=False lets a caller apply several decisions in one transaction.
-    Raises NotFound health_code_not_found, Gone code_revoked, ValidationFailed colour_invalid / reason_invalid."""
-    now = now or utcnow()
-    reason = " ".join((reason or "").split())
-    if colour not in COLOURS:
-        raise ValidationFailed("colour_invalid", "颜色应为 green、yellow 或 red", errors={"json": {"colour": ["无效的颜色"]}})
-    if not 1 <= len(reason) <= 200:
-        raise ValidationFailed("reason_invalid", "请填写 1 至 200 字的赋码原因", errors={"json": {"reason": ["长度无效"]}})
-    code = state.lock(code_id) if 0 < code_id <= _MAX_ID else None
-    if code is None:
-        raise _not_found()
-    if code.revoked_at is not None:
-        raise _revoked()
-    db.session.add(ColourChange(health_code_id=code.id, changed_at=now, changed_by=official_id, source="official",
-                                from_colour=code.colour, to_colour=colour, reason_code=_OFFICIAL_REASON[colour],
-                                note=reason))
-    state.store(code, state.evaluate(code, now), now, audit=False)
-    if commit:
-        db.session.commit()
-    log.info("health code colour set id=%s colour=%s by=%s", code.id, colour, official_id)
-    return code
-
-
-def history(*, code_id: int) -> list[dict]:
-    """Colour changes and declarations of a code (live or withdrawn), newest first.
-
-    Items: {"type": "colour_change", "at", "source" (official|rules), "changed_by" (user id str or None),
-    "from" (None for the first assignment), "to", "reason": {"code", "message"}, "note"} and
-    {"type": "declaration", "at", "temperature_c", "symptoms", "risk_area_visit_14d", "case_contact_14d",
-    "risk" (reason code or None)}. Raises NotFound health_code_not_found."""
-    if not 0 < code_id <= _MAX_ID or db.session.get(HealthCode, code_id) is None:
-        raise _not_found()
-    changes = db.session.execute(select(ColourChange).where(ColourChange.health_code_id == code_id)).scalars()
-    declarations = db.session.execute(select(Declaration).where(Declaration.health_code_id == code_id)).scalars()
-    items = [{"type": "colour_change", "at": c.changed_at, "source": c.source,
-              "changed_by": str(c.changed_by) if c.changed_by else None, "from": c.from_colour, "to": c.to_colour,
-              "reason": {"code": c.reason_code, "message": rules.REASONS[c.reason_code]}, "note": c.note}
-             for c in changes]
-    items += [{"type": "declaration", "at": d.declared_at, "temperature_c": d.temperature_c, "symptoms": d.symptoms,
-               "risk_area_visit_14d": d.risk_area_visit_14d, "case_contact_14d": d.case_contact_14d,
-               "risk": rules.risk_of(d)} for d in declarations]
-    return sorted(items, key=lambda i: i["at"], reverse=True)

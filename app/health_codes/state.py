@@ -6,12 +6,28 @@ has passed or the rules' version changed, so a code never shows a stale colour."
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.common.time import utcnow
+from app.errors import Gone, NotFound
 from app.extensions import db
 from app.health_codes import personal, rules
 from app.health_codes.models import ColourChange, Declaration, HealthCode
+
+MAX_ID = 2**63 - 1  # ids are positive BIGINTs: anything else is simply not found
+
+
+def in_range(code_id: int) -> bool:
+    """Whether an id can name a code at all (guards the database from out-of-range integers)."""
+    return 0 < code_id <= MAX_ID
+
+
+def not_found() -> NotFound:
+    return NotFound("health_code_not_found", "健康码不存在，请返回列表刷新后重试")
+
+
+def revoked() -> Gone:
+    return Gone("code_revoked", "该健康码已注销，请持码人重新申领")
 
 
 @dataclass(frozen=True)
@@ -71,3 +87,19 @@ def status(code: HealthCode, *, now: datetime | None = None) -> Status:
         code = refresh(code, now)
     return Status(code.colour, code.colour_reason, rules.REASONS[code.colour_reason], code.colour_since,
                   code.review_at, personal.masked_name(code))
+
+
+def refresh_due(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Re-evaluate every live code whose timed change is due or whose verdict came from older rules, in
+    batches (the job behind `flask health-codes refresh`; reads do the same lazily). Returns how many."""
+    now, done = now or utcnow(), 0
+    due = select(HealthCode.id).where(HealthCode.revoked_at.is_(None), or_(
+        HealthCode.review_at <= now, HealthCode.rules_version != rules.RULES_VERSION)).limit(batch)
+    while ids := db.session.execute(due).scalars().all():
+        for code_id in ids:
+            code = lock(code_id)
+            if code is not None and code.revoked_at is None and is_stale(code, now):
+                store(code, evaluate(code, now), now)
+                done += 1
+        db.session.commit()
+    return done

@@ -47,6 +47,7 @@ def upgrade():
     sa.UniqueConstraint('ref', name=op.f('uq_health_codes_ref'))
     )
     with op.batch_alter_table('health_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_health_codes_review_at'), ['review_at'], unique=False)
         batch_op.create_index('uq_health_codes_one_self', ['owner_id'], unique=True, postgresql_where=sa.text("relation = 'self' AND revoked_at IS NULL"), sqlite_where=sa.text("relation = 'self' AND revoked_at IS NULL"))
 
     op.create_table('health_code_colour_changes',

@@ -10,7 +10,7 @@ from app.common.time import utcnow
 from app.extensions import db as _db
 from app.health_codes import service as hc_service
 from app.health_codes.models import HealthCode
-from app.venues.models import OfflineScan, Scan
+from app.venues.models import OfflineScan, Scan, VenueStaff
 from tests import factories
 from tests.venues.test_venues import VENUE
 
@@ -235,8 +235,8 @@ def test_hot_paths_stay_within_three_statements(app, db, place, holder):
     from app.venues import scans
 
     token = _token(app.test_client(), holder)["token"]
-    inspector = db.session.execute(select(User).where(User.id != holder["user"].id, User.id != place["owner"][0].id)
-                                   ).scalars().first()
+    inspector = db.session.execute(select(User).join(VenueStaff, VenueStaff.user_id == User.id)
+                                   .where(VenueStaff.role == "inspector")).scalar_one()
     resident = db.session.get(User, holder["user"].id)
     venue_id = int(place["venue"]["id"])
     db.session.expunge_all()
@@ -270,7 +270,7 @@ def test_concurrent_duplicate_offline_uploads_make_one_scan(app, db, place, hold
 
     scanned = utcnow() - timedelta(minutes=30)
     items = [{"client_scan_id": uuid.uuid4(), "token": _past_token(db, holder, scanned), "scanned_at": scanned}]
-    inspector_id = db.session.execute(select(func.max(User.id))).scalar()
+    inspector_id = db.session.execute(select(VenueStaff.user_id).where(VenueStaff.role == "inspector")).scalar_one()
     venue_id = int(place["venue"]["id"])
 
     def go(_):

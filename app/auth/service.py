@@ -36,12 +36,18 @@ def login_sms(*, phone: str, code: str) -> tuple[User, dict]:
     phone = normalise_cn_mobile(phone)
     p_hash = phone_hash(phone)
     sms_codes.consume_code(p_hash, code)
+    return _signed_in(resident_by_phone(phone))
+
+
+def resident_by_phone(phone: str) -> User:
+    """The account of a (normalised) phone, created as a resident if there is none yet; no commit."""
+    p_hash = phone_hash(phone)
     user = db.session.execute(select(User).where(User.phone_hash == p_hash)).scalar_one_or_none()
     if user is None:
         user = User(phone_hash=p_hash, phone_enc=cipher().encrypt(phone, b"phone"))
         _grant(user, "resident")
         db.session.add(user)
-    return _signed_in(user)
+    return user
 
 
 def _signed_in(user: User) -> tuple[User, dict]:

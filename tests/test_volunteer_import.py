@@ -237,7 +237,9 @@ def test_make_run_seed_is_idempotent(db):
     app_demo.seed()
     app_demo.seed()
     assert len(volunteers(db)) == 200
-    assert auth_service.find_by_phone("13800138000") is not None
+    from app.volunteers import service
+
+    assert service.volunteer_of(auth_service.find_by_phone(app_demo.DEMO_RESIDENT_PHONE)).grid_code == GRID_A1
     assert db.session.execute(select(func.count()).select_from(Group).where(Group.auto_area.is_(None))).scalar() == 2
     assert_counts_exact()
 

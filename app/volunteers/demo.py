@@ -107,21 +107,23 @@ def write_csv(path, *, count: int, seed: int = 4401) -> None:
                           "、".join(role_names[r] for r in roles)])
 
 
-DEMO_VOLUNTEER = ("13800138000", "陈大文", "44010600100101", "express", ["running", "anti_fraud"], ["patroller"])
+DEMO_VOLUNTEER = ("陈大文", "44010600100101", "express", ["running", "anti_fraud"], ["patroller"])
 DEMO_GROUPS = [("天河快递街坊群", "trade", "440106", "express", None, "open"),
                ("五山跑步街坊群", "interest", "440106001", None, "running", "approval")]
 
 
 def seed_small() -> list[str]:
-    """The `make run` set (idempotent): 200 volunteers, most in 天河区/五山街道, one known login, two groups."""
+    """The `make run` set (idempotent): the demo resident as a volunteer in 五山街道, 199 more (most in 天河区),
+    two groups."""
     from sqlalchemy import select
 
     from app.common.time import utcnow
+    from app.demo import DEMO_RESIDENT_PHONE as phone
     from app.extensions import db
     from app.volunteers.models import Group
 
     catalogue = Catalogue()
-    phone, name, grid, trade, interests, roles = DEMO_VOLUNTEER
+    name, grid, trade, interests, roles = DEMO_VOLUNTEER
     known = Sealer().row(0, phone, name, grid, catalogue.find("trade", trade).id,
                       [catalogue.find("interest", i).id for i in interests],
                       [[c for c, _ in SERVICE_ROLES].index(r) for r in roles])
@@ -142,4 +144,4 @@ def seed_small() -> list[str]:
                              description="演示数据", created_at=utcnow(), updated_at=utcnow()))
     db.session.commit()
     return [f"demo volunteers: {written.inserted} added, {written.updated} updated "
-            f"(sign in by SMS as {phone}: a volunteer in 五山街道)", f"demo groups: {len(DEMO_GROUPS)}"]
+            f"(the demo resident {phone} is one of them, in 五山街道)", f"demo groups: {len(DEMO_GROUPS)}"]

@@ -1,7 +1,7 @@
 """volunteers: trades and interests (seeded), volunteers, counters, groups and members
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-28 14:11:20.122084
 
 """
@@ -14,7 +14,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

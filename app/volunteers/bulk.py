@@ -48,8 +48,9 @@ class Written:
 
 
 def make_batch(rows_by_phone: dict) -> Batch:
-    """A batch from {phone_hash: stage row}, with the tally of what the rows add."""
-    batch = Batch(rows=list(rows_by_phone.values()))
+    """A batch from {phone_hash: stage row}, with the tally of what the rows add. Rows go in phone-hash order, so
+    that two imports sharing people meet their rows in the same order (waits, not deadlocks)."""
+    batch = Batch(rows=[rows_by_phone[key] for key in sorted(rows_by_phone)])
     add = batch.tally.add
     for row in batch.rows:
         add(row[5], row[6], row[10], row[11])

@@ -73,11 +73,12 @@ def join(*, actor, group_id: int, volunteer_id: int | None = None) -> tuple[dict
     group = get_group(group_id)
     if group.auto:
         raise Conflict("group_automatic", "社区街坊群按居住网格自动加入，无需申请")
+    # the volunteer row is share-locked: a concurrent move or departure waits, so the area check below holds
     if volunteer_id is None:
-        v, status = service.my_volunteer(actor), "active" if group.join_policy == "open" else "pending"
+        v, status = service.my_volunteer(actor, lock="share"), "active" if group.join_policy == "open" else "pending"
     else:
         _ensure_manager(actor, group)
-        v, status = service.get_volunteer(volunteer_id), "active"
+        v, status = service.get_volunteer(volunteer_id, lock="share"), "active"
     if group.kind == "locality" and not lives_in(group, v):
         raise Conflict("group_out_of_area", "该地缘群仅限在本区域居住的志愿者加入")
     now = utcnow()

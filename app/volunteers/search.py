@@ -13,6 +13,7 @@ from app.auth import service as auth_service
 from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, page
 from app.common.time import to_shanghai
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.volunteers.models import Volunteer
 from app.volunteers.service import masked_name, name_index, profile
@@ -44,7 +45,7 @@ def _matches(q: str):
     if _PHONE_LIKE.match(q):
         try:
             user = auth_service.find_by_phone(q)
-        except Exception:  # noqa: BLE001 — not a valid mobile number: it matches nobody
+        except ValidationFailed:  # not a mainland mobile number: it matches nobody
             user = None
         return Volunteer.user_id == (user.id if user else -1)
     return Volunteer.name_index == name_index(q)

@@ -32,13 +32,19 @@ def masked_name(v: Volunteer) -> str | None:
     return mask_name(cipher().decrypt(v.real_name_enc, NAME_AAD)) if v.real_name_enc else None
 
 
-def volunteer_of(user, *, lock: bool = False) -> Volunteer | None:
-    """The active volunteer profile of a user (None if they are not a volunteer); lock=True for a change."""
-    query = select(Volunteer).where(Volunteer.user_id == user.id)
-    return db.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+def _one(query, lock: bool | str) -> Volunteer | None:
+    """lock=True (or "update") for a change of the row, "share" to keep it from changing until commit."""
+    if lock:
+        query = query.with_for_update(read=lock == "share").execution_options(populate_existing=True)
+    return db.session.execute(query).scalar_one_or_none()
 
 
-def my_volunteer(user, *, lock: bool = False) -> Volunteer:
+def volunteer_of(user, *, lock: bool | str = False) -> Volunteer | None:
+    """The active volunteer profile of a user (None if they are not a volunteer)."""
+    return _one(select(Volunteer).where(Volunteer.user_id == user.id), lock)
+
+
+def my_volunteer(user, *, lock: bool | str = False) -> Volunteer:
     """The caller's volunteer profile, or NotFound(volunteer_not_found)."""
     v = volunteer_of(user, lock=lock)
     if v is None:
@@ -46,10 +52,9 @@ def my_volunteer(user, *, lock: bool = False) -> Volunteer:
     return v
 
 
-def get_volunteer(volunteer_id: int, *, lock: bool = False) -> Volunteer:
+def get_volunteer(volunteer_id: int, *, lock: bool | str = False) -> Volunteer:
     """An active volunteer by id, or NotFound."""
-    query = select(Volunteer).where(Volunteer.id == volunteer_id, Volunteer.left_at.is_(None))
-    v = db.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    v = _one(select(Volunteer).where(Volunteer.id == volunteer_id, Volunteer.left_at.is_(None)), lock)
     if v is None:
         raise NotFound("volunteer_not_found", "志愿者不存在或已退出")
     return v

@@ -7,6 +7,7 @@ created. A batch whose accounts are all new skips the look-up of existing volunt
 import queue
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, SmallInteger, String, Table, case,
@@ -22,9 +23,24 @@ from app.volunteers import counts, locality
 from app.volunteers.models import Volunteer
 from app.volunteers.taxonomy import Catalogue
 
-# A stage row: what the database needs; two trailing fields (interest ids, role bits) only feed the tally.
-STAGE_COLUMNS = ("line", "phone_hash", "phone_enc", "name_enc", "name_index", "grid_code", "trade_id",
-                 "interest_mask", "service_roles", "new_id")
+class StageRow(NamedTuple):
+    """A checked, encrypted row: the first ten fields are staged (COPY), the last two only feed the tally."""
+
+    line: int
+    phone_hash: str
+    phone_enc: bytes
+    name_enc: bytes
+    name_index: str
+    grid_code: str
+    trade_id: int
+    interest_mask: int
+    service_roles: int
+    new_id: int
+    interest_ids: list
+    role_bits: list
+
+
+STAGE_COLUMNS = StageRow._fields[:10]
 _STAGE = Table("volunteer_import_stage", MetaData(),
                Column("line", Integer), Column("phone_hash", String(32)), Column("phone_enc", LargeBinary),
                Column("name_enc", LargeBinary), Column("name_index", String(32)), Column("grid_code", String(14)),
@@ -53,7 +69,7 @@ def make_batch(rows_by_phone: dict) -> Batch:
     batch = Batch(rows=[rows_by_phone[key] for key in sorted(rows_by_phone)])
     add = batch.tally.add
     for row in batch.rows:
-        add(row[5], row[6], row[10], row[11])
+        add(row.grid_code, row.trade_id, row.interest_ids, row.role_bits)
     return batch
 
 
@@ -78,7 +94,7 @@ class Writer:
         tally = batch.tally
         if inserted < len(batch.rows):  # someone was a volunteer already (never when every account is new)
             self._update_existing(tally, now)
-        fresh = {row[5][:12] for row in batch.rows} - self.communities
+        fresh = {row.grid_code[:12] for row in batch.rows} - self.communities
         if fresh:
             locality.ensure_auto_groups(fresh)
             self.communities |= fresh
@@ -92,7 +108,7 @@ class Writer:
         if self.postgres:
             copy_rows(_STAGE.name, STAGE_COLUMNS, (row[:10] for row in rows))
         else:
-            db.session.execute(_STAGE.insert(), [dict(zip(STAGE_COLUMNS, row)) for row in rows])
+            db.session.execute(_STAGE.insert(), [dict(zip(STAGE_COLUMNS, row[:10])) for row in rows])
 
     @staticmethod
     def _users(now):

@@ -87,7 +87,8 @@ def apply(tally: Tally, catalogue: Catalogue) -> int:
         db.session.execute(CreateTable(_COUNT_STAGE, if_not_exists=True))
         copy_rows(_COUNT_STAGE.name, ("dim", "area_code", "key", "n"), rows)
         c = _COUNT_STAGE.c
-        picked = select(c.dim, c.area_code, c.key, c.n).order_by(*(col.collate("C") for col in (c.dim, c.area_code, c.key)))
+        in_key_order = (col.collate("C") for col in (c.dim, c.area_code, c.key))  # byte order, as Python sorts
+        picked = select(c.dim, c.area_code, c.key, c.n).order_by(*in_key_order)
         stmt = insert(table).from_select(["dim", "area_code", "key", "n"], picked)
         db.session.execute(stmt.on_conflict_do_update(index_elements=["dim", "area_code", "key"],
                                                       set_={"n": table.c.n + stmt.excluded.n}))

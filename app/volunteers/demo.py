@@ -80,7 +80,7 @@ def batches(people: People, count: int, size: int, start: int = 0):
         rows = {}
         for i in range(first, min(first + size, start + count)):
             row = seal(i + 1, *people.person(i))
-            rows[row[1]] = row
+            rows[row.phone_hash] = row
         yield bulk.make_batch(rows)
 
 
@@ -127,7 +127,7 @@ def seed_small() -> list[str]:
     known = Sealer().row(0, phone, name, grid, catalogue.find("trade", trade).id,
                       [catalogue.find("interest", i).id for i in interests],
                       [[c for c, _ in SERVICE_ROLES].index(r) for r in roles])
-    parts = [([bulk.make_batch({known[1]: known})])]
+    parts = [([bulk.make_batch({known.phone_hash: known})])]
     for seed, area, count in ((2021, "440106001", 60), (2022, "440106", 60), (2023, CITY_CODE, 79)):
         parts.append(batches(People(catalogue, seed, area), count, count))
     written = bulk.Written()

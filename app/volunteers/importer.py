@@ -175,9 +175,9 @@ class Sealer:
         c = self.cipher
         # the phone's hash and ciphertext as auth stores them (auth_service.phone_hash; aad b"phone"): imported
         # people sign in by SMS with the same phone (tests check find_by_phone and phone_of on imported rows)
-        return (line, c.blind_index(phone, "phone"), c.encrypt(phone, b"phone"), c.encrypt(name, NAME_AAD),
-                name_index(name, c), grid, trade_id, interest_mask(interests), sum(1 << r for r in roles),
-                random_id(), interests, roles)
+        return bulk.StageRow(line, c.blind_index(phone, "phone"), c.encrypt(phone, b"phone"), c.encrypt(name, NAME_AAD),
+                             name_index(name, c), grid, trade_id, interest_mask(interests), sum(1 << r for r in roles),
+                             random_id(), interests, roles)
 
 
 @dataclass
@@ -220,7 +220,7 @@ def _batches(rows, checker: RowChecker, report: Report, size: int, on_reject):
                 on_reject(line, result)
             continue
         row = seal(line, *result)
-        pending[row[1]] = row
+        pending[row.phone_hash] = row
         if len(pending) >= size:
             yield bulk.make_batch(pending)
             pending = {}

@@ -75,14 +75,16 @@ def _tags(catalogue: Catalogue, data: dict) -> dict:
     return values
 
 
-def register(*, user, real_name: str, grid: str, trade: str, interests: list[str], service_roles: list[str]) -> Volunteer:
+def register(*, user, real_name: str, grid: str, trade: str, interests: list[str],
+             service_roles: list[str]) -> Volunteer:
     """Make the caller a volunteer: profile, `volunteer` role, counts, community group; one commit."""
     if not user.phone_enc:
         raise ValidationFailed("phone_required", "请先使用手机号登录或绑定手机号，再注册志愿者")
     if volunteer_of(user) is not None:
         raise Conflict("volunteer_exists", "您已经是志愿者，无需重复注册")
     catalogue, now = Catalogue(), utcnow()
-    v = Volunteer(user_id=user.id, real_name_enc=cipher().encrypt(real_name, NAME_AAD), name_index=name_index(real_name),
+    v = Volunteer(user_id=user.id, real_name_enc=cipher().encrypt(real_name, NAME_AAD),
+                  name_index=name_index(real_name),
                   source="self", consent_at=now, created_at=now, updated_at=now, moved_at=now,
                   **_tags(catalogue, dict(grid=grid, trade=trade, interests=interests, service_roles=service_roles)))
     db.session.add(v)

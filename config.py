@@ -18,6 +18,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_bool(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class Config:
     """Settings shared by every environment; each can be overridden by an environment variable."""
 
@@ -25,6 +29,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'jiefang.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Redis is a cache and a limiter store: a slow answer is a failed one; after a failure each process
+    # works without it (memory limits, database revocation checks) and tries again after REDIS_RETRY_SECONDS.
+    REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", 0.2))
+    REDIS_RETRY_SECONDS = float(os.environ.get("REDIS_RETRY_SECONDS", 5))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
     # OpenAPI / flask-smorest
@@ -75,10 +83,15 @@ class Config:
     # Rate limiting (flask-limiter); storage is Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: each process counts in its own memory
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": REDIS_TIMEOUT_SECONDS,
+                                 "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
     RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "20 per minute")
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
+
+    # Benchmark yardstick routes /api/v1/bench/* (app/yardsticks.py) for `make bench`; production refuses them.
+    BENCH_YARDSTICKS = _env_bool("BENCH_YARDSTICKS")
     DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
 
 
@@ -92,6 +105,7 @@ class TestingConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
     SMS_PHONE_DAILY_LIMIT = 10
     SMS_IP_DAILY_LIMIT = 1000
+    BENCH_YARDSTICKS = False  # the suite checks they are absent; tests that need them start their own server
 
 
 class ProductionConfig(Config):
@@ -116,6 +130,8 @@ class ProductionConfig(Config):
         for name, dev_values in Config.DEV_ONLY_BACKENDS.items():
             if config.get(name) in dev_values:
                 problems.append(f"{name}={config.get(name)} is for development only")
+        if config.get("BENCH_YARDSTICKS"):
+            problems.append("BENCH_YARDSTICKS is for benchmarks only")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

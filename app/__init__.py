@@ -57,6 +57,9 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth
     from app.extensions import api
     from app.system import blp as system
+    from app.yardsticks import blp as yardsticks
 
     for blueprint in (system, auth, areas):
         api.register_blueprint(blueprint)
+    if app.config.get("BENCH_YARDSTICKS"):
+        api.register_blueprint(yardsticks)

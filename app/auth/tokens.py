@@ -9,13 +9,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import RefreshToken, RevokedToken, User
-from app.common.cache import redis_client
+from app.common.cache import on_reconnect, redis_client
 from app.common.time import utcnow
 from app.errors import Unauthorized
 from app.extensions import db, jwt
 
 log = logging.getLogger("jiefang.auth")
 _WARM_KEY = "revoked:warm"
+# A revocation made while Redis was away is only in the database, and Redis may come back with its old data
+# (a network cut, not a restart) still marked warm: make it re-warm from the database first.
+on_reconnect(lambda client: client.delete(_WARM_KEY))
 
 
 def issue_pair(user: User, family: str | None = None) -> dict:

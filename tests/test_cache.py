@@ -15,7 +15,7 @@ RETRY = 0.3
 def own_redis(app, monkeypatch):
     """(server, client): this app's cache pointed at a private Redis for the test."""
     with private_redis() as server:
-        stub = SimpleNamespace(config={"REDIS_URL": server.url, "REDIS_TIMEOUT_SECONDS": 0.2,
+        stub = SimpleNamespace(config={"REDIS_URL": server.url(), "REDIS_TIMEOUT_SECONDS": 0.2,
                                        "REDIS_RETRY_SECONDS": RETRY}, extensions={})
         cache.init_redis(stub)
         client = stub.extensions["redis"]

@@ -69,9 +69,9 @@ def served(app, tmp_path):
     """(client, private redis, redis connection): the app under gunicorn using a Redis of its own."""
     import redis
 
-    with private_redis() as server, gunicorn(app, tmp_path, REDIS_URL=server.url, RATELIMIT_AUTH="5 per minute",
+    with private_redis() as server, gunicorn(app, tmp_path, REDIS_URL=server.url(), RATELIMIT_AUTH="5 per minute",
                                              REDIS_RETRY_SECONDS=str(RETRY)) as base:
-        yield Client(base), server, redis.Redis.from_url(server.url, socket_timeout=2)
+        yield Client(base), server, redis.Redis.from_url(server.url(), socket_timeout=2)
 
 
 def test_redis_stopped_and_restarted(served, db):

@@ -93,6 +93,8 @@ def _smoke(base: str, scenario: Scenario, requests) -> str:
             status, text = reply.status, ""
     except urllib.error.HTTPError as exc:
         status, text = exc.code, exc.read()[:120].decode(errors="replace")
+    except OSError as exc:
+        return f"failed: {req.method} {req.path}: {exc}"
     return "" if status == scenario.expect else f"failed: {req.method} {req.path} -> {status} {text}"
 
 

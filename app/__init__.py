@@ -24,8 +24,10 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the helpers that read config."""
+    from app.common import converters
     from app.common.cache import init_redis
     from app.common.crypto import init_cipher
+    from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
     from app.errors import register_error_handlers
     from app.extensions import api, db, jwt, limiter, migrate
@@ -41,11 +43,13 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
+    converters.install(app, api)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_error_handlers(app)
     init_cipher(app)
     init_redis(app)
     init_request_log(app)
+    init_proxy(app)
     # One session per request, even where a caller (a test) keeps an app context across requests.
     app.teardown_request(lambda _exc: db.session.remove())
     from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks
@@ -56,10 +60,14 @@ def register_blueprints(app: Flask) -> None:
     from app.areas.routes import blp as areas
     from app.auth.routes import blp as auth
     from app.extensions import api
+    from app.health_codes.routes import blp as health_codes
     from app.system import blp as system
+    from app.venues.routes import blp as venues
+    from app.venues.scan_routes import admin as admin_health
+    from app.venues.scan_routes import blp as scans
     from app.yardsticks import blp as yardsticks
 
-    for blueprint in (system, auth, areas):
+    for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health):
         api.register_blueprint(blueprint)
     if app.config.get("BENCH_YARDSTICKS"):
         api.register_blueprint(yardsticks)

@@ -44,5 +44,9 @@ def create_user_command(username, password, role, area_code):
 
 def register_cli(app) -> None:
     """Attach every command group."""
-    app.cli.add_command(seed_cli)
-    app.cli.add_command(users_cli)
+    from app.auth.cli import auth_cli
+    from app.health_codes.cli import health_codes_cli
+    from app.venues.cli import scans_cli
+
+    for group in (seed_cli, users_cli, auth_cli, health_codes_cli, scans_cli):
+        app.cli.add_command(group)

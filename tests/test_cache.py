@@ -1,26 +1,24 @@
 """The hot-read cache: JSON in Redis with a short life; every Redis failure swallowed, logged once, recovered."""
 import logging
 import time
-from types import SimpleNamespace
 
 import pytest
 
 from app.common import cache
 from tests.servers import private_redis
 
-RETRY = 0.3
+PAUSE = 0.3
 
 
 @pytest.fixture
 def own_redis(app, monkeypatch):
     """(server, client): this app's cache pointed at a private Redis for the test."""
     with private_redis() as server:
-        stub = SimpleNamespace(config={"REDIS_URL": server.url(), "REDIS_TIMEOUT_SECONDS": 0.2,
-                                       "REDIS_RETRY_SECONDS": RETRY}, extensions={})
-        cache.init_redis(stub)
-        client = stub.extensions["redis"]
+        client = cache.connect(server.url())
         monkeypatch.setitem(app.extensions, "redis", client)
-        monkeypatch.setattr(cache, "_logged", set())
+        monkeypatch.setitem(app.extensions, "redis_paused_until", 0.0)
+        monkeypatch.setitem(app.extensions, "cache_lost", set())
+        monkeypatch.setitem(app.config, "REDIS_PAUSE_SECONDS", PAUSE)
         yield server, client
 
 
@@ -53,14 +51,13 @@ def test_cached_loads_once_and_never_stores_none(own_redis):
     assert len(missing_calls) == 2
 
 
-def test_unreadable_entry_is_a_miss_logged_once(own_redis, caplog):
+def test_unreadable_entry_is_a_miss_and_dropped(own_redis, caplog):
     _, client = own_redis
     client.set("cache:venue:2", b"\xff not json")
     with caplog.at_level(logging.WARNING, logger="jiefang.cache"):
-        assert cache.get_json("venue:2") is None and cache.get_json("venue:2") is None
-    assert len([r for r in caplog.records if "redis get failed" in r.message]) == 1
-    cache.set_json("venue:3", {"bad": object()})  # not JSON: swallowed, nothing stored
-    assert not client.exists("cache:venue:3")
+        assert cache.get_json("venue:2") is None
+    assert not client.exists("cache:venue:2")
+    assert [r.message for r in caplog.records] == ["unreadable cache entry dropped"]
 
 
 def test_redis_down_is_a_miss_logged_once_and_recovers(own_redis, caplog):
@@ -74,37 +71,37 @@ def test_redis_down_is_a_miss_logged_once_and_recovers(own_redis, caplog):
         cache.delete("venue:1")
     assert results == [{"v": 2}] * 20 and len(calls) == 20
     assert time.monotonic() - started < 2, "Redis is skipped while away, not waited for on every call"
-    assert len([r for r in caplog.records if "redis unreachable" in r.message]) == 1
+    assert len([r for r in caplog.records if "redis unavailable" in r.message]) == 1, "logged once, then paused"
     assert cache.redis_client() is None
 
     server.start()
-    time.sleep(RETRY + 0.1)
+    time.sleep(PAUSE + 0.1)
     cache.set_json("venue:1", {"v": 3})
     assert cache.redis_client() is client and cache.get_json("venue:1") == {"v": 3}
 
 
-def test_invalidation_lost_during_a_cut_is_replayed_first(own_redis):
+def test_invalidation_lost_during_a_cut_is_replayed_first(app, own_redis):
     server, client = own_redis
     cache.set_json("venue:1", {"name": "old"})
     server.pause()
     cache.delete("venue:1")  # times out: Redis still holds the old entry
     server.resume()
-    assert client.health.lost_deletes == {"cache:venue:1"}
-    time.sleep(RETRY + 0.1)
+    assert app.extensions["cache_lost"] == {"cache:venue:1"}
+    time.sleep(PAUSE + 0.1)
     assert cache.get_json("venue:1") is None, "the lost delete ran before the read"
-    assert not client.exists("cache:venue:1") and client.health.lost_deletes == set()
+    assert not client.exists("cache:venue:1") and app.extensions["cache_lost"] == set()
 
 
 def test_too_many_lost_invalidations_drop_every_cache_entry(own_redis, monkeypatch):
     server, client = own_redis
-    monkeypatch.setattr(cache, "_PENDING_LIMIT", 2)
+    monkeypatch.setattr(cache, "_LOST_LIMIT", 2)
     client.set("revoked:keep", b"1")
     for n in range(3):
         cache.set_json(f"venue:{n}", {"n": n})
     server.pause()
     cache.delete("venue:0", "venue:1", "venue:2")
     server.resume()
-    time.sleep(RETRY + 0.1)
+    time.sleep(PAUSE + 0.1)
     assert cache.get_json("venue:0") is None
     assert client.keys("cache:*") == [] and client.exists("revoked:keep"), "only cache entries are dropped"
 

@@ -11,7 +11,7 @@ from app.auth.models import RevokedToken
 from tests import factories
 from tests.servers import gunicorn, private_redis
 
-RETRY = 1.0  # REDIS_RETRY_SECONDS in the served app
+PAUSE = 1.0  # REDIS_PAUSE_SECONDS in the served app
 
 
 class Client:
@@ -70,7 +70,7 @@ def served(app, tmp_path):
     import redis
 
     with private_redis() as server, gunicorn(app, tmp_path, REDIS_URL=server.url(), RATELIMIT_AUTH="5 per minute",
-                                             REDIS_RETRY_SECONDS=str(RETRY)) as base:
+                                             REDIS_PAUSE_SECONDS=str(PAUSE)) as base:
         yield Client(base), server, redis.Redis.from_url(server.url(), socket_timeout=2)
 
 
@@ -114,7 +114,7 @@ def test_redis_cut_off_with_its_data_kept(served):
     assert client.me(dave) == 401
     server.resume()  # comes back still marked warm, without dave's revocation
 
-    time.sleep(RETRY + 0.3)
+    time.sleep(PAUSE + 0.3)
     assert client.me(dave) == 401, "Redis re-warmed from the database before answering"
     assert rds.exists(f"revoked:{_jti(dave)}")
     assert client.me(alice) == 200

@@ -1,7 +1,7 @@
-"""bench yardstick table
+"""bench: the one-write yardstick table (chained after 0004 when main was merged into bench)
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-28 13:59:46.252605
 
 """
@@ -12,7 +12,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

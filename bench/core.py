@@ -54,6 +54,7 @@ class Scenario:
     expect: int = 200  # the status every response must have
     issue: int | None = None
     key: str | None = None  # a yardstick's short name ("json", "write")
+    unique: bool = False  # each request must be sent once in a run (a repeat takes another path, e.g. dedup)
 
     def target_text(self) -> str:
         parts = []

@@ -4,7 +4,7 @@ import zlib
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +50,14 @@ def migrate_and_seed(app, url: str) -> list[str]:
     with app.app_context():
         try:
             flask_migrate.upgrade(directory=str(MIGRATIONS))
-        except CommandError:  # revisions re-chained since the last run: this database is disposable
+            stale = not set(db.metadata.tables) <= set(inspect(db.engine).get_table_names())
+        except CommandError:
+            stale = True
+        if stale:  # revisions re-chained since the last run (branches merged): this database is disposable
+            db.session.remove()
             db.engine.dispose()
             ensure_database(url, fresh=True)
-            lines.append("bench database recreated (its migration history no longer matches)")
+            lines.append("bench database recreated (its migration history no longer matches the code)")
             flask_migrate.upgrade(directory=str(MIGRATIONS))
         added = seed_areas()
         db.session.execute(text("TRUNCATE bench_writes"))

@@ -62,11 +62,11 @@ def _lua_request(req: Request) -> str:
 
 
 def run_wrk(wrk: str, base: str, requests: list[Request], *, seconds: float, connections: int, threads: int,
-            script: Path) -> LoadResult:
-    """Drive base with wrk for `seconds`, replaying the requests in turn."""
+            script: Path, offset: int = 0) -> LoadResult:
+    """Drive base with wrk for `seconds`, replaying the requests in turn from `offset`."""
     script.write_text(TEMPLATE.read_text().replace("--REQUESTS--", ",\n  ".join(map(_lua_request, requests))))
     cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-           "-s", str(script), base]
+           "-s", str(script), base, "--", str(offset), str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if line is None:
@@ -77,12 +77,12 @@ def run_wrk(wrk: str, base: str, requests: list[Request], *, seconds: float, con
                       errors)
 
 
-def _replay(host: str, port: int, requests: list[Request], expect: int, deadline: float, offset: int,
-            latencies: list, errors: dict) -> None:
-    conn, i = None, offset
+def _replay(host: str, port: int, requests: list[Request], expect: int, deadline: float, first: int,
+            stride: int, latencies: list, errors: dict) -> None:
+    conn, i = None, first
     while time.monotonic() < deadline:
         req = requests[i % len(requests)]
-        i += 1
+        i += stride
         body = None if req.body is None else json.dumps(req.body).encode()
         started = time.perf_counter()
         try:
@@ -103,9 +103,9 @@ def _replay(host: str, port: int, requests: list[Request], expect: int, deadline
 
 
 def _process(args) -> tuple[list, dict]:
-    host, port, requests, expect, seconds, threads, first = args
+    host, port, requests, expect, seconds, threads, first, stride = args
     latencies, errors, deadline = [], {}, time.monotonic() + seconds
-    workers = [threading.Thread(target=_replay, args=(host, port, requests, expect, deadline, first + t * 7,
+    workers = [threading.Thread(target=_replay, args=(host, port, requests, expect, deadline, first + t, stride,
                                                       latencies, errors)) for t in range(threads)]
     for w in workers:
         w.start()
@@ -114,11 +114,15 @@ def _process(args) -> tuple[list, dict]:
     return latencies, errors
 
 
-def run_python(base: str, requests: list[Request], *, seconds: float, connections: int, expect: int) -> LoadResult:
-    """The fallback: two processes of threads, each request timed; bounded by `seconds` (+ one 10 s timeout)."""
+def run_python(base: str, requests: list[Request], *, seconds: float, connections: int, expect: int,
+               offset: int = 0) -> LoadResult:
+    """The fallback: two processes of threads, each request timed; bounded by `seconds` (+ one 10 s timeout).
+    Like wrk's script, the threads interleave over the requests from `offset`."""
     url = urlsplit(base)
     procs = 2 if connections >= 2 else 1
-    jobs = [(url.hostname, url.port, requests, expect, seconds, connections // procs, p * 13) for p in range(procs)]
+    per = connections // procs
+    jobs = [(url.hostname, url.port, requests, expect, seconds, per, offset + p * per, procs * per)
+            for p in range(procs)]
     started = time.monotonic()
     with multiprocessing.get_context("spawn").Pool(procs) as pool:
         parts = pool.map(_process, jobs)

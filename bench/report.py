@@ -18,6 +18,8 @@ def _cells(row: Row) -> tuple[str, ...]:
     met = {True: "yes", False: "NO", None: "—"}[row.met]
     if row.note and row.rate is None and row.p50_ms is None:
         met = row.note  # pending / failed: say why in the last column
+    elif row.note:
+        met = f"{met}: {row.note}"
     ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
     return row.scenario, rate, _num(row.p50_ms), _num(row.p99_ms), ratio, row.target, met
 

@@ -85,7 +85,7 @@ def _redis(url: str, started: list) -> str | None:
 
 def _smoke(base: str, scenario: Scenario, requests) -> str:
     """'' when the first request answers the expected status, else what went wrong."""
-    req = requests[0]
+    req = requests[-1]  # the last one: the runs start from the first and rarely get this far
     body = None if req.body is None else json.dumps(req.body).encode()
     call = urllib.request.Request(base + req.path, data=body, method=req.method, headers=req.all_headers())
     try:
@@ -98,45 +98,60 @@ def _smoke(base: str, scenario: Scenario, requests) -> str:
     return "" if status == scenario.expect else f"failed: {req.method} {req.path} -> {status} {text}"
 
 
-def _drive(args, gen: str, base: str, scenario: Scenario, requests, seconds: float, connections: int):
+def _drive(args, gen: str, base: str, scenario: Scenario, requests, seconds: float, connections: int,
+           offset: int = 0):
     if gen == "wrk":
         return loadgen.run_wrk(args.wrk_path, base, requests, seconds=seconds, connections=connections,
-                               threads=min(2, connections), script=OUT / f"{scenario.key or 'scenario'}.lua")
-    return loadgen.run_python(base, requests, seconds=seconds, connections=connections, expect=scenario.expect)
+                               threads=min(2, connections), script=OUT / f"{scenario.key or 'scenario'}.lua",
+                               offset=offset)
+    return loadgen.run_python(base, requests, seconds=seconds, connections=connections, expect=scenario.expect,
+                              offset=offset)
 
 
-def _measure(args, gen, server, sampler, plan) -> dict:
-    """Run each (scenario, requests) of the plan: smoke, warm-up, measured run; yardsticks again at the end."""
+def _measure(args, gen, server, sampler, plan, app, fixtures) -> dict:
+    """Each scenario of the plan: prepare, smoke, warm-up, measured run; the yardsticks again at the end."""
     connections = max(4, 2 * len(server.workers()))
     results: dict[str, Measured] = {}
-    order = [*plan, *[(s, r) for s, r in plan if s.key]]  # yardsticks bracket the rest
-    for scenario, requests in order:
+    for scenario in [*plan, *[s for s in plan if s.key]]:  # yardsticks bracket the rest
         m = results.setdefault(scenario.name, Measured(scenario))
-        if m.failure:
-            continue
-        m.failure = _smoke(server.base, scenario, requests)
-        if m.failure:
-            say(f"  {scenario.name}: {m.failure}")
+        if m.failure or (m.runs and not scenario.key):
             continue
         try:
-            _drive(args, gen, server.base, scenario, requests, args.warmup, connections)
+            with app.app_context():
+                requests = scenario.prepare(fixtures)  # just before the run: tokens that expire are fresh
+            m.failure = _smoke(server.base, scenario, requests)
+            if m.failure:
+                say(f"  {scenario.name}: {m.failure}")
+                continue
+            warm = _drive(args, gen, server.base, scenario, requests, args.warmup, connections)
             sampler.window_mb()
-            result = _drive(args, gen, server.base, scenario, requests, args.seconds, connections)
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            m.failure = f"failed: {exc}"[:160]
+            result = _drive(args, gen, server.base, scenario, requests, args.seconds, connections, warm.requests)
+        except Exception as exc:  # noqa: BLE001 — a broken scenario is a failed row, the others still run
+            m.failure = _failure(exc)
             say(f"  {scenario.name}: {m.failure}")
             continue
         m.runs.append(result)
         m.rss_mb = max(m.rss_mb, sampler.window_mb())
         say(f"  {scenario.name}: {result.rate:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms"
             + (f", errors {result.errors}" if result.errors else ""))
+        if scenario.unique and result.requests + warm.requests > len(requests):
+            m.failure = f"too fast for its {len(requests)} distinct requests: raise their number"
     return {"results": results, "connections": connections}
+
+
+def _failure(exc: Exception) -> str:
+    """One short line for the table (the full traceback goes to stderr)."""
+    import traceback
+
+    traceback.print_exc()
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"failed: {type(exc).__name__}: {first}"[:120]
 
 
 def _row(m: Measured, ceilings: dict) -> Row:
     s = m.scenario
-    if m.failure:
-        return Row(s.name, target=s.target_text(), note=m.failure)
+    if not m.runs:
+        return Row(s.name, target=s.target_text(), note=m.failure or "not run")
     n = len(m.runs)
     rate = sum(r.rate for r in m.runs) / n
     row = Row(s.name, rate=rate, p50_ms=sum(r.p50_ms for r in m.runs) / n, p99_ms=sum(r.p99_ms for r in m.runs) / n,
@@ -150,6 +165,8 @@ def _row(m: Measured, ceilings: dict) -> Row:
     row.met = s.judge(row)
     if errors["status"] or errors["timeout"]:
         row.met, row.note = False, f"errors: {row.extra['errors']}"
+    if m.failure:
+        row.met, row.note = False, m.failure
     return row
 
 
@@ -165,8 +182,7 @@ def _run_sections(sections: list[DataSection], ctx: Context, quick: bool) -> dic
         try:
             rows[section.module] = importlib.import_module(f"bench.{section.module}").run(ctx, quick)
         except Exception as exc:  # noqa: BLE001 — one broken section must not lose the others' figures
-            rows[section.module] = [Row(section.title, target=section.target,
-                                        note=f"failed: {type(exc).__name__}: {exc}"[:160])]
+            rows[section.module] = [Row(section.title, target=section.target, note=_failure(exc))]
     return rows
 
 
@@ -204,8 +220,8 @@ def _parse(argv):
     p.add_argument("--warmup", type=float)
     p.add_argument("--fresh", action="store_true", help="drop and recreate the bench database first")
     args = p.parse_args(argv)
-    args.seconds = args.seconds or (6 if args.quick else 20)
-    args.warmup = args.warmup if args.warmup is not None else (2 if args.quick else 5)
+    args.seconds = args.seconds or (5 if args.quick else 20)
+    args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 5)
     return args
 
 
@@ -246,14 +262,9 @@ def _bench(args, started: list) -> int:
     section_rows = _run_sections([s for s in DATA_SECTIONS if s.before_http], ctx, args.quick)
 
     chosen = [s for s in PLATFORM + HOT_PATHS if not args.only or args.only.lower() in s.name.lower()]
-    plan, pending = [], []
-    with app.app_context():
-        for scenario in YARDSTICKS + chosen:
-            if scenario.prepare is None:
-                pending.append(Row(scenario.name, target=scenario.target_text(),
-                                   note=f"pending: issue {scenario.issue} not merged"))
-            else:
-                plan.append((scenario, scenario.prepare(fixtures)))
+    plan = [s for s in YARDSTICKS + chosen if s.prepare is not None]
+    pending = [Row(s.name, target=s.target_text(), note=f"pending: issue {s.issue} not merged")
+               for s in chosen if s.prepare is None]
 
     gen = "python"
     if args.loadgen == "wrk":
@@ -270,7 +281,7 @@ def _bench(args, started: list) -> int:
     say(f"gunicorn: {workers} workers at {server.base}; load generator: {gen}")
     ctx.base_url = server.base
     load_before = _loadavg()
-    measured = _measure(args, gen, server, sampler, plan)
+    measured = _measure(args, gen, server, sampler, plan, app, fixtures)
     load_after = _loadavg()
     sampler.stop()
     started.remove(sampler)

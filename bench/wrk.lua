@@ -1,10 +1,12 @@
--- wrk script for one scenario, filled in by bench/loadgen.py: replays REQUESTS in turn (each thread starting
--- at its own place) and prints one JSON line with the figures when done.
+-- wrk script for one scenario, filled in by bench/loadgen.py: replays REQUESTS in turn from the offset given
+-- after `--` (threads interleave: thread t sends offset+t, offset+t+threads, ...), so a run does not repeat
+-- what its warm-up already sent; prints one JSON line with the figures when done.
 local REQUESTS = {
   --REQUESTS--
 }
 local formatted = {}
 local index = 0
+local stride = 1
 local counter = 0
 
 function setup(thread)
@@ -16,12 +18,14 @@ function init(args)
   for i, r in ipairs(REQUESTS) do
     formatted[i] = wrk.format(r.method, r.path, r.headers, r.body)
   end
-  index = ((id or 0) * 7) % #formatted
+  index = (tonumber(args[1]) or 0) + (id or 0)
+  stride = tonumber(args[2]) or 1
 end
 
 function request()
-  index = index % #formatted + 1
-  return formatted[index]
+  local r = formatted[index % #formatted + 1]
+  index = index + stride
+  return r
 end
 
 function done(summary, latency, requests)

@@ -23,7 +23,7 @@ backlog = _int("GUNICORN_BACKLOG", 2048)
 # Sync workers: one request at a time each, the proven model behind nginx for a CPU- and database-bound app.
 # 2 x cores + 1 keeps the cores busy while some workers wait on PostgreSQL; GUNICORN_MAX_WORKERS caps it
 # (the database's connection budget), GUNICORN_WORKERS sets it outright.
-workers = _int("GUNICORN_WORKERS", min(2 * _cores() + 1, _int("GUNICORN_MAX_WORKERS", 16)))
+workers = _int("GUNICORN_WORKERS", min(2 * _cores() + 1, _int("GUNICORN_MAX_WORKERS", 32)))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = _int("GUNICORN_THREADS", 1)
 

@@ -2,6 +2,8 @@
 #   make run   - virtualenv, install, migrate, seed areas + demo data, serve the API on SQLite (port 5000)
 #   make test  - virtualenv, install test needs, run the suite (SQLite; PostgreSQL + Redis when
 #                TEST_DATABASE_URL / TEST_REDIS_URL are set, as .ci/run does)
+#   make bench - the issue 7 figures in one table (PostgreSQL database `bench`, Redis db 6, gunicorn, wrk);
+#                make bench-quick is the same in under two minutes. BENCH_ARGS passes options (--help).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -33,6 +35,12 @@ test: $(VENV)/.installed-dev
 test-pg: $(VENV)/.installed-dev
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/1} $(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.installed
+	$(PY) bench/run.py --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -19,6 +19,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_bool(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class Config:
     """Settings shared by every environment; each can be overridden by an environment variable."""
 
@@ -26,7 +30,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'jiefang.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
-    REDIS_PAUSE_SECONDS = 5.0  # after a Redis error, go without it this long instead of waiting on each request
+    # After a Redis error, go without it this long instead of waiting on each request (memory limits,
+    # database revocation checks, cache misses meanwhile).
+    REDIS_PAUSE_SECONDS = float(os.environ.get("REDIS_PAUSE_SECONDS", 5.0))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
     # Reverse proxies in front of gunicorn (nginx = 1): their X-Forwarded-For gives the client address.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
@@ -89,10 +95,14 @@ class Config:
     # Rate limiting (flask-limiter); storage is Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: each process counts in its own memory
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.2, "socket_connect_timeout": 0.2}  # as cache.connect()
     RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "20 per minute")
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
+
+    # Benchmark yardstick routes /api/v1/bench/* (app/yardsticks.py) for `make bench`; production refuses them.
+    BENCH_YARDSTICKS = _env_bool("BENCH_YARDSTICKS")
     DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
     # Production backends and the settings each one cannot work without.
     PRODUCTION_BACKENDS = {"SMS_BACKEND": {"http": ("SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN")},
@@ -109,6 +119,7 @@ class TestingConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
     SMS_PHONE_DAILY_LIMIT = 10
     SMS_IP_DAILY_LIMIT = 1000
+    BENCH_YARDSTICKS = False  # the suite checks they are absent; tests that need them start their own server
 
 
 class ProductionConfig(Config):
@@ -139,6 +150,8 @@ class ProductionConfig(Config):
             else:
                 problems += [f"{need} is not set (needed by {name}={value})"
                              for need in Config.PRODUCTION_BACKENDS[name][value] if not config.get(need)]
+        if config.get("BENCH_YARDSTICKS"):
+            problems.append("BENCH_YARDSTICKS is for benchmarks only")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

@@ -78,6 +78,9 @@ def register_blueprints(app: Flask) -> None:
     from app.venues.scan_routes import blp as scans
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
+    from app.yardsticks import blp as yardsticks
 
     for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups):
         api.register_blueprint(blueprint)
+    if app.config.get("BENCH_YARDSTICKS"):
+        api.register_blueprint(yardsticks)

@@ -81,6 +81,8 @@ ACCESS = {
     "PATCH /api/v1/groups/<int:group_id>/members/<int:volunteer_id>": {"volunteer", "organiser", "admin"},
     "DELETE /api/v1/groups/<int:group_id>/members/<int:volunteer_id>": {"volunteer", "organiser", "admin"},
     # patrols (issue 6)
+    # benchmark yardsticks /api/v1/bench/* (issue 7) are registered only with BENCH_YARDSTICKS, never here:
+    # tests/test_yardsticks.py proves them absent by default and serves them from their own gunicorn.
 }
 
 # Routes whose allowed roles may still get 403 from a scope check on the dummy ids used here.

@@ -1,59 +1,20 @@
 """Revocation with Redis: written to the database and cached in Redis; Redis down or emptied loses nothing."""
-import socket
-import subprocess
-import time
-
 import pytest
-import redis
 from sqlalchemy import event
 
 from app.auth.models import RevokedToken
 from app.common import cache
+from bench.server import free_port
 from tests.auth_flows import LOGIN_SMS, LOGOUT, ME, REFRESH, SEND, bearer, claims, count, envelope, sign_in
+from tests.servers import private_redis
 
 PHONE = "13912345678"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A throw-away redis-server of our own (never the shared one), started and stopped by the tests."""
-
-    def __init__(self, port: int):
-        self.port, self.process = port, None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                                         "--save", "", "--appendonly", "no"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        probe = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):
-            try:
-                probe.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=5)
-
-    def restart_empty(self) -> None:
-        self.stop()
-        self.start()
-
-
 @pytest.fixture(scope="module")
 def redis_server():
-    server = RedisServer(_free_port())
-    server.start()
-    yield server
-    server.stop()
+    with private_redis() as server:
+        yield server
 
 
 @pytest.fixture
@@ -80,7 +41,7 @@ def live(redis_server, use_redis):
 
 @pytest.fixture
 def dead(use_redis):
-    return use_redis(_free_port())
+    return use_redis(free_port())
 
 
 class Statements:
@@ -165,7 +126,8 @@ def test_redis_back_empty_is_warmed_from_the_database(client, db, live, redis_se
     client.post(LOGOUT, headers=bearer(revoked["access_token"]))
     jti, _ = _keys(revoked)
     assert live.get(f"revoked:{jti}") == b"1"
-    redis_server.restart_empty()
+    redis_server.stop()
+    redis_server.start()  # empty: it keeps nothing
     envelope(client.get(ME, headers=bearer(revoked["access_token"])), 401, "token_revoked")
     envelope(client.get(ME, headers=bearer(revoked["access_token"])), 401, "token_revoked")
     assert client.get(ME, headers=bearer(valid["access_token"])).status_code == 200
@@ -188,7 +150,7 @@ def test_revocation_missed_by_a_warm_redis_is_still_enforced(client, db, redis_s
     live.flushdb()
     body = sign_in(client, PHONE)
     assert client.get(ME, headers=bearer(body["access_token"])).status_code == 200  # Redis now warm
-    use_redis(_free_port())
+    use_redis(free_port())
     assert client.post(LOGOUT, headers=bearer(body["access_token"])).status_code == 200
     use_redis(redis_server.port)
     assert live.get("revoked:warm") == b"1" and live.get(f"revoked:{_keys(body)[0]}") is None

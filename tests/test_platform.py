@@ -65,6 +65,13 @@ def test_unknown_field_rejected(client):
     assert "admin" in r.get_json()["errors"]["json"]
 
 
+def test_unknown_query_parameter_rejected(client):
+    r = client.get("/api/v1/areas?level=district&\x91=null&admin=1")
+    assert r.status_code == 422 and r.get_json()["error"] == "validation_failed"
+    assert set(r.get_json()["errors"]["query"]) == {"\x91", "admin"}
+    assert client.get("/api/v1/areas?level=district").status_code == 200
+
+
 def test_body_too_large_is_413(client, app):
     r = client.post("/api/v1/auth/sms-codes", data="x" * (app.config["MAX_CONTENT_LENGTH"] + 1),
                     content_type="application/json")

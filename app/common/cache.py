@@ -1,10 +1,27 @@
-"""The Redis client, when REDIS_URL is set; every caller must work on without it."""
+"""Redis when REDIS_URL is set, and a small JSON cache for hot reads that never raises.
+
+Redis is an accelerator here, never the truth: every caller works on without it. After a Redis error this
+process leaves Redis alone for REDIS_PAUSE_SECONDS (`redis_client()` answers None meanwhile), so a dead or
+frozen Redis costs one short timeout, not one per request.
+
+Domains cache like this, and delete the key in the service call that changes the row, after its commit:
+    venue = cache.cached(f"venue:{venue_id}", lambda: _venue_dict(venue_id), ttl=60)
+    cache.delete(f"venue:{venue_id}")
+An invalidation that cannot reach Redis is kept and replayed before this process next reads the cache, so
+an entry that outlived a network cut is not served stale.
+"""
+import json
 import logging
 import time
+from typing import Any, Callable
 
 from flask import current_app
+from redis.exceptions import RedisError
 
 log = logging.getLogger("jiefang.cache")
+PREFIX = "cache:"
+DEFAULT_TTL = 60
+_LOST_LIMIT = 10_000  # past this many lost invalidations, every cache entry is dropped instead
 
 
 def connect(url: str):
@@ -30,3 +47,99 @@ def redis_failed(doing: str) -> None:
     """Report a Redis error: for a few seconds callers get None (and use the database) instead of waiting on it."""
     current_app.extensions["redis_paused_until"] = time.monotonic() + current_app.config["REDIS_PAUSE_SECONDS"]
     log.warning("redis unavailable while %s; carrying on without it", doing)
+
+
+def get_json(key: str) -> Any:
+    """The cached value, or None: absent, expired, unreadable, or Redis away."""
+    client = _ready_client()
+    if client is None:
+        return None
+    try:
+        raw = client.get(PREFIX + key)
+    except RedisError:
+        redis_failed("reading the cache")
+        return None
+    try:
+        return None if raw is None else json.loads(raw)
+    except ValueError:
+        log.warning("unreadable cache entry dropped")
+        delete(key)
+        return None
+
+
+def set_json(key: str, value: Any, ttl: int = DEFAULT_TTL) -> None:
+    """Cache a JSON-serialisable value for ttl seconds (keep it short: the database stays the truth)."""
+    client = _ready_client()
+    if client is None:
+        return
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))  # a TypeError here is a caller's bug
+    try:
+        client.set(PREFIX + key, data, ex=ttl)
+    except RedisError:
+        redis_failed("writing the cache")
+
+
+def delete(*keys: str) -> None:
+    """Invalidate entries; when Redis is away the keys are kept and deleted before the next cache read."""
+    if current_app.extensions.get("redis") is None or not keys:
+        return
+    names = [PREFIX + key for key in keys]
+    client = _ready_client()
+    if client is not None:
+        try:
+            client.delete(*names)
+            return
+        except RedisError:
+            redis_failed("invalidating the cache")
+    _remember_lost(names)
+
+
+def cached(key: str, load: Callable[[], Any], ttl: int = DEFAULT_TTL) -> Any:
+    """Read-through: the cached value, else load() (stored for ttl seconds unless it is None)."""
+    value = get_json(key)
+    if value is None:
+        value = load()
+        if value is not None:
+            set_json(key, value, ttl)
+    return value
+
+
+ALL = frozenset({"*"})  # marker: too many lost invalidations to keep, drop every cache entry
+
+
+def _remember_lost(names: list[str]) -> None:
+    lost = current_app.extensions.setdefault("cache_lost", set())
+    if lost is not ALL:
+        lost.update(names)
+        if len(lost) > _LOST_LIMIT:
+            current_app.extensions["cache_lost"] = ALL
+
+
+def _ready_client():
+    """The client, after replaying invalidations lost while Redis was away; None when it is away."""
+    client = redis_client()
+    lost = current_app.extensions.get("cache_lost")
+    if client is None or not lost:
+        return client
+    try:
+        if lost is ALL:
+            for batch in _batches(client.scan_iter(match=PREFIX + "*", count=1000), 1000):
+                client.unlink(*batch)
+        else:
+            client.delete(*lost)
+    except RedisError:
+        redis_failed("replaying cache invalidations")
+        return None
+    current_app.extensions["cache_lost"] = set()
+    return client
+
+
+def _batches(items, size: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,55 @@
+"""The one table: printed, and written to bench/out/ as JSON and Markdown (latest.* and a dated copy)."""
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.core import Row
+
+HEADERS = ("scenario", "req/s", "p50 ms", "p99 ms", "ratio", "target", "met?")
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    rate = "—" if row.rate is None else f"{row.rate:,.0f}" + ("" if row.unit == "req/s" else f" {row.unit}")
+    met = {True: "yes", False: "NO", None: "—"}[row.met]
+    if row.note and row.rate is None and row.p50_ms is None:
+        met = row.note  # pending / failed: say why in the last column
+    elif row.note:
+        met = f"{met}: {row.note}"
+    ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
+    return row.scenario, rate, _num(row.p50_ms), _num(row.p99_ms), ratio, row.target, met
+
+
+def text_table(rows: list[Row]) -> str:
+    cells = [HEADERS, *map(_cells, rows)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(HEADERS))]
+    line = lambda r: "  ".join(c.ljust(w) if i in (0, 5, 6) else c.rjust(w)  # noqa: E731
+                               for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule, *map(line, cells[1:])])
+
+
+def markdown_table(rows: list[Row]) -> str:
+    out = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    out += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def write(out_dir: Path, rows: list[Row], meta: dict) -> list[Path]:
+    """bench/out/latest.{json,md} and bench-<UTC time>.{json,md}; returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    doc = {"meta": meta, "rows": [asdict(r) for r in rows]}
+    md = "\n".join([f"# Jiefang benchmark, {meta.get('mode', '')} run, {stamp}", "", markdown_table(rows), "",
+                    *[f"- {k}: {v}" for k, v in meta.items()], ""])
+    paths = []
+    for name in ("latest", f"bench-{stamp}"):
+        for suffix, content in ((".json", json.dumps(doc, ensure_ascii=False, indent=2)), (".md", md)):
+            path = out_dir / f"{name}{suffix}"
+            path.write_text(content, encoding="utf-8")
+            paths.append(path)
+    return paths

@@ -9,14 +9,18 @@ from app.extensions import db
 from app.venues.models import COLOURS, Scan
 
 
-def day_stats(*, venue_id: int, day: date) -> dict:
-    """Scans of a venue on a local (Asia/Shanghai) day, per hour and per colour: one index range scan."""
+def day_query(*, venue_id: int, day: date):
+    """(hour, colour, count) of a venue's scans on a local day: one index range scan on (venue, time)."""
     start = datetime.combine(day, time(0), tzinfo=SHANGHAI)
     hour = ((epoch(Scan.scanned_at) - int(start.timestamp())) / 3600).label("hour")
-    rows = db.session.execute(
-        select(hour, Scan.colour, func.count()).where(
-            Scan.venue_id == venue_id, Scan.scanned_at >= start, Scan.scanned_at < start + timedelta(days=1))
-        .group_by(hour, Scan.colour)).all()
+    return (select(hour, Scan.colour, func.count())
+            .where(Scan.venue_id == venue_id, Scan.scanned_at >= start, Scan.scanned_at < start + timedelta(days=1))
+            .group_by(hour, Scan.colour))
+
+
+def day_stats(*, venue_id: int, day: date) -> dict:
+    """Scans of a venue on a local (Asia/Shanghai) day, per hour and per colour."""
+    rows = db.session.execute(day_query(venue_id=venue_id, day=day)).all()
     hours = [{"hour": h, **{c: 0 for c in COLOURS}, "total": 0} for h in range(24)]
     for h, colour, n in rows:
         hours[int(h)][colour] += n

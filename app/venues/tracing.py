@@ -23,20 +23,24 @@ def _check_range(since: datetime, until: datetime, window: int) -> None:
         raise ValidationFailed("window_invalid", "时间窗口应在 1 到 1440 分钟之间")
 
 
-def _visits(code_id: int, since: datetime, until: datetime) -> list[Scan]:
+def visits_of(code_id: int, since: datetime, until: datetime) -> list[Scan]:
+    """The code's scans in the range, oldest first (at most MAX_VISITS)."""
     return db.session.execute(select(Scan).where(Scan.health_code_id == code_id, Scan.scanned_at >= since,
                                                  Scan.scanned_at <= until)
                               .order_by(Scan.scanned_at).limit(MAX_VISITS)).scalars().all()
 
 
-def _contacts(code_id: int, visits: list[Scan], window: timedelta) -> list[Scan]:
-    """Every other code seen at a visited venue within ±window of the visit: one query, one index range per visit."""
-    if not visits:
-        return []
+def contacts_query(code_id: int, visits: list[Scan], window: timedelta):
+    """Every other code seen at a visited venue within ±window of a visit: one query, one index range per visit."""
     ranges = [and_(Scan.venue_id == v.venue_id, Scan.scanned_at >= v.scanned_at - window,
                    Scan.scanned_at <= v.scanned_at + window) for v in visits]
-    return db.session.execute(select(Scan).where(or_(*ranges), Scan.health_code_id != code_id)
-                              .order_by(Scan.scanned_at)).scalars().all()
+    return select(Scan).where(or_(*ranges), Scan.health_code_id != code_id).order_by(Scan.scanned_at)
+
+
+def _contacts(code_id: int, visits: list[Scan], window: timedelta) -> list[Scan]:
+    if not visits:
+        return []
+    return db.session.execute(contacts_query(code_id, visits, window)).scalars().all()
 
 
 def trace(*, official, health_code_id: int, since: datetime, until: datetime, window_minutes: int,
@@ -45,7 +49,7 @@ def trace(*, official, health_code_id: int, since: datetime, until: datetime, wi
     _check_range(since, until, window_minutes)
     hc_service.history(code_id=health_code_id)  # raises NotFound for an unknown code
     window = timedelta(minutes=window_minutes)
-    visits = _visits(health_code_id, since, until)
+    visits = visits_of(health_code_id, since, until)
     seen = _contacts(health_code_id, visits, window)
     venues = dict(db.session.execute(select(Venue.id, Venue.name).where(
         Venue.id.in_({v.venue_id for v in visits}))).all())

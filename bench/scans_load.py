@@ -125,9 +125,13 @@ def load(ctx, quick: bool) -> dict:
         loaded += _copy(db, rows=want["rows"], start=start, days=DAYS, seed=SEED, person=True)
     loaded += _copy(db, rows=want["old_rows"], start=old, days=28, seed=SEED + 1)
     seconds = time.perf_counter() - started
+    if not fresh:  # only the expired month came back (a purge ran since): the first load's figures stand
+        _vacuum(db)
+        _mark(db, {**have, "old_start": want["old_start"]})
+        return {**have, "old_start": want["old_start"], "skipped": True}
     want.update(rate=round(loaded / seconds), loaded=loaded, seconds=round(seconds, 1), vacuum_s=round(_vacuum(db), 1))
     want["bytes_per_row"] = round(_size(db) / max(1, want["rows"] + want["old_rows"]))
-    _mark(db, want if fresh else {**have, "old_start": want["old_start"]})
+    _mark(db, want)
     return {**want, "skipped": False}
 
 
@@ -136,7 +140,8 @@ def run(ctx, quick: bool) -> list[Row]:
         done = load(ctx, quick)
     total = done["rows"] + done["old_rows"]
     if done["skipped"]:
-        note = f"already loaded ({total:,} rows, seed {done['seed']}): rate of the first load"
+        note = (f"already loaded ({total:,} rows, seed {done['seed']}; the expired month put back if purged): "
+                f"the first load's rate, {done['bytes_per_row']} B/row with indexes")
     else:
         note = (f"{done['loaded']:,} rows in {done['seconds']} s; VACUUM ANALYZE {done['vacuum_s']} s; "
                 f"{done['bytes_per_row']} B/row with indexes")

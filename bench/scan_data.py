@@ -42,6 +42,23 @@ def _line(stamp: str, sec: int, rid: int, venue: int, code: int, staff: bool, co
     return f"{stamp}{sec:02d}+00\t{rid}\t{venue}\t{code}\t{kind}\t{col}\t{'t' if colour > 2 else 'f'}\t{staff_id}\tf\n"
 
 
+def _person(rng: random.Random, stamps: list[str], shape: Shape, days: int) -> list[tuple]:
+    """PERSON's visits as (minute stamp, second, id, venue): the first draws of the seed, a quarter at hot venues."""
+    visits = []
+    for visit in range(PERSON_VISITS):
+        venue = shape.venue_id(visit * 7 % shape.hot if visit % 4 == 0
+                               else shape.hot + rng.randrange(shape.venues - shape.hot))
+        second = 86_400 + visit * days * 86_400 // PERSON_VISITS + DAY_OPENS + 3600 * (3 + visit % 12)
+        visits.append((stamps[second // 60], second % 60, rng.getrandbits(62) + 1, venue))
+    return visits
+
+
+def person_keys(*, start: datetime, days: int, seed: int, shape: Shape = Shape()) -> list[tuple[str, int]]:
+    """(scanned_at text, id): the primary keys of PERSON's visits in chunks(..., person=True) for the same seed."""
+    rows = _person(random.Random(seed), _stamp_table(start - timedelta(days=1), days), shape, days)
+    return [(f"{stamp}{second:02d}+00", rid) for stamp, second, rid, _ in rows]
+
+
 def chunks(*, rows: int, start: datetime, days: int, seed: int, shape: Shape = Shape(), person: bool = False,
            size: int = 50_000):
     """Exactly `rows` COPY lines (chunks of `size` lines joined) of scans between start (UTC midnight) and
@@ -52,10 +69,8 @@ def chunks(*, rows: int, start: datetime, days: int, seed: int, shape: Shape = S
     draw, bits = rng.random, rng.getrandbits
     lines, left = [], rows
     if person:
-        for visit in range(PERSON_VISITS):
-            venue = shape.venue_id(visit * 7 % hot if visit % 4 == 0 else hot + rng.randrange(n_venues - hot))
-            second = 86_400 + visit * days * 86_400 // PERSON_VISITS + DAY_OPENS + 3600 * (3 + visit % 12)
-            lines.append(_line(stamps[second // 60], second % 60, bits(62) + 1, venue, PERSON, False, 9))
+        lines = [_line(stamp, second, rid, venue, PERSON, False, 9)
+                 for stamp, second, rid, venue in _person(rng, stamps, shape, days)]
         left -= PERSON_VISITS
     while left > 0:
         code = CODE_BASE + 1 + int(draw() * (n_codes - 1))

@@ -13,19 +13,24 @@ PERSON_ID_NUMBER_INDEX = 9999  # beyond hot_paths.RESIDENTS: the case's document
 TARGET = "p50 ≤ 10 ms warm, (venue, time) index"
 
 
-def case_code(fx) -> int:
+def case_code(fx, start: datetime) -> int:
     """The index case: a real health code (tracing checks it exists) that owns the generator's PERSON visits."""
     from app.extensions import db
     from app.health_codes import service as hc_service
     from bench.hot_paths import _id_number
+    from bench.scans_load import DAYS, SEED
 
     owner = fx.users(1, role="resident", area="440106")[0]
     own = hc_service.list_own(owner_id=owner.id)
     code = own[0] if own else hc_service.apply(
         owner_id=owner.id, name="流调测试", id_type="cn_resident_id", id_number=_id_number(PERSON_ID_NUMBER_INDEX),
         phone=None, relation="self", consent=True)
-    db.session.execute(text("UPDATE scans SET health_code_id = :real WHERE health_code_id = :synthetic"),
-                       {"real": code.id, "synthetic": scan_data.PERSON})
+    # By primary key, not by the synthetic id: after a volunteers import (TRUNCATE users CASCADE) the case's code is
+    # made anew, and its visits must follow it.
+    stamps, ids = zip(*scan_data.person_keys(start=start, days=DAYS, seed=SEED))
+    db.session.execute(text("UPDATE scans SET health_code_id = :real WHERE (scanned_at, id) IN "
+                            "(SELECT * FROM unnest(CAST(:stamps AS timestamptz[]), CAST(:ids AS bigint[])))"),
+                       {"real": code.id, "stamps": list(stamps), "ids": list(ids)})
     db.session.commit()
     return code.id
 
@@ -45,7 +50,8 @@ def run(ctx, quick: bool) -> list[Row]:
     from app.venues.models import Scan
 
     with ctx.app.app_context():
-        code_id, (since, until) = case_code(ctx.fixtures), loaded_range()
+        since, until = loaded_range()
+        code_id = case_code(ctx.fixtures, since)
         official = ctx.fixtures.users(1, role="health_official")[0]
         call = lambda: tracing.trace(official=official, health_code_id=code_id, since=since,  # noqa: E731
                                      until=until, window_minutes=WINDOW_MINUTES, purpose="压测：流调基准")

@@ -49,6 +49,7 @@ def build_app(url: str):
 
 
 def median_ms(fn, runs: int = 7) -> float:
+    """Median ms of `runs` calls after one warm-up."""
     fn()  # warm
     samples = []
     for _ in range(runs):
@@ -62,26 +63,32 @@ def line(label: str, value: str) -> None:
     print(f"  {label:<52} {value}", flush=True)
 
 
+def empty() -> None:
+    """Empty the volunteers and every account (TRUNCATE users CASCADE): the import then inserts, as a first one does."""
+    from app.extensions import db
+
+    db.session.execute(text("TRUNCATE volunteer_group_members, volunteer_groups, volunteer_counts, volunteers, "
+                            "role_grants, refresh_tokens, users CASCADE"))
+    db.session.commit()
+
+
 def prepare(app, count: int, path: Path) -> None:
     import flask_migrate
 
     from app.areas.seed import seed_areas
-    from app.extensions import db
     from app.volunteers import demo
 
     flask_migrate.upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     seed_areas()
-    db.session.execute(text("TRUNCATE volunteer_group_members, volunteer_groups, volunteer_counts, volunteers, "
-                            "role_grants, refresh_tokens, users CASCADE"))
-    db.session.commit()
+    empty()
     started = time.perf_counter()
     demo.write_csv(path, count=count, seed=2021)
     line(f"demo CSV written ({path.stat().st_size / 1e6:.0f} MB, not timed below)",
          f"{time.perf_counter() - started:.1f} s")
 
 
-def bench_import(app, path: Path, count: int) -> None:
-    from app.extensions import db
+def import_file(path: Path, count: int) -> float:
+    """Seconds to import the file through the `flask volunteers import` path (all rows must be inserted)."""
     from app.volunteers import importer
 
     with path.open("rb") as stream:
@@ -89,13 +96,27 @@ def bench_import(app, path: Path, count: int) -> None:
         report = importer.import_stream(stream, batch_size=50_000, background=True)
         seconds = time.perf_counter() - started
     assert report.inserted == count and report.rejected == 0, report
-    line(f"import {count:,} volunteers (flask volunteers import path)",
-         f"{seconds:.1f} s = {count / seconds:,.0f} rows/s")
+    return seconds
+
+
+def vacuum() -> float:
+    """VACUUM ANALYZE the volunteer tables (autovacuum's job in production); returns seconds."""
+    from app.extensions import db
+
     started = time.perf_counter()
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM (ANALYZE) volunteers, volunteer_counts, users, role_grants, volunteer_groups"))
-    line("VACUUM ANALYZE afterwards (autovacuum's job in production)", f"{time.perf_counter() - started:.1f} s")
+    return time.perf_counter() - started
+
+
+def bench_import(app, path: Path, count: int) -> None:
+    from app.volunteers import importer
+
+    seconds = import_file(path, count)
+    line(f"import {count:,} volunteers (flask volunteers import path)",
+         f"{seconds:.1f} s = {count / seconds:,.0f} rows/s")
+    line("VACUUM ANALYZE afterwards (autovacuum's job in production)", f"{vacuum():.1f} s")
     rerun = min(count, 100_000)
     head = b"".join(path.open("rb").readlines()[:rerun + 1])
     started = time.perf_counter()
@@ -105,21 +126,34 @@ def bench_import(app, path: Path, count: int) -> None:
     assert report.updated == rerun and report.inserted == 0, report
 
 
+def stats_timing(client, headers, by: str, area: str, runs: int = 7) -> tuple[float, dict]:
+    """(median ms of GET /stats/volunteers?by=&area=, its body)."""
+    url = f"/api/v1/stats/volunteers?by={by}&area={area}"
+    body = client.get(url, headers=headers).get_json()
+    return median_ms(lambda: client.get(url, headers=headers), runs), body
+
+
+def keyset_timing(client, headers, query: str, pages: int = 1000, runs: int = 7) -> tuple[float, float, int]:
+    """(median ms of page 1, of page `pages` (or the last page there is), the page number reached) of a search."""
+    url = f"/api/v1/volunteers?{query}&limit=20"
+    cursor, reached = None, 1
+    for _ in range(pages - 1):
+        page = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=headers).get_json()
+        if not page["next_cursor"]:
+            break
+        cursor, reached = page["next_cursor"], reached + 1
+    nth_url = f"{url}&cursor={cursor}" if cursor else url
+    return median_ms(lambda: client.get(url, headers=headers), runs), \
+        median_ms(lambda: client.get(nth_url, headers=headers), runs), reached
+
+
 def bench_queries(app, client, headers) -> None:
     for by, area in STATS:
-        url = f"/api/v1/stats/volunteers?by={by}&area={area}"
-        body = client.get(url, headers=headers).get_json()
-        line(f"stats by={by} area={area} ({len(body['rows'])} rows, total {body['total']:,})",
-             f"{median_ms(lambda: client.get(url, headers=headers)):.1f} ms")
+        ms, body = stats_timing(client, headers, by, area)
+        line(f"stats by={by} area={area} ({len(body['rows'])} rows, total {body['total']:,})", f"{ms:.1f} ms")
     for query in SEARCHES:
-        url = f"/api/v1/volunteers?{query}&limit=20"
-        cursor = None
-        for _ in range(999):
-            page = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=headers).get_json()
-            cursor = page["next_cursor"]
-        first = median_ms(lambda: client.get(url, headers=headers))
-        thousandth = median_ms(lambda: client.get(f"{url}&cursor={cursor}", headers=headers))
-        line(f"search {query}: page 1 / page 1,000", f"{first:.1f} ms / {thousandth:.1f} ms")
+        first, thousandth, reached = keyset_timing(client, headers, query)
+        line(f"search {query}: page 1 / page {reached:,}", f"{first:.1f} ms / {thousandth:.1f} ms")
 
 
 def bench_export(client, headers, area: str) -> None:

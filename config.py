@@ -12,6 +12,7 @@ _DEV_JWT_SECRET = "dev-jwt-secret-key-not-for-production-1111"
 _DEV_DATA_KEYS = "dev1:ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 _DEV_BLIND_INDEX_KEY = "dev-blind-index-key-not-for-production"
 _DEV_SIGNING_KEYS = "dev1:ZGV2LWVkMjU1MTktc2VlZC1ub3QtZm9yLXByb2QhISE="
+_DEV_PATROL_CHECKIN_KEY = "dev-patrol-checkin-key-not-for-production"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -54,6 +55,10 @@ class Config:
     # Health-code token signing: Ed25519 seeds "kid:base64(32 bytes),..."; the first signs, all verify.
     HEALTH_CODE_SIGNING_KEYS = os.environ.get("HEALTH_CODE_SIGNING_KEYS", _DEV_SIGNING_KEYS)
     HEALTH_CODE_SIGNING_KEY_ID = os.environ.get("HEALTH_CODE_SIGNING_KEY_ID") or None
+
+    # Patrol check-in codes: HMAC key of the tokens that rotate every PATROL_CHECKIN_WINDOW_SECONDS
+    PATROL_CHECKIN_KEY = os.environ.get("PATROL_CHECKIN_KEY", _DEV_PATROL_CHECKIN_KEY)
+    PATROL_CHECKIN_WINDOW_SECONDS = 60
 
     # SMS sign-in
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console (dev/test) | http (gateway)
@@ -105,7 +110,7 @@ class ProductionConfig(Config):
         problems = []
         env = os.environ
         for name in ("SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_URL", "DATA_ENCRYPTION_KEYS",
-                     "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS"):
+                     "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS", "PATROL_CHECKIN_KEY"):
             if not env.get(name):
                 problems.append(f"{name} is not set")
         jwt_key = env.get("JWT_SECRET_KEY", "")

@@ -59,6 +59,8 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth
     from app.extensions import api
     from app.system import blp as system
+    from app.volunteers.group_routes import blp as groups
+    from app.volunteers.routes import blp as volunteers
 
-    for blueprint in (system, auth, areas):
+    for blueprint in (system, auth, areas, volunteers, groups):
         api.register_blueprint(blueprint)

@@ -6,6 +6,7 @@ from app.areas.seed import seed_areas
 
 seed_cli = AppGroup("seed", help="Load reference and demo data.")
 users_cli = AppGroup("users", help="Manage staff accounts.")
+demo_cli = AppGroup("demo", help="Generate demo data at any size.")
 
 
 @seed_cli.command("areas")
@@ -44,5 +45,10 @@ def create_user_command(username, password, role, area_code):
 
 def register_cli(app) -> None:
     """Attach every command group."""
+    from app.volunteers.cli import demo_volunteers_command, volunteers_cli
+
+    demo_cli.add_command(demo_volunteers_command)
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(volunteers_cli)

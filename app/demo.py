@@ -1,5 +1,6 @@
 """A small demo data set for `make run`: one staff account per role, over real areas. Idempotent."""
 from app.auth import service as auth_service
+from app.volunteers import demo as volunteer_demo
 
 DEMO_PASSWORD = "jiefang-demo-2026"
 STAFF = [
@@ -17,4 +18,5 @@ def seed() -> list[str]:
     for username, role, area in STAFF:
         auth_service.create_staff(username=username, password=DEMO_PASSWORD, role=role, area_code=area)
         lines.append(f"demo account {username} / {DEMO_PASSWORD}: {role} over {area}")
+    lines += volunteer_demo.seed_small()
     return lines

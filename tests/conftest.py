@@ -15,7 +15,9 @@ from config import TestingConfig
 from tests import factories
 
 # Reference data that the session loads once and tests never change; every other table is emptied after each test.
-PRESERVED_TABLES = {"areas", "alembic_version"}
+PRESERVED_TABLES = {"areas", "alembic_version", "trades", "interests"}
+# Preserved tables that tests may add to: what a test added is deleted after it (table -> condition to keep).
+RESTORED_TABLES = {"trades": "builtin", "interests": "builtin"}
 
 
 def _reset_schema(app) -> None:
@@ -69,6 +71,8 @@ def clean_tables(app) -> None:
         for table in reversed(_db.metadata.sorted_tables):
             if table.name not in PRESERVED_TABLES:
                 conn.execute(table.delete())
+            elif table.name in RESTORED_TABLES:
+                conn.execute(table.delete().where(text(f"NOT {RESTORED_TABLES[table.name]}")))
 
 
 @pytest.fixture(autouse=True)

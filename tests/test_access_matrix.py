@@ -32,6 +32,29 @@ ACCESS = {
     # health codes (issue 3)
     # venues and scans (issue 4)
     # volunteers and groups (issue 5)
+    "GET /api/v1/trades": PUBLIC,
+    "POST /api/v1/trades": {"admin"},
+    "GET /api/v1/interests": PUBLIC,
+    "POST /api/v1/interests": {"admin"},
+    "POST /api/v1/volunteers": SIGNED_IN,
+    "GET /api/v1/volunteers/me": SIGNED_IN,
+    "PATCH /api/v1/volunteers/me": SIGNED_IN,
+    "DELETE /api/v1/volunteers/me": SIGNED_IN,
+    "GET /api/v1/volunteers/me/group-suggestions": SIGNED_IN,
+    "GET /api/v1/volunteers": {"organiser", "admin"},
+    "GET /api/v1/stats/volunteers": {"organiser", "admin"},
+    "GET /api/v1/volunteers/export.csv": {"organiser", "admin"},
+    "POST /api/v1/admin/volunteers/imports": {"admin"},
+    "POST /api/v1/groups": {"organiser", "admin"},
+    "GET /api/v1/groups": SIGNED_IN,
+    "GET /api/v1/groups/<int(max=9223372036854775807):group_id>": SIGNED_IN,
+    "PATCH /api/v1/groups/<int(max=9223372036854775807):group_id>": {"organiser", "admin"},
+    "POST /api/v1/groups/<int(max=9223372036854775807):group_id>/members": {"volunteer", "organiser", "admin"},
+    "GET /api/v1/groups/<int(max=9223372036854775807):group_id>/members": {"volunteer", "organiser", "admin"},
+    "PATCH /api/v1/groups/<int(max=9223372036854775807):group_id>/members/<int(max=9223372036854775807):volunteer_id>":
+        {"volunteer", "organiser", "admin"},
+    "DELETE /api/v1/groups/<int(max=9223372036854775807):group_id>/members/<int(max=9223372036854775807):volunteer_id>":
+        {"volunteer", "organiser", "admin"},
     # patrols (issue 6)
 }
 

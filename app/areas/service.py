@@ -84,3 +84,9 @@ def list_areas(*, parent: str | None, level: str | None, q: str | None, cursor: 
         stmt = stmt.where(Area.code > after[0])
     rows = db.session.execute(stmt.order_by(Area.code).limit(limit + 1)).scalars().all()
     return page(rows, limit, lambda a: [a.code])
+
+
+def within(area_code: str, level: str) -> list[tuple[str, str]]:
+    """(code, name) of every area at `level` inside area_code, in code order (one index range scan)."""
+    return db.session.execute(select(Area.code, Area.name).where(in_subtree(Area.code, area_code), Area.level == level)
+                              .order_by(Area.code)).all()

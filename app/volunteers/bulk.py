@@ -1,0 +1,182 @@
+"""The bulk path shared by imports and the demo generator: batches of checked, encrypted volunteers go through a
+temporary stage table (COPY on PostgreSQL) and a few set-based statements, one transaction per batch.
+
+Per batch: accounts by phone hash (new ones get `resident` and `volunteer`), volunteer rows inserted, existing
+ones (the same phone again) locked, remembered and updated, counts moved by the difference, community groups
+created. A batch whose accounts are all new skips the look-up of existing volunteers altogether."""
+import queue
+import threading
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, SmallInteger, String, Table, case,
+                        literal, select, true, update)
+from sqlalchemy.schema import CreateTable
+
+from app.auth.models import CITY_CODE, RoleGrant, User
+from app.common.time import utcnow
+from app.common.types import UTCDateTime
+from app.common.upsert import insert, is_postgres
+from app.extensions import db
+from app.volunteers import counts, locality
+from app.volunteers.models import Volunteer
+from app.volunteers.taxonomy import Catalogue
+
+# A stage row: what the database needs; two trailing fields (interest ids, role bits) only feed the tally.
+STAGE_COLUMNS = ("line", "phone_hash", "phone_enc", "name_enc", "name_index", "grid_code", "trade_id",
+                 "interest_mask", "service_roles", "new_id")
+_STAGE = Table("volunteer_import_stage", MetaData(),
+               Column("line", Integer), Column("phone_hash", String(32)), Column("phone_enc", LargeBinary),
+               Column("name_enc", LargeBinary), Column("name_index", String(32)), Column("grid_code", String(14)),
+               Column("trade_id", SmallInteger), Column("interest_mask", BigInteger),
+               Column("service_roles", SmallInteger), Column("new_id", BigInteger), Column("user_id", BigInteger),
+               prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS")
+
+
+@dataclass
+class Batch:
+    """Checked rows ready to write (at most one per phone), and the counts they add."""
+
+    rows: list = field(default_factory=list)
+    tally: counts.Tally = field(default_factory=counts.Tally)
+
+
+@dataclass
+class Written:
+    inserted: int = 0
+    updated: int = 0
+
+
+def make_batch(rows_by_phone: dict) -> Batch:
+    """A batch from {phone_hash: stage row}, with the tally of what the rows add."""
+    batch = Batch(rows=list(rows_by_phone.values()))
+    add = batch.tally.add
+    for row in batch.rows:
+        add(row[5], row[6], row[10], row[11])
+    return batch
+
+
+class Writer:
+    """Writes batches in the current app's session; one commit per batch."""
+
+    def __init__(self, source: str = "import"):
+        self.source, self.catalogue, self.postgres = source, Catalogue(), is_postgres()
+        self.communities: set[str] = set()
+
+    def write(self, batch: Batch) -> Written:
+        """Upsert one batch and commit it."""
+        # The stage is per connection, and the pool may hand this batch another one: make sure it is there.
+        db.session.execute(CreateTable(_STAGE, if_not_exists=True))
+        self._fill(batch.rows)
+        now, run = utcnow(), db.session.execute
+        new_users = run(self._users(now)).rowcount
+        run(update(_STAGE).values(user_id=select(User.id).where(User.phone_hash == _STAGE.c.phone_hash)
+                                  .scalar_subquery()))
+        for role in ("resident", "volunteer") if new_users else ("volunteer",):
+            run(self._grant(role, now))
+        inserted = run(self._volunteers(now)).rowcount
+        tally = batch.tally
+        if inserted < len(batch.rows):  # someone was a volunteer already (never when every account is new)
+            self._update_existing(tally, now)
+        fresh = {row[5][:12] for row in batch.rows} - self.communities
+        if fresh:
+            locality.ensure_auto_groups(fresh)
+            self.communities |= fresh
+        counts.apply(tally, self.catalogue)
+        if not self.postgres:
+            run(_STAGE.delete())
+        db.session.commit()
+        return Written(inserted, len(batch.rows) - inserted)
+
+    def _fill(self, rows: list) -> None:
+        if self.postgres:
+            raw = db.session.connection().connection.driver_connection
+            with raw.cursor() as cur, cur.copy(f"COPY {_STAGE.name} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row[:10])
+        else:
+            db.session.execute(_STAGE.insert(), [dict(zip(STAGE_COLUMNS, row)) for row in rows])
+
+    @staticmethod
+    def _users(now):
+        s = _STAGE.c
+        picked = select(s.phone_hash, s.phone_enc, true(), literal(now, UTCDateTime)).where(true())
+        return insert(User.__table__).from_select(["phone_hash", "phone_enc", "is_active", "created_at"], picked) \
+            .on_conflict_do_nothing(index_elements=["phone_hash"])
+
+    @staticmethod
+    def _grant(role: str, now):
+        s = _STAGE.c
+        picked = select(s.user_id, literal(role), literal(CITY_CODE), literal(now, UTCDateTime)).where(true())
+        return insert(RoleGrant.__table__).from_select(["user_id", "role", "area_code", "created_at"], picked) \
+            .on_conflict_do_nothing(index_elements=["user_id", "role", "area_code"])
+
+    def _volunteers(self, now):
+        s = _STAGE.c
+        picked = select(s.new_id, s.user_id, s.name_enc, s.name_index, s.grid_code, s.trade_id, s.interest_mask,
+                        s.service_roles, literal(self.source), *[literal(now, UTCDateTime)] * 3).where(true())
+        return insert(Volunteer.__table__).from_select(
+            ["id", "user_id", "real_name_enc", "name_index", "grid_code", "trade_id", "interest_mask",
+             "service_roles", "source", "created_at", "updated_at", "moved_at"], picked) \
+            .on_conflict_do_nothing(index_elements=["user_id"])
+
+    def _update_existing(self, tally: counts.Tally, now) -> None:
+        """Volunteers already there (their phone again): lock, count their old state out, update, fix groups."""
+        s, v = _STAGE.c, Volunteer.__table__.c
+        old = db.session.execute(
+            select(v.id, v.grid_code, v.trade_id, v.interest_mask, v.service_roles, s.grid_code.label("new_grid"))
+            .join(_STAGE, v.user_id == s.user_id).where(v.id != s.new_id).order_by(v.id)
+            .with_for_update(of=Volunteer.__table__)).all()
+        for row in old:
+            tally.add_volunteer(row, -1)
+        db.session.execute(update(Volunteer).where(Volunteer.user_id == s.user_id, Volunteer.id != s.new_id).values(
+            real_name_enc=s.name_enc, name_index=s.name_index, grid_code=s.grid_code, trade_id=s.trade_id,
+            interest_mask=s.interest_mask, service_roles=s.service_roles, updated_at=now,
+            moved_at=case((Volunteer.grid_code != s.grid_code, now), else_=Volunteer.moved_at)))
+        locality.drop_memberships({r.id: r.new_grid for r in old if r.grid_code != r.new_grid})
+
+
+def run(batches, *, source: str = "import", background: bool = False, on_written=None) -> Written:
+    """Write every batch from an iterable (built in a second thread when background=True, so that reading and
+    encrypting the next batch overlaps the database writing this one). Returns the totals."""
+    writer, total = Writer(source), Written()
+    for batch in (_prefetch(batches) if background else batches):
+        done = writer.write(batch)
+        total.inserted += done.inserted
+        total.updated += done.updated
+        if on_written:
+            on_written(total, len(batch.rows))
+    return total
+
+
+def _prefetch(batches, depth: int = 2):
+    """Iterate batches built by a producer thread (in its own app context), at most `depth` ahead."""
+    app, items, stop = current_app._get_current_object(), queue.Queue(maxsize=depth), threading.Event()
+    end = object()
+
+    def produce():
+        with app.app_context():
+            try:
+                for batch in batches:
+                    if stop.is_set():
+                        return
+                    items.put(batch)
+            except BaseException as exc:  # noqa: BLE001 — handed to the consumer, which re-raises it
+                items.put(exc)
+            finally:
+                items.put(end)
+
+    thread = threading.Thread(target=produce, name="volunteer-import-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := items.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                items.get(timeout=0.1)
+            except queue.Empty:
+                pass

@@ -1,0 +1,165 @@
+"""Exact volunteer counts: a tally of changes applied to volunteer_counts in the changing transaction, and the
+stats read from it. Every change adds +1 for the new state and -1 for the old one, so joins, leaves and moves
+keep the counts exact; rows are upserted in key order so that concurrent writers never deadlock."""
+from collections import Counter
+
+from sqlalchemy import delete, func, select, text
+
+from app.areas import service as area_service
+from app.areas.models import CODE_LENGTH, LEVELS
+from app.common.upsert import insert, is_postgres
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.volunteers.models import Volunteer, VolunteerCount
+from app.volunteers.taxonomy import ROLE_CODES, ROLE_NAMES, Catalogue
+
+TOTAL_LEVELS = (4, 6, 9, 12, 14)  # city … grid
+TAG_LEVELS = (4, 6, 9)  # city, district, street: below that, counting the rows directly is as fast
+TAG_DIMS = ("trade", "interest", "service_role")
+AREA_DIMS = ("district", "street", "community", "grid")
+_CHUNK = 4000
+
+
+def bits(mask: int) -> list[int]:
+    """The positions of the set bits of a mask (interest id n is bit n-1)."""
+    out, n = [], 0
+    while mask:
+        if mask & 1:
+            out.append(n)
+        mask >>= 1
+        n += 1
+    return out
+
+
+class Tally:
+    """Changes to the counts, collected per grid (totals) and per street (tags), rolled up on demand."""
+
+    def __init__(self):
+        self.grids: Counter = Counter()
+        self.tags: Counter = Counter()
+
+    def add(self, grid: str, trade_id: int | None, interest_ids, role_bits, sign: int = 1) -> None:
+        """Count one volunteer in (sign=1) or out (sign=-1)."""
+        self.grids[grid] += sign
+        street, tags = grid[:9], self.tags
+        if trade_id is not None:
+            tags[(street, "trade", trade_id)] += sign
+        for i in interest_ids:
+            tags[(street, "interest", i)] += sign
+        for r in role_bits:
+            tags[(street, "service_role", r)] += sign
+
+    def add_volunteer(self, v, sign: int = 1) -> None:
+        """Count an active volunteer row (or its remembered state) in or out."""
+        if v.grid_code:
+            self.add(v.grid_code, v.trade_id, [b + 1 for b in bits(v.interest_mask)], bits(v.service_roles), sign)
+
+    def rows(self, catalogue: Catalogue) -> list[tuple[str, str, str, int]]:
+        """(dim, area_code, key, delta) for every counter that changes, in key order."""
+        out: Counter = Counter()
+        for grid, n in self.grids.items():
+            if n:
+                for length in TOTAL_LEVELS:
+                    out[("total", grid[:length], "")] += n
+        names = {"trade": lambda i: catalogue.trade_by_id[i].code,
+                 "interest": lambda i: catalogue.interest_by_id[i].code, "service_role": ROLE_CODES.__getitem__}
+        for (street, dim, key), n in self.tags.items():
+            if n:
+                code = names[dim](key)
+                for length in TAG_LEVELS:
+                    out[(dim, street[:length], code)] += n
+        return sorted((*key, n) for key, n in out.items() if n)
+
+
+def apply(tally: Tally, catalogue: Catalogue) -> int:
+    """Add a tally to volunteer_counts (atomic n = n + delta, in key order); no commit. Returns rows touched."""
+    rows = tally.rows(catalogue)
+    table = VolunteerCount.__table__
+    for start in range(0, len(rows), _CHUNK):
+        stmt = insert(table).values([dict(dim=d, area_code=a, key=k, n=n) for d, a, k, n in rows[start:start + _CHUNK]])
+        db.session.execute(stmt.on_conflict_do_update(index_elements=["dim", "area_code", "key"],
+                                                      set_={"n": table.c.n + stmt.excluded.n}))
+    return len(rows)
+
+
+def total(area_code: str) -> int:
+    """Active volunteers inside an area (one primary-key read)."""
+    return db.session.execute(select(VolunteerCount.n).where(
+        VolunteerCount.dim == "total", VolunteerCount.area_code == area_code, VolunteerCount.key == "")).scalar() or 0
+
+
+def stats(*, by: str, area_code: str, catalogue: Catalogue) -> dict:
+    """{"total", "rows": [{"key", "name", "count"}]} of the volunteers inside an area, by an area level or a tag."""
+    area = area_service.get(area_code)
+    rows = _by_area(area, by) if by in AREA_DIMS else _by_tag(area, by, catalogue)
+    return {"total": total(area.code), "rows": rows}
+
+
+def _by_area(area, level: str) -> list[dict]:
+    if LEVELS.index(level) <= LEVELS.index(area.level):
+        raise ValidationFailed("stats_level_invalid", "统计维度应比所选区域低一级或更多（如：区内按街道统计）",
+                               errors={"query": {"by": ["应低于区域级别"]}})
+    counts = dict(db.session.execute(select(VolunteerCount.area_code, VolunteerCount.n).where(
+        VolunteerCount.dim == "total", area_service.in_subtree(VolunteerCount.area_code, area.code),
+        func.length(VolunteerCount.area_code) == CODE_LENGTH[level])).all())
+    return [{"key": code, "name": name, "count": counts.get(code, 0)}
+            for code, name in area_service.within(area.code, level)]
+
+
+def _by_tag(area, dim: str, catalogue: Catalogue) -> list[dict]:
+    if len(area.code) in TAG_LEVELS:
+        counts = dict(db.session.execute(select(VolunteerCount.key, VolunteerCount.n).where(
+            VolunteerCount.dim == dim, VolunteerCount.area_code == area.code)).all())
+    else:
+        counts = _count_directly(area.code, dim, catalogue)
+    entries = {"trade": [(t.code, t.name) for t in catalogue.trades],
+               "interest": [(i.code, i.name) for i in catalogue.interests],
+               "service_role": list(ROLE_NAMES.items())}[dim]
+    return [{"key": code, "name": name, "count": counts.get(code, 0)} for code, name in entries]
+
+
+def _count_directly(area_code: str, dim: str, catalogue: Catalogue) -> dict[str, int]:
+    """Tag counts of a community or grid (a few hundred rows) straight from the volunteers."""
+    inside = area_service.in_subtree(Volunteer.grid_code, area_code)
+    if dim == "trade":
+        rows = db.session.execute(select(Volunteer.trade_id, func.count()).where(inside)
+                                  .group_by(Volunteer.trade_id)).all()
+        return {catalogue.trade_by_id[t].code: n for t, n in rows if t is not None}
+    column = Volunteer.interest_mask if dim == "interest" else Volunteer.service_roles
+    counts: Counter = Counter()
+    for mask in db.session.execute(select(column).where(inside)).scalars():
+        counts.update(bits(mask))
+    if dim == "interest":
+        return {catalogue.interest_by_id[b + 1].code: n for b, n in counts.items()}
+    return {ROLE_CODES[b]: n for b, n in counts.items()}
+
+
+def expected() -> dict[tuple[str, str, str], int]:
+    """What volunteer_counts should hold, recomputed from the volunteers (for `recount` and tests)."""
+    tally = Tally()
+    query = select(Volunteer.grid_code, Volunteer.trade_id, Volunteer.interest_mask, Volunteer.service_roles) \
+        .where(Volunteer.grid_code.is_not(None))
+    for row in db.session.execute(query.execution_options(yield_per=20_000)):
+        tally.add_volunteer(row)
+    return {(d, a, k): n for d, a, k, n in tally.rows(Catalogue())}
+
+
+def stored() -> dict[tuple[str, str, str], int]:
+    """What volunteer_counts holds now, zero rows left out."""
+    rows = db.session.execute(select(VolunteerCount).where(VolunteerCount.n != 0)).scalars()
+    return {(r.dim, r.area_code, r.key): r.n for r in rows}
+
+
+def recount() -> int:
+    """Rebuild volunteer_counts from the volunteers (a repair tool; writers wait meanwhile). Returns rows written."""
+    if is_postgres():  # a consistent picture: volunteer writers wait until the rebuild commits
+        db.session.execute(text("LOCK TABLE volunteers IN SHARE MODE"))
+        db.session.execute(text("LOCK TABLE volunteer_counts IN EXCLUSIVE MODE"))
+    db.session.execute(delete(VolunteerCount))
+    rows = list(expected().items())
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start:start + _CHUNK]
+        db.session.execute(insert(VolunteerCount.__table__).values(
+            [dict(dim=d, area_code=a, key=k, n=n) for (d, a, k), n in chunk]))
+    db.session.commit()
+    return len(rows)

@@ -1,0 +1,231 @@
+"""Request and response bodies of volunteers, taxonomies, groups, stats and imports."""
+import marshmallow as ma
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate, validates_schema
+
+from app.common.pagination import PageArgs
+from app.volunteers.counts import AREA_DIMS, TAG_DIMS
+from app.volunteers.service import REAL_NAME
+from app.volunteers.taxonomy import ROLE_CODES
+
+AREA = validate.Regexp(r"^\d{4,14}$", error="应为 4–14 位区域代码")
+TAG = validate.Length(1, 32)
+
+
+class _AtLeastOne(ma.Schema):
+    @validates_schema
+    def _not_empty(self, data, **_kwargs):
+        if not data:
+            raise ma.ValidationError("请至少修改一项", "_schema")
+
+
+# ---- taxonomies ----------------------------------------------------------------------------------------------------
+class TaxonomyRead(ma.Schema):
+    code = fields.String(required=True, metadata={"example": "express"})
+    name = fields.String(required=True, metadata={"example": "快递物流"})
+    builtin = fields.Boolean(required=True, metadata={"description": "系统内置（否则为管理员新增）"})
+
+
+class TaxonomyList(ma.Schema):
+    items = fields.List(fields.Nested(TaxonomyRead), required=True)
+
+
+class TaxonomyCreate(ma.Schema):
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{1,31}$", error="应为 2–32 位小写字母、数字或下划线，以字母开头"))
+    name = fields.String(required=True, validate=validate.Regexp(r"^\S(.{0,30}\S)?$", error="应为 1–32 个字符"))
+
+
+# ---- volunteers ----------------------------------------------------------------------------------------------------
+def _real_name(**kw):
+    return fields.String(validate=validate.Regexp(REAL_NAME, error="应为 1–32 个汉字或字母"),
+                         metadata={"example": "陈大文"}, **kw)
+
+
+def _grid(**kw):
+    return fields.String(validate=validate.Regexp(r"^\d{14}$", error="应为 14 位网格代码"),
+                         metadata={"example": "44010600100101"}, **kw)
+
+
+def _interests(**kw):
+    return fields.List(fields.String(validate=TAG), validate=validate.Length(max=5, error="最多选择 5 项兴趣"),
+                       metadata={"example": ["running", "anti_fraud"], "description": "兴趣代码或名称，最多 5 项"}, **kw)
+
+
+def _roles(**kw):
+    return fields.List(fields.String(validate=validate.OneOf(ROLE_CODES)),
+                       validate=validate.Length(1, 6, error="请选择 1–6 个服务岗位"),
+                       metadata={"example": ["patroller"]}, **kw)
+
+
+class VolunteerCreate(ma.Schema):
+    real_name = _real_name(required=True)
+    grid = _grid(required=True)
+    trade = fields.String(required=True, validate=TAG, metadata={"example": "express"})
+    interests = _interests(load_default=list)
+    service_roles = _roles(required=True)
+    consent = fields.Boolean(required=True, validate=validate.Equal(True, error="请阅读并同意志愿者服务协议"),
+                             metadata={"description": "同意志愿者服务协议与个人信息处理规则"})
+
+
+class VolunteerUpdate(_AtLeastOne):
+    real_name = _real_name()
+    grid = _grid()
+    trade = fields.String(validate=TAG, metadata={"example": "express"})
+    interests = _interests()
+    service_roles = _roles()
+
+
+class VolunteerRead(ma.Schema):
+    id = fields.String(required=True)
+    real_name = fields.String(required=True, allow_none=True, metadata={"description": "脱敏姓名，如 陈*文"})
+    phone = fields.String(required=True, allow_none=True, metadata={"description": "脱敏手机号，如 138****8000"})
+    grid = fields.String(required=True, allow_none=True)
+    trade = fields.String(required=True, allow_none=True)
+    interests = fields.List(fields.String(), required=True)
+    service_roles = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class AreaRef(ma.Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class MyGroup(ma.Schema):
+    group_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    auto = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("pending", "active")))
+    role = fields.String(required=True, validate=validate.OneOf(("member", "leader")))
+
+
+class VolunteerMe(VolunteerRead):
+    areas = fields.Dict(keys=fields.String(), values=fields.Nested(AreaRef), required=True,
+                        metadata={"description": "居住的区、街道、社区、网格（按级别）"})
+    groups = fields.List(fields.Nested(MyGroup), required=True)
+
+
+class VolunteerQuery(PageArgs):
+    area = fields.String(validate=AREA, metadata={"description": "区域代码（默认为您管辖的区域）"})
+    trade = fields.String(validate=TAG)
+    interest = fields.String(validate=TAG)
+    service_role = fields.String(validate=validate.OneOf(ROLE_CODES))
+    q = fields.String(validate=validate.Length(1, 32), metadata={"description": "完整姓名或手机号（精确匹配）"})
+
+
+class AreaQuery(ma.Schema):
+    area = fields.String(validate=AREA, metadata={"description": "区域代码（默认为您管辖的区域）"})
+
+
+class StatsQuery(AreaQuery):
+    by = fields.String(required=True, validate=validate.OneOf(AREA_DIMS + TAG_DIMS))
+
+
+class StatsRow(ma.Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class StatsRead(ma.Schema):
+    total = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(StatsRow), required=True)
+
+
+# ---- groups --------------------------------------------------------------------------------------------------------
+KINDS = validate.OneOf(("locality", "trade", "interest"))
+POLICIES = validate.OneOf(("open", "approval"))
+GROUP_NAME = validate.Regexp(r"^\S(.{0,38}\S)?$", error="应为 1–40 个字符")
+
+
+class GroupCreate(ma.Schema):
+    name = fields.String(required=True, validate=GROUP_NAME, metadata={"example": "五山快递街坊群"})
+    kind = fields.String(required=True, validate=KINDS)
+    area = fields.String(required=True, validate=AREA, metadata={"example": "440106001"})
+    trade = fields.String(validate=TAG)
+    interest = fields.String(validate=TAG)
+    join_policy = fields.String(load_default="open", validate=POLICIES)
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class GroupUpdate(_AtLeastOne):
+    name = fields.String(validate=GROUP_NAME)
+    join_policy = fields.String(validate=POLICIES)
+    description = fields.String(validate=validate.Length(max=500))
+
+
+class GroupRead(ma.Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=KINDS)
+    area = fields.String(required=True)
+    area_name = fields.String(required=True, allow_none=True)
+    trade = fields.String(required=True, allow_none=True)
+    interest = fields.String(required=True, allow_none=True)
+    join_policy = fields.String(required=True, validate=POLICIES)
+    description = fields.String(required=True)
+    auto = fields.Boolean(required=True, metadata={"description": "社区街坊群（按居住地自动加入）"})
+    member_count = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class GroupQuery(PageArgs):
+    kind = fields.String(validate=KINDS)
+    area = fields.String(validate=AREA, metadata={"description": "只列出该区域内的群"})
+    trade = fields.String(validate=TAG)
+    interest = fields.String(validate=TAG)
+    q = fields.String(validate=validate.Length(1, 40), metadata={"description": "群名称包含"})
+
+
+class GroupSuggestion(GroupRead):
+    distance = fields.String(required=True, validate=validate.OneOf(("street", "district", "city")))
+    reason = fields.String(required=True)
+
+
+class GroupSuggestionList(ma.Schema):
+    items = fields.List(fields.Nested(GroupSuggestion), required=True)
+
+
+class MemberAdd(ma.Schema):
+    volunteer_id = fields.String(validate=validate.Regexp(r"^\d{1,19}$"),
+                                 metadata={"description": "由群负责人或组织者直接加入某位志愿者；不填则为本人申请加入"})
+
+
+class MemberDecision(_AtLeastOne):
+    status = fields.String(validate=validate.OneOf(("active", "rejected")), metadata={"description": "批准或拒绝申请"})
+    role = fields.String(validate=validate.OneOf(("member", "leader")), metadata={"description": "设为或取消群负责人"})
+
+
+class MemberRead(ma.Schema):
+    volunteer_id = fields.String(required=True)
+    real_name = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, allow_none=True)
+    grid = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(("pending", "active", "rejected")))
+    role = fields.String(required=True, validate=validate.OneOf(("member", "leader")))
+    joined_at = fields.DateTime(required=True, allow_none=True)
+
+
+class MemberQuery(PageArgs):
+    status = fields.String(validate=validate.OneOf(("pending", "active")))
+
+
+# ---- import --------------------------------------------------------------------------------------------------------
+class ImportFile(ma.Schema):
+    file = Upload(required=True, metadata={"description": "CSV（UTF-8 或 GBK）或 XLSX，表头：手机号、姓名、网格、行业、兴趣、服务岗位"})
+
+
+class RejectedRow(ma.Schema):
+    line = fields.Integer(required=True)
+    reasons = fields.List(fields.String(), required=True)
+
+
+class ImportResult(ma.Schema):
+    total = fields.Integer(required=True, metadata={"description": "数据行数"})
+    inserted = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    rejected_rows = fields.List(fields.Nested(RejectedRow), required=True, metadata={"description": "最多列出 1000 行"})
+    rejected_rows_truncated = fields.Boolean(required=True)

@@ -58,9 +58,10 @@ def register_blueprints(app: Flask) -> None:
     from app.areas.routes import blp as areas
     from app.auth.routes import blp as auth
     from app.extensions import api
+    from app.patrols.routes import blp as patrols
     from app.system import blp as system
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
 
-    for blueprint in (system, auth, areas, volunteers, groups):
+    for blueprint in (system, auth, areas, volunteers, groups, patrols):
         api.register_blueprint(blueprint)

@@ -45,6 +45,7 @@ def create_user_command(username, password, role, area_code):
 
 def register_cli(app) -> None:
     """Attach every command group."""
+    from app.patrols.cli import patrols_cli
     from app.volunteers.cli import demo_volunteers_command, volunteers_cli
 
     demo_cli.add_command(demo_volunteers_command)
@@ -52,3 +53,4 @@ def register_cli(app) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(volunteers_cli)
+    app.cli.add_command(patrols_cli)

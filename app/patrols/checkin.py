@@ -51,10 +51,12 @@ def check_in(*, user, token: str, lat: float, lng: float, accuracy_m: int) -> tu
     values = dict(patrol_id=patrol.id, volunteer_id=v.id, checked_in_at=now, checkin_lat=lat, checkin_lng=lng,
                   checkin_accuracy_m=accuracy_m, checkin_distance_m=distance, auto_checkout=False, certifications=0)
     attendance = Attendance(id=random_id(), **values)
+    # RETURNING, not rowcount: psycopg 3.3 through SQLAlchemy reports -1 for every INSERT.
     inserted = db.session.execute(insert(Attendance.__table__).values(id=attendance.id, **values)
-                                  .on_conflict_do_nothing(index_elements=["patrol_id", "volunteer_id"])).rowcount
+                                  .on_conflict_do_nothing(index_elements=["patrol_id", "volunteer_id"])
+                                  .returning(Attendance.__table__.c.id)).first()
     db.session.commit()
-    if inserted != 1:  # an identical check-in won the race: answer with its row
+    if inserted is None:  # an identical check-in won the race: answer with its row
         return _attendance(patrol.id, v.id), False
     return attendance, True
 

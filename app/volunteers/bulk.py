@@ -102,7 +102,7 @@ class Writer:
         s = _STAGE.c
         picked = select(s.phone_hash, s.phone_enc, true(), literal(now, UTCDateTime)).where(true())
         return insert(User.__table__).from_select(["phone_hash", "phone_enc", "is_active", "created_at"], picked) \
-            .on_conflict_do_nothing(index_elements=["phone_hash"])
+            .on_conflict_do_nothing(index_elements=["phone_hash"]).execution_options(preserve_rowcount=True)
 
     @staticmethod
     def _grant(role: str, now):
@@ -118,7 +118,7 @@ class Writer:
         return insert(Volunteer.__table__).from_select(
             ["id", "user_id", "real_name_enc", "name_index", "grid_code", "trade_id", "interest_mask",
              "service_roles", "source", "created_at", "updated_at", "moved_at"], picked) \
-            .on_conflict_do_nothing(index_elements=["user_id"])
+            .on_conflict_do_nothing(index_elements=["user_id"]).execution_options(preserve_rowcount=True)
 
     def _update_existing(self, tally: counts.Tally, now) -> None:
         """Volunteers already there (their phone again): lock, count their old state out, update, fix groups."""

@@ -17,7 +17,6 @@ TOTAL_LEVELS = (4, 6, 9, 12, 14)  # city … grid
 TAG_LEVELS = (4, 6, 9)  # city, district, street: below that, counting the rows directly is as fast
 TAG_DIMS = ("trade", "interest", "service_role")
 AREA_DIMS = ("district", "street", "community", "grid")
-_CHUNK = 4000
 
 
 def bits(mask: int) -> list[int]:
@@ -74,11 +73,12 @@ class Tally:
 def apply(tally: Tally, catalogue: Catalogue) -> int:
     """Add a tally to volunteer_counts (atomic n = n + delta, in key order); no commit. Returns rows touched."""
     rows = tally.rows(catalogue)
-    table = VolunteerCount.__table__
-    for start in range(0, len(rows), _CHUNK):
-        stmt = insert(table).values([dict(dim=d, area_code=a, key=k, n=n) for d, a, k, n in rows[start:start + _CHUNK]])
+    if rows:
+        stmt = insert(VolunteerCount.__table__)
+        # one statement compiled once, sent as multi-row batches in this order (sorted: no deadlocks)
         db.session.execute(stmt.on_conflict_do_update(index_elements=["dim", "area_code", "key"],
-                                                      set_={"n": table.c.n + stmt.excluded.n}))
+                                                      set_={"n": VolunteerCount.__table__.c.n + stmt.excluded.n}),
+                           [dict(dim=d, area_code=a, key=k, n=n) for d, a, k, n in rows])
     return len(rows)
 
 
@@ -156,10 +156,8 @@ def recount() -> int:
         db.session.execute(text("LOCK TABLE volunteers IN SHARE MODE"))
         db.session.execute(text("LOCK TABLE volunteer_counts IN EXCLUSIVE MODE"))
     db.session.execute(delete(VolunteerCount))
-    rows = list(expected().items())
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
-        db.session.execute(insert(VolunteerCount.__table__).values(
-            [dict(dim=d, area_code=a, key=k, n=n) for (d, a, k), n in chunk]))
+    rows = [dict(dim=d, area_code=a, key=k, n=n) for (d, a, k), n in expected().items()]
+    if rows:
+        db.session.execute(insert(VolunteerCount.__table__), rows)
     db.session.commit()
     return len(rows)

@@ -1,5 +1,6 @@
 """/groups: 街坊群 and their members."""
 from flask_jwt_extended import current_user
+import marshmallow as ma
 from flask_smorest import Blueprint
 
 from app.common.pagination import page_schema
@@ -24,7 +25,7 @@ def create_group(data):
 
 @blp.route("", methods=["GET"])
 @require()
-@blp.arguments(schemas.GroupQuery, location="query")
+@blp.arguments(schemas.GroupQuery, location="query", unknown=ma.RAISE)
 @blp.response(200, page_schema(schemas.GroupRead))
 @doc_errors(404, 422)
 def list_groups(args):
@@ -66,7 +67,7 @@ def join_group(data, group_id):
 
 @blp.route(f"/<{ID}:group_id>/members", methods=["GET"])
 @require(*MEMBERS)
-@blp.arguments(schemas.MemberQuery, location="query")
+@blp.arguments(schemas.MemberQuery, location="query", unknown=ma.RAISE)
 @blp.response(200, page_schema(schemas.MemberRead))
 @doc_errors(404, 422)
 def list_members(args, group_id):

@@ -133,7 +133,7 @@ def suggestions(*, user, limit: int = 20) -> list[dict]:
 
     def rank(g: Group):
         near = 0 if g.area_code.startswith(street) else 1 if g.area_code.startswith(district) else 2
-        return near, -g.member_count, g.id
+        return near, g.kind != "trade", -g.member_count, g.id  # nearest first; 业缘 before 趣缘; bigger first
 
     ranked = sorted(rows, key=rank)[:limit]
     reasons = {"trade": "与您的行业相同", "interest": "与您的兴趣相同"}

@@ -182,8 +182,15 @@ class Report:
 def batches(rows, checker: RowChecker, report: Report, *, size: int, on_reject=None):
     """Checked, encrypted batches (at most one row per phone: the later row wins) from (line, cells) rows."""
     rows = iter(rows)
+    try:
+        yield from _batches(rows, checker, report, size, on_reject)
+    finally:
+        rows.close()  # a file refused half-way is let go now, while it is still open
+
+
+def _batches(rows, checker: RowChecker, report: Report, size: int, on_reject):
     header = None
-    for line, cells in rows:
+    for _line, cells in rows:
         if any(c.strip() for c in cells):
             header = _header(cells)
             break

@@ -83,7 +83,8 @@ def join(*, actor, group_id: int, volunteer_id: int | None = None) -> tuple[dict
     now = utcnow()
     created = db.session.execute(insert(GroupMember.__table__).values(
         group_id=group.id, volunteer_id=v.id, status=status, role="member", created_at=now,
-        decided_at=now if status == "active" else None).on_conflict_do_nothing()).rowcount == 1
+        decided_at=now if status == "active" else None).on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)).rowcount == 1
     if created and status == "active":
         adjust_member_counts(Counter({group.id: 1}))
     if not created and volunteer_id is not None:

@@ -3,6 +3,7 @@ from functools import wraps
 
 from flask import Response, request, stream_with_context
 from flask_jwt_extended import current_user
+import marshmallow as ma
 from flask_smorest import Blueprint
 
 from app.auth import service as auth_service
@@ -118,7 +119,7 @@ def group_suggestions():
 # ---- organisers: search, stats, export, import ---------------------------------------------------------------------
 @blp.route("/volunteers", methods=["GET"])
 @require(*STAFF)
-@blp.arguments(schemas.VolunteerQuery, location="query")
+@blp.arguments(schemas.VolunteerQuery, location="query", unknown=ma.RAISE)
 @blp.response(200, page_schema(schemas.VolunteerRead))
 @doc_errors(404, 422)
 def search_volunteers(args):
@@ -129,7 +130,7 @@ def search_volunteers(args):
 
 @blp.route("/stats/volunteers", methods=["GET"])
 @require(*STAFF)
-@blp.arguments(schemas.StatsQuery, location="query")
+@blp.arguments(schemas.StatsQuery, location="query", unknown=ma.RAISE)
 @blp.response(200, schemas.StatsRead)
 @doc_errors(404, 422)
 def volunteer_stats(args):
@@ -139,7 +140,7 @@ def volunteer_stats(args):
 
 @blp.route("/volunteers/export.csv", methods=["GET"])
 @require(*STAFF)
-@blp.arguments(schemas.AreaQuery, location="query")
+@blp.arguments(schemas.AreaQuery, location="query", unknown=ma.RAISE)
 @blp.response(200, content_type="text/csv")
 @blp.doc(responses={"200": {"description": "CSV（UTF-8 带 BOM，姓名与手机号已脱敏）",
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})

@@ -38,7 +38,7 @@ class TaxonomyCreate(ma.Schema):
 
 # ---- volunteers ----------------------------------------------------------------------------------------------------
 def _real_name(**kw):
-    return fields.String(validate=validate.Regexp(REAL_NAME, error="应为 1–32 个汉字或字母"),
+    return fields.String(validate=validate.Regexp(rf"^(?:{REAL_NAME.pattern})\Z", error="应为 1–32 个汉字或字母"),
                          metadata={"example": "陈大文"}, **kw)
 
 
@@ -144,8 +144,8 @@ class GroupCreate(ma.Schema):
     name = fields.String(required=True, validate=GROUP_NAME, metadata={"example": "五山快递街坊群"})
     kind = fields.String(required=True, validate=KINDS)
     area = fields.String(required=True, validate=AREA, metadata={"example": "440106001"})
-    trade = fields.String(validate=TAG)
-    interest = fields.String(validate=TAG)
+    trade = fields.String(validate=TAG, allow_none=True, metadata={"description": "行业群必填"})
+    interest = fields.String(validate=TAG, allow_none=True, metadata={"description": "兴趣群必填"})
     join_policy = fields.String(load_default="open", validate=POLICIES)
     description = fields.String(load_default="", validate=validate.Length(max=500))
 

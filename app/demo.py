@@ -1,5 +1,6 @@
 """A small demo data set for `make run`: one staff account per role, over real areas. Idempotent."""
 from app.auth import service as auth_service
+from app.patrols import demo as patrol_demo
 from app.volunteers import demo as volunteer_demo
 
 DEMO_PASSWORD = "jiefang-demo-2026"
@@ -19,4 +20,5 @@ def seed() -> list[str]:
         auth_service.create_staff(username=username, password=DEMO_PASSWORD, role=role, area_code=area)
         lines.append(f"demo account {username} / {DEMO_PASSWORD}: {role} over {area}")
     lines += volunteer_demo.seed_small()
+    lines += patrol_demo.seed_small()
     return lines

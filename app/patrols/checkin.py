@@ -1,7 +1,7 @@
 """签到/签退: check in on site with the rotating code, check out, and close patrols that ended.
 
-Check-in is the hot path: after the token (no database) it costs three statements: the caller's volunteer row,
-the patrol joined with the caller's sign-up and attendance, and INSERT ... ON CONFLICT DO NOTHING."""
+Check-in is the hot path: after the token (no database) it costs two statements: the patrol joined with the
+caller's live sign-up (found by account: the sign-up keeps it) and attendance, then INSERT ... ON CONFLICT DO NOTHING."""
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select, update
@@ -33,22 +33,23 @@ def check_in(*, user, token: str, lat: float, lng: float, accuracy_m: int) -> tu
     Returns (attendance, created)."""
     now = clock.utcnow()
     patrol_id = codes.verify(token, now)
-    v = volunteer_service.volunteer_of(user)
+    # A user has at most one live sign-up per patrol: leaving the force cancels the departed volunteer's.
     row = db.session.execute(
-        select(Patrol, Signup.status, Attendance).where(Patrol.id == patrol_id)
-        .outerjoin(Signup, and_(Signup.patrol_id == Patrol.id, Signup.volunteer_id == (v.id if v else None)))
-        .outerjoin(Attendance, and_(Attendance.patrol_id == Patrol.id, Attendance.volunteer_id == (v.id if v else None)))
+        select(Patrol, Signup.volunteer_id, Signup.status, Attendance).where(Patrol.id == patrol_id)
+        .outerjoin(Signup, and_(Signup.patrol_id == Patrol.id, Signup.user_id == user.id,
+                                Signup.status != "cancelled"))
+        .outerjoin(Attendance, and_(Attendance.patrol_id == Patrol.id, Attendance.volunteer_id == Signup.volunteer_id))
     ).first()
     if row is None:
         raise codes.invalid()
-    patrol, status, attendance = row
+    patrol, volunteer_id, status, attendance = row
     if attendance is not None:
         return attendance, False
     if status != "active":
         raise Forbidden("not_signed_up", "您没有报名这次巡逻（或仍在候补），不能签到")
     _ensure_in_window(patrol, now)
     distance = _ensure_on_site(patrol, lat, lng, accuracy_m)
-    values = dict(patrol_id=patrol.id, volunteer_id=v.id, checked_in_at=now, checkin_lat=lat, checkin_lng=lng,
+    values = dict(patrol_id=patrol.id, volunteer_id=volunteer_id, checked_in_at=now, checkin_lat=lat, checkin_lng=lng,
                   checkin_accuracy_m=accuracy_m, checkin_distance_m=distance, auto_checkout=False, certifications=0)
     attendance = Attendance(id=random_id(), **values)
     # RETURNING, not rowcount: psycopg 3.3 through SQLAlchemy reports -1 for every INSERT.
@@ -57,7 +58,7 @@ def check_in(*, user, token: str, lat: float, lng: float, accuracy_m: int) -> tu
                                   .returning(Attendance.__table__.c.id)).first()
     db.session.commit()
     if inserted is None:  # an identical check-in won the race: answer with its row
-        return _attendance(patrol.id, v.id), False
+        return _attendance(patrol.id, volunteer_id), False
     return attendance, True
 
 

@@ -64,6 +64,7 @@ class Signup(db.Model):
         UniqueConstraint("patrol_id", "volunteer_id"),
         Index("ix_patrol_signups_queue", "patrol_id", "status", "position"),
         Index("ix_patrol_signups_volunteer_starts", "volunteer_id", "starts_at"),
+        Index("ix_patrol_signups_patrol_user", "patrol_id", "user_id"),
         CheckConstraint("status IN ('active', 'waitlisted', 'cancelled')", name="status"),
     )
 

@@ -11,7 +11,7 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.patrols import notifications, people
 from app.patrols import service as patrols
-from app.patrols.models import Patrol, Signup
+from app.patrols.models import Attendance, Patrol, Signup
 from app.volunteers import membership
 from app.volunteers import service as volunteer_service
 
@@ -105,6 +105,9 @@ def withdraw(*, user, patrol_id: int) -> Signup:
     now = clock.utcnow()
     if patrol.starts_at <= now:
         raise Conflict("patrol_started", "巡逻已经开始，不能再取消报名；如有变故请联系本群负责人")
+    if db.session.execute(select(Attendance.id).where(Attendance.patrol_id == patrol.id,
+                                                      Attendance.volunteer_id == v.id)).first():
+        raise Conflict("already_checked_in", "您已签到，不能再取消报名；如需离开请签退")
     _cancel(patrol, signup, now)
     db.session.commit()
     return signup
@@ -118,10 +121,12 @@ def _cancel(patrol: Patrol, signup: Signup, now) -> None:
 
 
 def drop_future(volunteer_id: int) -> int:
-    """A departed volunteer's upcoming sign-ups end, their seats going to the people waiting; no commit."""
+    """A departed volunteer's sign-ups to patrols not yet over end, their seats going to the people waiting;
+    no commit."""
     now = clock.utcnow()
     patrol_ids = db.session.execute(select(Signup.patrol_id).where(
-        Signup.volunteer_id == volunteer_id, Signup.starts_at > now, Signup.status.in_(LIVE))
+        Signup.volunteer_id == volunteer_id, Signup.starts_at > now - patrols.MAX_LENGTH, Signup.ends_at > now,
+        Signup.status.in_(LIVE))
         .order_by(Signup.patrol_id)).scalars().all()
     for patrol_id in patrol_ids:
         patrol = patrols.get(patrol_id, lock=True)

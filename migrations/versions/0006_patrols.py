@@ -132,6 +132,7 @@ def upgrade():
     sa.UniqueConstraint('patrol_id', 'volunteer_id', name=op.f('uq_patrol_signups_patrol_id_volunteer_id'))
     )
     with op.batch_alter_table('patrol_signups', schema=None) as batch_op:
+        batch_op.create_index('ix_patrol_signups_patrol_user', ['patrol_id', 'user_id'], unique=False)
         batch_op.create_index('ix_patrol_signups_queue', ['patrol_id', 'status', 'position'], unique=False)
         batch_op.create_index('ix_patrol_signups_volunteer_starts', ['volunteer_id', 'starts_at'], unique=False)
 
@@ -187,6 +188,7 @@ def downgrade():
     with op.batch_alter_table('patrol_signups', schema=None) as batch_op:
         batch_op.drop_index('ix_patrol_signups_volunteer_starts')
         batch_op.drop_index('ix_patrol_signups_queue')
+        batch_op.drop_index('ix_patrol_signups_patrol_user')
 
     op.drop_table('patrol_signups')
     with op.batch_alter_table('patrol_attendances', schema=None) as batch_op:

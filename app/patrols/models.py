@@ -3,8 +3,8 @@
 Hours are kept as integer tenths (15 = 1.5 h) and points as integers: exact on every database, sums included."""
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, SmallInteger,
-                        String, UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer,
+                        PrimaryKeyConstraint, SmallInteger, String, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.ids import random_id
@@ -146,14 +146,16 @@ class PointsEntry(db.Model):
 class PointsSummary(db.Model):
     """Points and hours of one volunteer in one period ("all", week "w202648", month "m202611"), moved in the
     same transaction as each ledger line. The volunteer's area codes are copied here, so each leaderboard is
-    one index range already ordered by points, and a rank is a count over that range."""
+    one index range already ordered by points, and a rank is a count over that range. A group board probes the
+    primary key once per member: on PostgreSQL it carries the points, so each probe reads the index alone."""
 
     __tablename__ = "points_summaries"
-    __table_args__ = tuple(Index(f"ix_points_summaries_{level}", "period", f"{level}_code", "points", "volunteer_id")
-                           for level in ("district", "street", "community", "grid"))
+    __table_args__ = (PrimaryKeyConstraint("period", "volunteer_id", postgresql_include=["points", "hours_tenths"]),
+                      *(Index(f"ix_points_summaries_{level}", "period", f"{level}_code", "points", "volunteer_id")
+                        for level in ("district", "street", "community", "grid")))
 
-    period: Mapped[str] = mapped_column(String(8), primary_key=True)
-    volunteer_id: Mapped[int] = mapped_column(ID, ForeignKey(VOLUNTEER), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8))
+    volunteer_id: Mapped[int] = mapped_column(ID, ForeignKey(VOLUNTEER))
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     hours_tenths: Mapped[int] = mapped_column(BigInteger, default=0)
     district_code: Mapped[str | None] = mapped_column(code_string(14))

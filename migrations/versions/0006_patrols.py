@@ -64,7 +64,8 @@ def upgrade():
     sa.Column('community_code', sa.String(length=14).with_variant(sa.String(length=14, collation='C'), 'postgresql'), nullable=True),
     sa.Column('grid_code', sa.String(length=14).with_variant(sa.String(length=14, collation='C'), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_points_summaries_volunteer_id_volunteers')),
-    sa.PrimaryKeyConstraint('period', 'volunteer_id', name=op.f('pk_points_summaries'))
+    sa.PrimaryKeyConstraint('period', 'volunteer_id', name=op.f('pk_points_summaries'),
+                            postgresql_include=['points', 'hours_tenths'])
     )
     with op.batch_alter_table('points_summaries', schema=None) as batch_op:
         batch_op.create_index('ix_points_summaries_community', ['period', 'community_code', 'points', 'volunteer_id'], unique=False)

@@ -95,7 +95,12 @@ def test_group_boards(client, city, organiser):
     board = _board(client, chosen[0][1], scope="group", id=str(group.id), period="all", limit=100)
     totals = _expected(ledger, "all", lambda v: v.id in ids)
     assert [i["points"] for i in board["items"]] == sorted((p for p in totals.values() if p > 0), reverse=True)
-    assert board["name"] == group.name and board["me"]["points"] == totals.get(chosen[0][2].id, 0)
+    mine = totals.get(chosen[0][2].id, 0)
+    assert board["name"] == group.name and board["me"]["points"] == mine
+    assert board["me"]["rank"] == (1 + sum(1 for p in totals.values() if p > mine) if mine > 0 else None)
+    ranked = next(p for p in chosen if totals.get(p[2].id, 0) > 0)  # someone of the group with points
+    theirs = _board(client, ranked[1], scope="group", id=str(group.id), period="all")["me"]
+    assert theirs["rank"] == 1 + sum(1 for p in totals.values() if p > totals[ranked[2].id])
     auto = community_group(GRID)
     community = _board(client, people[0][1], scope="group", id=str(auto.id), period="all", limit=100)
     assert community["items"] == _board(client, people[0][1], scope="community", id=GRID[:12], period="all",

@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
-PATROL_TABLES = ("notifications, points_summaries, points_entries, patrol_hours_certifications, patrol_attendances, "
-                 "patrol_signups, patrols")
+PATROL_TABLES = ("notifications, group_points_summaries, points_summaries, points_entries, patrol_hours_certifications, "
+                 "patrol_attendances, patrol_signups, patrols")
 
 
 def line(label: str, value: str) -> None:
@@ -93,70 +93,69 @@ def vacuum(tables: str) -> None:
         conn.execute(text(f"VACUUM (ANALYZE) {tables}"))
 
 
-def build_points(share: float) -> tuple[int, int]:
-    """A ledger for `share` of the volunteers (1-6 patrols each over the last 75 days, 1-4 h at 10 points an hour)
-    and the summaries it implies, built set-wise (leaderboard indexes dropped meanwhile and rebuilt from the model's
-    own definitions); returns (ledger lines, summary rows)."""
+def build_points(share: float, express: int) -> tuple[int, int, int]:
+    """A ledger for `share` of the volunteers (1-6 patrols each over the last 75 days, 1-4 h at 10 points an hour;
+    the patrols of their community's group, or of the city-wide 快递物流 group for couriers) and the summaries it
+    implies, built set-wise (summary indexes dropped meanwhile and rebuilt from the models' own definitions);
+    returns (ledger lines, summary rows, group summary rows)."""
     from app.extensions import db
-    from app.patrols.models import PointsSummary
+    from app.patrols.models import GroupPointsSummary, PointsSummary
 
     run = db.session.execute
     run(text(f"TRUNCATE {PATROL_TABLES}"))
     run(text("SELECT setseed(0.6)"))
     run(text("""
-        INSERT INTO points_entries (id, volunteer_id, kind, points, hours_tenths, earned_on, created_at)
+        INSERT INTO points_entries (id, volunteer_id, kind, points, hours_tenths, group_id, earned_on, created_at)
         SELECT 1000000000000 + row_number() OVER (), v.id, 'hours', h.tenths, h.tenths,
+               CASE WHEN v.trade_id = (SELECT id FROM trades WHERE code = 'express') THEN :express ELSE g.id END,
                (now() AT TIME ZONE 'Asia/Shanghai')::date - h.days_ago, now()
-        FROM (SELECT id FROM volunteers WHERE left_at IS NULL AND random() < :share) v
+        FROM (SELECT id, grid_code, trade_id FROM volunteers WHERE left_at IS NULL AND random() < :share) v
+        LEFT JOIN volunteer_groups g ON g.auto_area = substr(v.grid_code, 1, 12)
         CROSS JOIN LATERAL (SELECT 10 + floor(random() * 31)::int AS tenths, floor(random() * 75)::int AS days_ago
                             FROM generate_series(1, 1 + floor(random() * 6)::int) WHERE v.id IS NOT NULL) h"""),
-        {"share": share})
+        {"share": share, "express": express})
     db.session.commit()
-    indexes = list(PointsSummary.__table__.indexes)
+    indexes = list(PointsSummary.__table__.indexes) + list(GroupPointsSummary.__table__.indexes)
     for index in indexes:
         index.drop(db.engine, checkfirst=True)
-    run(text("""
+    periods = """CROSS JOIN LATERAL (VALUES ('all'), ('w' || to_char(e.earned_on, 'IYYYIW')),
+                                           ('m' || to_char(e.earned_on, 'YYYYMM'))) p(period)"""
+    run(text(f"""
         INSERT INTO points_summaries (period, volunteer_id, points, hours_tenths, district_code, street_code,
                                       community_code, grid_code)
         SELECT p.period, e.volunteer_id, sum(e.points), sum(e.hours_tenths), substr(v.grid_code, 1, 6),
                substr(v.grid_code, 1, 9), substr(v.grid_code, 1, 12), v.grid_code
-        FROM points_entries e JOIN volunteers v ON v.id = e.volunteer_id
-        CROSS JOIN LATERAL (VALUES ('all'), ('w' || to_char(e.earned_on, 'IYYYIW')),
-                                   ('m' || to_char(e.earned_on, 'YYYYMM'))) p(period)
-        GROUP BY p.period, e.volunteer_id, v.grid_code
-        ORDER BY 1, 2"""))
+        FROM points_entries e JOIN volunteers v ON v.id = e.volunteer_id {periods}
+        GROUP BY p.period, e.volunteer_id, v.grid_code ORDER BY 1, 2"""))
+    run(text(f"""
+        INSERT INTO group_points_summaries (period, group_id, volunteer_id, points, hours_tenths)
+        SELECT p.period, e.group_id, e.volunteer_id, sum(e.points), sum(e.hours_tenths)
+        FROM points_entries e {periods} WHERE e.group_id IS NOT NULL
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""))
     db.session.commit()
     for index in indexes:
         index.create(db.engine)
-    vacuum("points_entries, points_summaries")
-    return tuple(run(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("points_entries", "points_summaries"))
+    vacuum("points_entries, points_summaries, group_points_summaries")
+    return tuple(run(text(f"SELECT count(*) FROM {t}")).scalar()
+                 for t in ("points_entries", "points_summaries", "group_points_summaries"))
 
 
-def bench_groups(district: str) -> list[tuple[int, str, int]]:
-    """Two trade groups of every 快递物流 volunteer: of the busiest district, and of the whole city (the largest group
-    a board may face). Rebuilt each run; returns [(id, label, members)]."""
+def express_group() -> int:
+    """A city-wide trade group of every 快递物流 volunteer: the group with the most patrollers (created once)."""
     from app.extensions import db
 
-    run, groups = db.session.execute, []
-    for n, (label, area) in enumerate(((f"{district} 快递物流", district), ("全市 快递物流", "4401")), start=1):
-        group_id = 7000000000000000000 + n
-        run(text("DELETE FROM volunteer_group_members WHERE group_id = :g"), {"g": group_id})
-        run(text("DELETE FROM volunteer_groups WHERE id = :g"), {"g": group_id})
-        run(text("""
-            INSERT INTO volunteer_groups (id, name, kind, area_code, trade_id, join_policy, description, member_count,
-                                          created_at, updated_at)
-            SELECT :g, :n, 'trade', :a, t.id, 'open', '压测', 0, now(), now() FROM trades t WHERE t.code = 'express'"""),
-            {"g": group_id, "n": f"压测：{label}", "a": area})
-        run(text("""
-            INSERT INTO volunteer_group_members (group_id, volunteer_id, status, role, created_at, decided_at)
-            SELECT :g, v.id, 'active', 'member', now(), now() FROM volunteers v JOIN trades t ON t.id = v.trade_id
-            WHERE t.code = 'express' AND v.left_at IS NULL AND v.grid_code >= :a AND v.grid_code < :a || '~'"""),
-            {"g": group_id, "a": area})
-        db.session.commit()
-        count = run(text("SELECT count(*) FROM volunteer_group_members WHERE group_id = :g"), {"g": group_id}).scalar()
-        groups.append((group_id, label, count))
-    vacuum("volunteer_group_members, volunteer_groups")
-    return groups
+    group_id = 7000000000000000002
+    db.session.execute(text("""
+        INSERT INTO volunteer_groups (id, name, kind, area_code, trade_id, join_policy, description, member_count,
+                                      created_at, updated_at)
+        SELECT :g, '压测：全市快递物流街坊群', 'trade', '4401', t.id, 'open', '压测', 0, now(), now()
+        FROM trades t WHERE t.code = 'express' ON CONFLICT DO NOTHING"""), {"g": group_id})
+    db.session.execute(text("""
+        INSERT INTO volunteer_group_members (group_id, volunteer_id, status, role, created_at, decided_at)
+        SELECT :g, v.id, 'active', 'member', now(), now() FROM volunteers v JOIN trades t ON t.id = v.trade_id
+        WHERE t.code = 'express' AND v.left_at IS NULL ON CONFLICT DO NOTHING"""), {"g": group_id})
+    db.session.commit()
+    return group_id
 
 
 def busiest_areas() -> dict:
@@ -172,40 +171,41 @@ def busiest_areas() -> dict:
     return codes
 
 
+def _board_sql(scope: str) -> tuple[str, str]:
+    """(table, condition on :c) of a board."""
+    return ("group_points_summaries", "s.group_id = :c") if scope == "group" else \
+        ("points_summaries", f"s.{scope}_code = :c")
+
+
 def lowest_placed(scope: str, scope_id: str, key: str):
-    """The user of the volunteer with the fewest (positive) points in the scope and period: their rank counts
-    almost the whole board, the worst case."""
+    """The user of the volunteer with the fewest (positive) points on the board: their rank counts almost the
+    whole board, the worst case."""
     from app.extensions import db
 
-    condition = ("s.volunteer_id IN (SELECT volunteer_id FROM volunteer_group_members WHERE group_id = :c)"
-                 if scope == "group" else f"s.{scope}_code = :c")
+    table, condition = _board_sql(scope)
     user_id = db.session.execute(text(f"""
-        SELECT v.user_id FROM points_summaries s JOIN volunteers v ON v.id = s.volunteer_id
+        SELECT v.user_id FROM {table} s JOIN volunteers v ON v.id = s.volunteer_id
         WHERE s.period = :k AND {condition} AND s.points > 0 AND v.user_id IS NOT NULL
         ORDER BY s.points, s.volunteer_id LIMIT 1"""), {"k": key, "c": int(scope_id) if scope == "group" else scope_id})
     return SimpleNamespace(id=user_id.scalar())  # board() reads only the id: no reload per call
 
 
-def bench_leaderboards(app, runs: int) -> list[float]:
+def bench_leaderboards(app, runs: int, express: int) -> list[float]:
     from app.extensions import db
     from app.patrols import leaderboard, points
 
     keys = dict(zip(("all", "week", "month"), points.period_keys(points.today())))
     areas = busiest_areas()
-    groups = bench_groups(areas["district"])
-    for group_id, label, members in groups:
-        line(f"group {group_id}: {label}, {members:,} members", "")
+    community_group = db.session.execute(text("SELECT id FROM volunteer_groups WHERE auto_area = :c"),
+                                         {"c": areas["community"]}).scalar()
     print("leaderboards (top 20 + my rank, asked by the lowest-placed volunteer of the board: the costliest rank):")
     timings = []
     boards = [(scope, areas[scope]) for scope in ("district", "street", "community", "grid")]
-    for scope, scope_id in boards + [("group", str(g[0])) for g in groups]:
-        group_id = int(scope_id) if scope == "group" else None
+    for scope, scope_id in boards + [("group", str(express)), ("group", str(community_group))]:
         for period in ("week", "month", "all"):
-            size = db.session.execute(text(
-                "SELECT count(*) FROM points_summaries WHERE period = :k AND " +
-                ("volunteer_id IN (SELECT volunteer_id FROM volunteer_group_members WHERE group_id = :c)"
-                 if scope == "group" else f"{scope}_code = :c")),
-                {"k": keys[period], "c": group_id if scope == "group" else scope_id}).scalar()
+            table, condition = _board_sql(scope)
+            size = db.session.execute(text(f"SELECT count(*) FROM {table} s WHERE s.period = :k AND {condition}"),
+                                      {"k": keys[period], "c": int(scope_id) if scope == "group" else scope_id}).scalar()
             user = lowest_placed(scope, scope_id, keys[period])
 
             def call():
@@ -331,11 +331,12 @@ def main() -> None:
     print(f"patrols bench on {make_url(url).render_as_string(hide_password=True)}")
     with app.app_context():
         have = prepare_volunteers(minimum)
+        express = express_group()
         started = time.perf_counter()
-        entries, summaries = build_points(args.share)
-        line(f"points for {args.share:.0%} of {have:,} volunteers: {entries:,} ledger lines, {summaries:,} summaries",
-             f"{time.perf_counter() - started:.1f} s")
-        timings = bench_leaderboards(app, runs)
+        entries, summaries, group_rows = build_points(args.share, express)
+        line(f"points for {args.share:.0%} of {have:,} volunteers: {entries:,} ledger lines,", "")
+        line(f"  {summaries:,} volunteer and {group_rows:,} group summary rows", f"{time.perf_counter() - started:.1f} s")
+        timings = bench_leaderboards(app, runs, express)
         line("slowest leaderboard (target 100 ms)", f"{max(timings):.1f} ms")
         bench_checkins(app, args.checkins or checkins)
 

@@ -64,6 +64,7 @@ def _record(actor, patrol: Patrol, attendance: Attendance, tenths: int | None, r
     earned_on = clock.to_shanghai(patrol.starts_at).date()
     entries.append(PointsEntry(volunteer_id=attendance.volunteer_id, kind="hours", hours_tenths=tenths,
                                points=points.points_for(patrol.points_per_hour, tenths), patrol_id=patrol.id,
+                               group_id=patrol.group_id,
                                certification_id=certification.id, reason=reason, earned_on=earned_on,
                                created_by=actor.id, created_at=now))
     points.append(entries)
@@ -78,7 +79,8 @@ def _reversal(attendance: Attendance, reason: str | None, actor, now) -> PointsE
         HoursCertification.attendance_id == attendance.id, HoursCertification.seq == attendance.certifications,
         PointsEntry.kind == "hours")).scalar_one()
     return PointsEntry(volunteer_id=current.volunteer_id, kind="reversal", points=-current.points,
-                       hours_tenths=-current.hours_tenths, patrol_id=current.patrol_id, reverses_id=current.id,
+                       hours_tenths=-current.hours_tenths, patrol_id=current.patrol_id, group_id=current.group_id,
+                       reverses_id=current.id,
                        reason=reason, earned_on=current.earned_on, created_by=actor.id, created_at=now)
 
 

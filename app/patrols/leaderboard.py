@@ -1,14 +1,14 @@
-"""排行榜: the top volunteers by points in a group or an area for this week, this month or all time, masked,
-with the caller's own rank. An area board is one range of a points_summaries index, already in points order, and
-a rank is one count over the same range: both stay fast at 1.31 million volunteers. A group board (other than a
-community's own) costs one primary-key probe per member: it grows with the group, not with the city."""
+"""排行榜: the top volunteers by points in an area (everyone living there, all their points) or a group (points
+earned on the group's patrols) for this week, this month or all time, masked, with the caller's own rank. Every
+board is one range of a summary index, already in points order, and a rank is one count over the same range:
+both stay fast at 1.31 million volunteers."""
 from sqlalchemy import func, select
 
 from app.areas import service as area_service
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.patrols import people, points
-from app.patrols.models import PointsSummary
+from app.patrols.models import GroupPointsSummary, PointsSummary
 from app.volunteers import groups as group_service
 from app.volunteers import membership
 from app.volunteers import service as volunteer_service
@@ -44,23 +44,18 @@ def board(*, user, scope: str, scope_id: str | None, period: str, limit: int) ->
     """The board of one scope and period: the top `limit` (ties share a rank) and the caller's own standing."""
     key = points.period_keys(points.today())[_PERIOD_INDEX[period]]
     v = volunteer_service.volunteer_of(user)
-    members = None
     if scope == "group":
         group = _group(scope_id)
-        code, name = str(group.id), group.name
-        inside = v is not None and membership.is_member(group.id, v.id)
-        if group.auto:  # a community's own group: its community board
-            condition = PointsSummary.community_code == group.auto_area
-        else:
-            members = membership.member_ids(group).subquery()
+        model, code, name = GroupPointsSummary, str(group.id), group.name
+        condition = GroupPointsSummary.group_id == group.id
+        own = db.session.get(GroupPointsSummary, (key, group.id, v.id)) if v is not None else None
+        inside = own is not None or (v is not None and membership.is_member(group.id, v.id))
     else:
+        model = PointsSummary
         code, name, inside, condition = _area_scope(scope, scope_id, v)
-    own = db.session.get(PointsSummary, (key, v.id)) if inside else None
+        own = db.session.get(PointsSummary, (key, v.id)) if inside else None
     mine = own.points if own is not None else 0
-    if members is None:
-        top, ahead = _area_board(key, condition, mine if inside else 0, limit)
-    else:
-        top, ahead = _members_board(key, members, mine, limit)
+    top, ahead = _ranked(model, (model.period == key, condition), mine, limit)
     names = people.masked_names(r.volunteer_id for r in top)
     items, rank = [], 0
     for i, row in enumerate(top):
@@ -73,29 +68,15 @@ def board(*, user, scope: str, scope_id: str | None, period: str, limit: int) ->
             "items": items, "me": me}
 
 
-def _ordered(query, limit: int):
-    return query.where(PointsSummary.points > 0).order_by(PointsSummary.points.desc(),
-                                                          PointsSummary.volunteer_id.desc()).limit(limit)
-
-
-def _area_board(key: str, condition, mine: int, limit: int) -> tuple[list, int]:
-    """Top rows read backwards off the area's index (stops after `limit`); the rank is a count over the index."""
-    in_board = (PointsSummary.period == key, condition)
-    top = db.session.execute(_ordered(select(PointsSummary.volunteer_id, PointsSummary.points,
-                                             PointsSummary.hours_tenths).where(*in_board), limit)).all()
-    ahead = db.session.execute(select(func.count()).select_from(PointsSummary).where(
-        *in_board, PointsSummary.points > mine)).scalar() if mine > 0 else 0
+def _ranked(model, in_board: tuple, mine: int, limit: int) -> tuple[list, int]:
+    """The top rows, read backwards off the board's index (it stops after `limit`), and how many are ahead of
+    `mine` (a count over the same index range)."""
+    top = db.session.execute(select(model.volunteer_id, model.points, model.hours_tenths)
+                             .where(*in_board, model.points > 0)
+                             .order_by(model.points.desc(), model.volunteer_id.desc()).limit(limit)).all()
+    ahead = db.session.execute(select(func.count()).select_from(model).where(*in_board, model.points > mine)) \
+        .scalar() if mine > 0 else 0
     return top, ahead
-
-
-def _members_board(key: str, members, mine: int, limit: int) -> tuple[list, int]:
-    """A group's board in one pass over its members (one primary-key probe each), the rank counted alongside."""
-    ahead = func.count().filter(PointsSummary.points > mine).over().label("ahead")
-    top = db.session.execute(_ordered(
-        select(PointsSummary.volunteer_id, PointsSummary.points, PointsSummary.hours_tenths, ahead)
-        .join(members, members.c.volunteer_id == PointsSummary.volunteer_id).where(PointsSummary.period == key),
-        limit)).all()
-    return top, top[0].ahead if top else 0
 
 
 def _label(key: str) -> str:

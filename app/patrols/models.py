@@ -3,8 +3,8 @@
 Hours are kept as integer tenths (15 = 1.5 h) and points as integers: exact on every database, sums included."""
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer,
-                        PrimaryKeyConstraint, SmallInteger, String, UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, SmallInteger,
+                        String, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.ids import random_id
@@ -123,7 +123,8 @@ class HoursCertification(db.Model):
 
 
 class PointsEntry(db.Model):
-    """积分流水: one line of the append-only points ledger (certified hours, a reversal, a grant)."""
+    """积分流水: one line of the append-only points ledger (certified hours, a reversal, a grant); lines for a
+    patrol carry its group, whose board they count on."""
 
     __tablename__ = "points_entries"
     __table_args__ = (Index("ix_points_entries_volunteer_created", "volunteer_id", "created_at", "id"),
@@ -135,6 +136,7 @@ class PointsEntry(db.Model):
     points: Mapped[int] = mapped_column(Integer)
     hours_tenths: Mapped[int] = mapped_column(Integer, default=0)
     patrol_id: Mapped[int | None] = mapped_column(ID, ForeignKey("patrols.id"))
+    group_id: Mapped[int | None] = mapped_column(ID, ForeignKey("volunteer_groups.id"))
     certification_id: Mapped[int | None] = mapped_column(ID, ForeignKey("patrol_hours_certifications.id"))
     reverses_id: Mapped[int | None] = mapped_column(ID, ForeignKey("points_entries.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(String(200))
@@ -146,22 +148,34 @@ class PointsEntry(db.Model):
 class PointsSummary(db.Model):
     """Points and hours of one volunteer in one period ("all", week "w202648", month "m202611"), moved in the
     same transaction as each ledger line. The volunteer's area codes are copied here, so each leaderboard is
-    one index range already ordered by points, and a rank is a count over that range. A group board probes the
-    primary key once per member: on PostgreSQL it carries the points, so each probe reads the index alone."""
+    one index range already ordered by points, and a rank is a count over that range."""
 
     __tablename__ = "points_summaries"
-    __table_args__ = (PrimaryKeyConstraint("period", "volunteer_id", postgresql_include=["points", "hours_tenths"]),
-                      *(Index(f"ix_points_summaries_{level}", "period", f"{level}_code", "points", "volunteer_id")
-                        for level in ("district", "street", "community", "grid")))
+    __table_args__ = tuple(Index(f"ix_points_summaries_{level}", "period", f"{level}_code", "points", "volunteer_id")
+                           for level in ("district", "street", "community", "grid"))
 
-    period: Mapped[str] = mapped_column(String(8))
-    volunteer_id: Mapped[int] = mapped_column(ID, ForeignKey(VOLUNTEER))
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ID, ForeignKey(VOLUNTEER), primary_key=True)
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     hours_tenths: Mapped[int] = mapped_column(BigInteger, default=0)
     district_code: Mapped[str | None] = mapped_column(code_string(14))
     street_code: Mapped[str | None] = mapped_column(code_string(14))
     community_code: Mapped[str | None] = mapped_column(code_string(14))
     grid_code: Mapped[str | None] = mapped_column(code_string(14))
+
+
+class GroupPointsSummary(db.Model):
+    """Points and hours one volunteer earned on one group's patrols in one period: a group's board is one range of
+    (period, group, points), like an area's. Moved with the ledger; a departed volunteer's rows are removed."""
+
+    __tablename__ = "group_points_summaries"
+    __table_args__ = (Index("ix_group_points_summaries_board", "period", "group_id", "points", "volunteer_id"),)
+
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ID, ForeignKey("volunteer_groups.id"), primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ID, ForeignKey(VOLUNTEER), primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    hours_tenths: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Notification(db.Model):

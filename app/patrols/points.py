@@ -11,7 +11,7 @@ from app.common.upsert import insert
 from app.errors import Forbidden
 from app.extensions import db
 from app.patrols import people
-from app.patrols.models import Attendance, Patrol, PointsEntry, PointsSummary
+from app.patrols.models import Attendance, GroupPointsSummary, Patrol, PointsEntry, PointsSummary
 from app.volunteers import service as volunteer_service
 
 STAFF = ("organiser", "admin")
@@ -35,29 +35,42 @@ def today() -> date:
 
 
 def append(entries: list[PointsEntry]) -> None:
-    """Add ledger lines and move the summaries of every period they count in, in the caller's transaction.
-
-    Summary rows are upserted in key order (no deadlock between writers); each carries the volunteer's current
-    area codes, so a volunteer who moved is ranked where they live now."""
+    """Add ledger lines and move the summaries of every period they count in, in the caller's transaction:
+    the volunteer's own (with their current area codes, so a volunteer who moved is ranked where they live now)
+    and, for lines of a patrol, the volunteer's in the patrol's group (not for a volunteer who has left)."""
     if not entries:
         return
     db.session.add_all(entries)
-    totals: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    grids = {vid: people.grid_of(vid) for vid in {e.volunteer_id for e in entries}}
+    own: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    in_group: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for entry in entries:
         for period in period_keys(entry.earned_on):
-            total = totals[(period, entry.volunteer_id)]
-            total[0] += entry.points
-            total[1] += entry.hours_tenths
-    grids = {vid: people.grid_of(vid) for vid in {e.volunteer_id for e in entries}}
-    rows = [dict(period=period, volunteer_id=vid, points=p, hours_tenths=h, **area_codes(grids[vid]))
-            for (period, vid), (p, h) in sorted(totals.items())]
-    stmt = insert(PointsSummary.__table__).values(rows)
-    table = PointsSummary.__table__.c
+            _add(own[(period, entry.volunteer_id)], entry)
+            if entry.group_id is not None and grids[entry.volunteer_id] is not None:
+                _add(in_group[(period, entry.group_id, entry.volunteer_id)], entry)
+    _upsert(PointsSummary, [dict(period=period, volunteer_id=vid, points=p, hours_tenths=h, **area_codes(grids[vid]))
+                            for (period, vid), (p, h) in sorted(own.items())], refresh=[f"{lv}_code" for lv in LEVELS])
+    _upsert(GroupPointsSummary, [dict(period=period, group_id=gid, volunteer_id=vid, points=p, hours_tenths=h)
+                                 for (period, gid, vid), (p, h) in sorted(in_group.items())])
+
+
+def _add(total: list[int], entry: PointsEntry) -> None:
+    total[0] += entry.points
+    total[1] += entry.hours_tenths
+
+
+def _upsert(model, rows: list[dict], refresh: tuple | list = ()) -> None:
+    """Add rows' points and hours onto existing summary rows (in the given key order: no deadlocks)."""
+    if not rows:
+        return
+    table = model.__table__
+    stmt = insert(table).values(rows)
     db.session.execute(stmt.on_conflict_do_update(
-        index_elements=["period", "volunteer_id"],
-        set_={"points": table.points + stmt.excluded.points,
-              "hours_tenths": table.hours_tenths + stmt.excluded.hours_tenths,
-              **{f"{level}_code": stmt.excluded[f"{level}_code"] for level in LEVELS}}))
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={"points": table.c.points + stmt.excluded.points,
+              "hours_tenths": table.c.hours_tenths + stmt.excluded.hours_tenths,
+              **{column: stmt.excluded[column] for column in refresh}}))
 
 
 def area_codes(grid_code: str | None) -> dict[str, str | None]:

@@ -217,7 +217,8 @@ class ServiceRecord(ma.Schema):
 
 
 class LeaderboardQuery(ma.Schema):
-    scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
+    scope = fields.String(required=True, validate=validate.OneOf(SCOPES),
+                          metadata={"description": "区域榜：住在该区域的志愿者的全部积分；群榜：在该群巡逻中获得的积分"})
     id = fields.String(validate=validate.Regexp(r"^\d{1,19}$"),
                        metadata={"description": "群编号或区域代码；区域默认为您居住的区域"})
     period = fields.String(load_default="week", validate=validate.OneOf(PERIODS))

@@ -54,6 +54,19 @@ def upgrade():
         batch_op.create_index('ix_patrols_starts_at_id', ['starts_at', 'id'], unique=False)
         batch_op.create_index('ix_patrols_status_ends_at', ['status', 'ends_at'], unique=False)
 
+    op.create_table('group_points_summaries',
+    sa.Column('period', sa.String(length=8), nullable=False),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('volunteer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('points', sa.BigInteger(), nullable=False),
+    sa.Column('hours_tenths', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['volunteer_groups.id'], name=op.f('fk_group_points_summaries_group_id_volunteer_groups')),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_group_points_summaries_volunteer_id_volunteers')),
+    sa.PrimaryKeyConstraint('period', 'group_id', 'volunteer_id', name=op.f('pk_group_points_summaries'))
+    )
+    with op.batch_alter_table('group_points_summaries', schema=None) as batch_op:
+        batch_op.create_index('ix_group_points_summaries_board', ['period', 'group_id', 'points', 'volunteer_id'], unique=False)
+
     op.create_table('points_summaries',
     sa.Column('period', sa.String(length=8), nullable=False),
     sa.Column('volunteer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -64,8 +77,7 @@ def upgrade():
     sa.Column('community_code', sa.String(length=14).with_variant(sa.String(length=14, collation='C'), 'postgresql'), nullable=True),
     sa.Column('grid_code', sa.String(length=14).with_variant(sa.String(length=14, collation='C'), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_points_summaries_volunteer_id_volunteers')),
-    sa.PrimaryKeyConstraint('period', 'volunteer_id', name=op.f('pk_points_summaries'),
-                            postgresql_include=['points', 'hours_tenths'])
+    sa.PrimaryKeyConstraint('period', 'volunteer_id', name=op.f('pk_points_summaries'))
     )
     with op.batch_alter_table('points_summaries', schema=None) as batch_op:
         batch_op.create_index('ix_points_summaries_community', ['period', 'community_code', 'points', 'volunteer_id'], unique=False)
@@ -158,6 +170,7 @@ def upgrade():
     sa.Column('points', sa.Integer(), nullable=False),
     sa.Column('hours_tenths', sa.Integer(), nullable=False),
     sa.Column('patrol_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('certification_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('reverses_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('reason', sa.String(length=200), nullable=True),
@@ -167,6 +180,7 @@ def upgrade():
     sa.CheckConstraint("kind IN ('hours', 'reversal', 'grant')", name=op.f('ck_points_entries_kind')),
     sa.ForeignKeyConstraint(['certification_id'], ['patrol_hours_certifications.id'], name=op.f('fk_points_entries_certification_id_patrol_hours_certifications')),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_points_entries_created_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['group_id'], ['volunteer_groups.id'], name=op.f('fk_points_entries_group_id_volunteer_groups')),
     sa.ForeignKeyConstraint(['patrol_id'], ['patrols.id'], name=op.f('fk_points_entries_patrol_id_patrols')),
     sa.ForeignKeyConstraint(['reverses_id'], ['points_entries.id'], name=op.f('fk_points_entries_reverses_id_points_entries')),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_points_entries_volunteer_id_volunteers')),
@@ -200,6 +214,10 @@ def downgrade():
         batch_op.drop_index('ix_notifications_user_created')
 
     op.drop_table('notifications')
+    with op.batch_alter_table('group_points_summaries', schema=None) as batch_op:
+        batch_op.drop_index('ix_group_points_summaries_board')
+
+    op.drop_table('group_points_summaries')
     with op.batch_alter_table('points_summaries', schema=None) as batch_op:
         batch_op.drop_index('ix_points_summaries_street')
         batch_op.drop_index('ix_points_summaries_grid')

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.patrols import points
-from app.patrols.models import Attendance, HoursCertification, PointsEntry, PointsSummary
+from app.patrols.models import Attendance, GroupPointsSummary, HoursCertification, PointsEntry, PointsSummary
 from tests.patrols.helpers import FAR_GRID, NOW, near, token
 
 
@@ -39,6 +39,11 @@ def _summary(v, period="all"):
     return db.session.get(PointsSummary, (period, v.id))
 
 
+def _group_summary(patrol, v, period="all"):
+    db.session.expire_all()
+    return db.session.get(GroupPointsSummary, (period, int(patrol["group_id"]), v.id))
+
+
 def test_confirming_recorded_hours_earns_points(client, attended, organiser):
     patrol, (_, _, v) = attended
     r = _certify(client, patrol, v, organiser[1])
@@ -52,6 +57,7 @@ def test_confirming_recorded_hours_earns_points(client, attended, organiser):
     assert (_summary(v).points, _summary(v).hours_tenths) == (15, 15)
     assert _summary(v, "w202649").points == 15 and _summary(v, "m202611").points == 15
     assert _summary(v).community_code == v.grid_code[:12]
+    assert entry.group_id == int(patrol["group_id"]) and _group_summary(patrol, v).points == 15
 
 
 def test_correction_is_a_new_entry_with_a_reversal(client, attended, organiser, leader):
@@ -68,7 +74,8 @@ def test_correction_is_a_new_entry_with_a_reversal(client, attended, organiser, 
     reversal = next(e for e in entries if e.kind == "reversal")
     assert reversal.reverses_id == next(e.id for e in entries if e.points == 15)
     assert sum(e.points for e in entries) == _summary(v).points == 12
-    assert _summary(v).hours_tenths == 12
+    assert _summary(v).hours_tenths == 12 and _group_summary(patrol, v).points == 12
+    assert reversal.group_id == int(patrol["group_id"])
 
 
 def test_first_certification_with_other_hours_needs_a_reason(client, attended, organiser):

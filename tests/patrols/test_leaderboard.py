@@ -25,9 +25,9 @@ def _board(client, headers, **query):
     return r.get_json()
 
 
-def _add(v, pts: int, day: date) -> None:
-    points.append([PointsEntry(volunteer_id=v.id, kind="grant", points=pts, hours_tenths=0, reason="测试",
-                               earned_on=day, created_at=NOW)])
+def _add(v, pts: int, day: date, group_id=None) -> None:
+    points.append([PointsEntry(volunteer_id=v.id, kind="hours" if group_id else "grant", points=pts, hours_tenths=0,
+                               reason="测试", earned_on=day, created_at=NOW, group_id=group_id)])
     db.session.commit()
 
 
@@ -85,28 +85,31 @@ def test_top_n_and_default_area(client, city):
     assert [i["points"] for i in board["items"]] == sorted((p for p in totals.values() if p > 0), reverse=True)[:3]
 
 
-def test_group_boards(client, city, organiser):
-    people, ledger = city
-    group = trade_group(organiser[0])  # over the organiser's street; members may live anywhere
-    chosen = people[:8]
-    for user, _, _ in chosen:
+def test_group_boards_count_points_earned_on_the_groups_patrols(client, city, organiser):
+    people, ledger = city  # points without a group: on area boards only
+    group, other = trade_group(organiser[0]), community_group(GRID)
+    rng, earned = random.Random(7), defaultdict(int)
+    for user, _, v in people[:10]:
         membership.join(actor=user, group_id=group.id)
-    ids = {v.id for _, _, v in chosen}
-    board = _board(client, chosen[0][1], scope="group", id=str(group.id), period="all", limit=100)
-    totals = _expected(ledger, "all", lambda v: v.id in ids)
-    assert [i["points"] for i in board["items"]] == sorted((p for p in totals.values() if p > 0), reverse=True)
-    mine = totals.get(chosen[0][2].id, 0)
-    assert board["name"] == group.name and board["me"]["points"] == mine
-    assert board["me"]["rank"] == (1 + sum(1 for p in totals.values() if p > mine) if mine > 0 else None)
-    ranked = next(p for p in chosen if totals.get(p[2].id, 0) > 0)  # someone of the group with points
-    theirs = _board(client, ranked[1], scope="group", id=str(group.id), period="all")["me"]
-    assert theirs["rank"] == 1 + sum(1 for p in totals.values() if p > totals[ranked[2].id])
-    auto = community_group(GRID)
-    community = _board(client, people[0][1], scope="group", id=str(auto.id), period="all", limit=100)
-    assert community["items"] == _board(client, people[0][1], scope="community", id=GRID[:12], period="all",
-                                        limit=100)["items"]
-    outsider = _board(client, people[9][1], scope="group", id=str(group.id), period="all")  # not a member
-    assert outsider["me"] is None
+    for _, _, v in people[:12]:  # two of them are no longer members: what they earned there still counts
+        pts = rng.choice([0, 5, 10, 20])
+        if pts:
+            _add(v, pts, TODAY, group_id=group.id)
+            earned[v.id] += pts
+        _add(v, 7, TODAY, group_id=other.id)
+    board = _board(client, people[0][1], scope="group", id=str(group.id), period="week", limit=100)
+    assert board["name"] == group.name and board["id"] == str(group.id)
+    assert [i["points"] for i in board["items"]] == sorted(earned.values(), reverse=True)
+    for who in people[:3]:
+        mine = earned.get(who[2].id, 0)
+        me = _board(client, who[1], scope="group", id=str(group.id), period="week")["me"]
+        assert me["points"] == mine
+        assert me["rank"] == (1 + sum(1 for p in earned.values() if p > mine) if mine > 0 else None)
+    last_month = _board(client, people[0][1], scope="group", id=str(group.id), period="all", limit=100)
+    assert [i["points"] for i in last_month["items"]] == sorted(earned.values(), reverse=True)
+    assert _board(client, people[20][1], scope="group", id=str(group.id), period="all")["me"] is None
+    community = _board(client, people[0][1], scope="group", id=str(other.id), period="week", limit=100)
+    assert [i["points"] for i in community["items"]] == [7] * 12
 
 
 def test_me_without_points_and_outside(client, volunteer, organiser):
@@ -147,11 +150,12 @@ def test_moving_takes_the_points_along(client, volunteer):
     assert old["items"] == [] and [i["points"] for i in new["items"]] == [25] and new["me"]["rank"] == 1
 
 
-def test_leaving_drops_off_area_boards_but_keeps_the_ledger(client, volunteer):
+def test_leaving_drops_off_the_boards_but_keeps_the_ledger(client, volunteer, group):
     user, _, v = volunteer(GRID)
     _, headers, _ = volunteer(GRID)
-    _add(v, 25, TODAY)
+    _add(v, 25, TODAY, group_id=group.id)
     assert client.delete("/api/v1/volunteers/me", headers=factories.auth_headers(user)).status_code == 204
     assert _board(client, headers, scope="grid", period="all")["items"] == []
+    assert _board(client, headers, scope="group", id=str(group.id), period="all")["items"] == []
     assert db.session.get(type(v), v.id).left_at is not None
     assert sum(e.points for e in db.session.query(PointsEntry).filter_by(volunteer_id=v.id)) == 25

@@ -13,6 +13,7 @@ _DEV_DATA_KEYS = "dev1:ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 _DEV_BLIND_INDEX_KEY = "dev-blind-index-key-not-for-production"
 _DEV_VENUE_CODE_KEY = "dev-venue-code-key-not-for-production"
 _DEV_SIGNING_KEYS = "dev1:ZGV2LWVkMjU1MTktc2VlZC1ub3QtZm9yLXByb2QhISE="
+_DEV_PATROL_CHECKIN_KEY = "dev-patrol-checkin-key-not-for-production"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -75,6 +76,10 @@ class Config:
     # 场所码: HMAC key of the static venue codes printed on posters
     VENUE_CODE_KEY = os.environ.get("VENUE_CODE_KEY", _DEV_VENUE_CODE_KEY)
 
+    # Patrol check-in codes: HMAC key of the tokens that rotate every PATROL_CHECKIN_WINDOW_SECONDS
+    PATROL_CHECKIN_KEY = os.environ.get("PATROL_CHECKIN_KEY", _DEV_PATROL_CHECKIN_KEY)
+    PATROL_CHECKIN_WINDOW_SECONDS = 60
+
     # SMS sign-in
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console (dev/test) | http (gateway)
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
@@ -133,7 +138,8 @@ class ProductionConfig(Config):
         problems = []
         env = os.environ
         for name in ("SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_URL", "DATA_ENCRYPTION_KEYS",
-                     "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS", "VENUE_CODE_KEY"):
+                     "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS", "VENUE_CODE_KEY",
+                     "PATROL_CHECKIN_KEY"):
             if not env.get(name):
                 problems.append(f"{name} is not set")
         jwt_key = env.get("JWT_SECRET_KEY", "")

@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth
     from app.extensions import api
     from app.health_codes.routes import blp as health_codes
+    from app.patrols.routes import blp as patrols
     from app.system import blp as system
     from app.venues.routes import blp as venues
     from app.venues.scan_routes import admin as admin_health
@@ -80,7 +81,8 @@ def register_blueprints(app: Flask) -> None:
     from app.volunteers.routes import blp as volunteers
     from app.yardsticks import blp as yardsticks
 
-    for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups):
+    for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups,
+                      patrols):
         api.register_blueprint(blueprint)
     if app.config.get("BENCH_YARDSTICKS"):
         api.register_blueprint(yardsticks)

@@ -1,6 +1,8 @@
 """A small demo data set for `make run`: one staff account per role, over real areas. Idempotent."""
 from app.auth import service as auth_service
 from app.extensions import db
+from app.patrols import demo as patrol_demo
+from app.volunteers import demo as volunteer_demo
 
 DEMO_PASSWORD = "jiefang-demo-2026"
 DEMO_RESIDENT_PHONE = "13800138000"
@@ -16,7 +18,6 @@ STAFF = [
 def seed() -> list[str]:
     """Create the demo accounts; returns lines to print."""
     from app.health_codes import demo as health_code_demo
-    from app.volunteers import demo as volunteer_demo
 
     lines = []
     for username, role, area in STAFF:
@@ -27,4 +28,5 @@ def seed() -> list[str]:
     lines.append(f"demo resident {DEMO_RESIDENT_PHONE}: sign in by SMS (the code comes back as debug_code)")
     lines += health_code_demo.seed(owner_id=resident.id)
     lines += volunteer_demo.seed_small()
+    lines += patrol_demo.seed_small()
     return lines

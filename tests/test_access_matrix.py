@@ -14,6 +14,7 @@ from tests import factories
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 STAFF = {"organiser", "venue_staff", "health_official", "admin"}
+TEAM = {"volunteer", "organiser", "admin"}  # patrols: volunteers (leaders among them), organisers, admins
 
 ACCESS = {
     # platform
@@ -81,6 +82,26 @@ ACCESS = {
     "PATCH /api/v1/groups/<int:group_id>/members/<int:volunteer_id>": {"volunteer", "organiser", "admin"},
     "DELETE /api/v1/groups/<int:group_id>/members/<int:volunteer_id>": {"volunteer", "organiser", "admin"},
     # patrols (issue 6)
+    "POST /api/v1/patrols": TEAM,
+    "GET /api/v1/patrols": TEAM,
+    "GET /api/v1/patrols/<int:patrol_id>": TEAM,
+    "PATCH /api/v1/patrols/<int:patrol_id>": TEAM,
+    "POST /api/v1/patrols/<int:patrol_id>/cancel": TEAM,
+    "POST /api/v1/patrols/<int:patrol_id>/signups": {"volunteer"},
+    "DELETE /api/v1/patrols/<int:patrol_id>/signups/me": {"volunteer"},
+    "GET /api/v1/patrols/<int:patrol_id>/signups": TEAM,
+    "GET /api/v1/patrols/<int:patrol_id>/checkin-code": TEAM,
+    "GET /api/v1/patrols/<int:patrol_id>/checkin-code.png": TEAM,
+    "POST /api/v1/patrols/checkins": {"volunteer"},
+    "POST /api/v1/patrols/<int:patrol_id>/checkout": {"volunteer"},
+    "GET /api/v1/patrols/<int:patrol_id>/attendances": TEAM,
+    "POST /api/v1/patrols/<int:patrol_id>/attendances/<int:volunteer_id>/certifications": TEAM,
+    "POST /api/v1/patrols/<int:patrol_id>/attendances/certify": TEAM,
+    "POST /api/v1/points/grants": {"organiser", "admin"},
+    "GET /api/v1/volunteers/me/service-record": {"volunteer"},
+    "GET /api/v1/leaderboards": TEAM,
+    "GET /api/v1/me/notifications": SIGNED_IN,
+    "POST /api/v1/me/notifications/read": SIGNED_IN,
     # benchmark yardsticks /api/v1/bench/* (issue 7) are registered only with BENCH_YARDSTICKS, never here:
     # tests/test_yardsticks.py proves them absent by default and serves them from their own gunicorn.
 }

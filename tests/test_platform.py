@@ -126,6 +126,7 @@ def test_every_operation_documents_its_errors(client):
 _GOOD_ENV = {"SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "DATABASE_URL": "postgresql+psycopg://x@y/z",
              "DATA_ENCRYPTION_KEYS": "k1:" + "A" * 43 + "=", "BLIND_INDEX_KEY": "b" * 40,
              "HEALTH_CODE_SIGNING_KEYS": "s1:" + "B" * 43 + "=", "VENUE_CODE_KEY": "v" * 40,
+             "PATROL_CHECKIN_KEY": "p" * 40,
              "SMS_BACKEND": "http", "WECHAT_BACKEND": "real"}
 
 
@@ -139,6 +140,7 @@ _GOOD_BACKENDS = {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://sms.example
     ({"JWT_SECRET_KEY": "s" * 40}, "must differ"),
     ({"DATABASE_URL": None}, "DATABASE_URL is not set"),
     ({"DATA_ENCRYPTION_KEYS": None}, "DATA_ENCRYPTION_KEYS is not set"),
+    ({"PATROL_CHECKIN_KEY": None}, "PATROL_CHECKIN_KEY is not set"),
     ({"SMS_BACKEND": "console"}, "SMS_BACKEND=console is for development only"),
     ({"WECHAT_BACKEND": "fake"}, "WECHAT_BACKEND=fake is for development only"),
     ({"SMS_BACKEND": "htp"}, "SMS_BACKEND=htp is not a known backend"),

@@ -1,6 +1,7 @@
 """Keyset pagination: an opaque cursor holds the last row's sort key; never OFFSET."""
 import base64
 import json
+from datetime import datetime, timedelta, timezone
 
 import marshmallow as ma
 
@@ -20,6 +21,10 @@ def encode_cursor(key: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+def _invalid() -> ValidationFailed:
+    return ValidationFailed("cursor_invalid", "分页游标无效，请从第一页重新加载", errors={"query": {"cursor": ["无效的游标"]}})
+
+
 def decode_cursor(cursor: str | None, arity: int) -> list | None:
     """The sort key in a cursor, or ValidationFailed(cursor_invalid)."""
     if not cursor:
@@ -29,9 +34,36 @@ def decode_cursor(cursor: str | None, arity: int) -> list | None:
     except (ValueError, UnicodeDecodeError):
         key = None
     if not isinstance(key, list) or len(key) != arity or not all(isinstance(k, (str, int)) for k in key):
-        raise ValidationFailed("cursor_invalid", "分页游标无效，请从第一页重新加载",
-                               errors={"query": {"cursor": ["无效的游标"]}})
+        raise _invalid()
     return key
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def time_key(value: datetime) -> int:
+    """A timestamp as an exact integer (microseconds since 1970) for a cursor."""
+    return (value.astimezone(timezone.utc) - _EPOCH) // _MICROSECOND
+
+
+def key_time(value) -> datetime:
+    """The timestamp a cursor's time_key holds, or ValidationFailed(cursor_invalid)."""
+    try:
+        return _EPOCH + int(value) * _MICROSECOND
+    except (TypeError, ValueError, OverflowError):
+        raise _invalid() from None
+
+
+def key_id(value) -> int:
+    """A BIGINT id a cursor holds (ids travel as strings), or ValidationFailed(cursor_invalid)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _invalid() from None
+    if not 0 <= number < 2**63:
+        raise _invalid()
+    return number
 
 
 def page(rows: list, limit: int, key) -> dict:
@@ -53,3 +85,28 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
             "next_cursor": ma.fields.String(allow_none=True, required=True),
         })
     return _page_schemas[name]
+
+
+def time_page(query, time_column, id_column, *, cursor: str | None, limit: int, newest_first: bool = False) -> dict:
+    """A keyset page of `query` in (time, id) order, oldest or newest first, after the cursor's row.
+
+    For a query of one entity the items are entities; otherwise rows whose first element carries the columns."""
+    from sqlalchemy import tuple_
+
+    from app.extensions import db
+
+    position = tuple_(time_column, id_column)
+    after = decode_cursor(cursor, 2)
+    if after:
+        mark = (key_time(after[0]), key_id(after[1]))
+        query = query.where(position < mark if newest_first else position > mark)
+    order = (time_column.desc(), id_column.desc()) if newest_first else (time_column, id_column)
+    result = db.session.execute(query.order_by(*order).limit(limit + 1))
+    single = len(query.column_descriptions) == 1
+    rows = result.scalars().all() if single else result.all()
+
+    def key(row):
+        item = row if single else row[0]
+        return [time_key(getattr(item, time_column.key)), str(getattr(item, id_column.key))]
+
+    return page(rows, limit, key)

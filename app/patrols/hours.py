@@ -1,0 +1,128 @@
+"""工时认证 (谁记录谁证明): the patrol's managers confirm the recorded hours or correct them with a reason.
+
+Every certification is a new row, never an edit; the ledger follows: the points of the previous certification
+are reversed by a new line and the new hours earn theirs. A manager never certifies their own hours."""
+from sqlalchemy import select
+
+from app.common import time as clock
+from app.common.pagination import time_page
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.extensions import db
+from app.patrols import people, points
+from app.patrols import service as patrols
+from app.patrols.models import Attendance, HoursCertification, Patrol, PointsEntry
+from app.volunteers import service as volunteer_service
+
+
+def _tenths(hours) -> int:
+    return int(round(float(hours) * 10))
+
+
+def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None, reason: str | None = None) -> dict:
+    """Confirm (hours omitted or equal to the record) or correct (other hours, with a reason) one attendance."""
+    patrol = patrols.get(patrol_id)
+    patrols.ensure_manager(actor, patrol)
+    own = volunteer_service.volunteer_of(actor)
+    if own is not None and own.id == volunteer_id:
+        raise Forbidden("self_certification", "不能认证自己的工时，请由本群其他负责人或辖区组织者认证")
+    attendance = db.session.execute(select(Attendance).where(
+        Attendance.patrol_id == patrol.id, Attendance.volunteer_id == volunteer_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if attendance is None:
+        raise NotFound("attendance_not_found", "该志愿者没有这次巡逻的签到记录")
+    certification = _record(actor, patrol, attendance, None if hours is None else _tenths(hours), reason)
+    db.session.commit()
+    return attendance_view(attendance, people.masked_names([attendance.volunteer_id]), certification)
+
+
+def _record(actor, patrol: Patrol, attendance: Attendance, tenths: int | None, reason: str | None) -> HoursCertification:
+    """Append the next certification and its ledger lines (the caller holds the attendance row lock)."""
+    if attendance.checked_out_at is None:
+        raise Conflict("not_checked_out", "该志愿者尚未签退，签退（或巡逻结束自动签退）后才能认证工时")
+    previous = attendance.certified_tenths
+    if tenths is None:
+        if previous is not None:
+            raise Conflict("hours_already_certified", "工时已经认证过；如需更正，请填写新的工时和原因")
+        tenths = attendance.hours_tenths
+    if tenths > _length_tenths(patrol):
+        raise ValidationFailed("hours_exceed_patrol", "认证的工时不能超过这次巡逻的时长",
+                               errors={"json": {"hours": ["超过巡逻时长"]}})
+    if previous is not None and tenths == previous:
+        raise Conflict("hours_unchanged", "与已认证的工时相同，无需更正")
+    if (previous is not None or tenths != attendance.hours_tenths) and not (reason or "").strip():
+        raise ValidationFailed("reason_required", "更正工时须说明原因（谁记录谁证明）",
+                               errors={"json": {"reason": ["更正工时须填写原因"]}})
+    now = clock.utcnow()
+    certification = HoursCertification(attendance_id=attendance.id, seq=attendance.certifications + 1,
+                                       hours_tenths=tenths, recorded_tenths=attendance.hours_tenths,
+                                       reason=reason, certified_by=actor.id, created_at=now)
+    db.session.add(certification)
+    db.session.flush()
+    entries = []
+    if previous is not None:
+        entries.append(_reversal(attendance, reason, actor, now))
+    earned_on = clock.to_shanghai(patrol.starts_at).date()
+    entries.append(PointsEntry(volunteer_id=attendance.volunteer_id, kind="hours", hours_tenths=tenths,
+                               points=points.points_for(patrol.points_per_hour, tenths), patrol_id=patrol.id,
+                               group_id=patrol.group_id,
+                               certification_id=certification.id, reason=reason, earned_on=earned_on,
+                               created_by=actor.id, created_at=now))
+    points.append(entries)
+    attendance.certified_tenths, attendance.certifications = tenths, certification.seq
+    return certification
+
+
+def _reversal(attendance: Attendance, reason: str | None, actor, now) -> PointsEntry:
+    """A line cancelling the hours line of the attendance's current certification."""
+    current = db.session.execute(select(PointsEntry).join(
+        HoursCertification, HoursCertification.id == PointsEntry.certification_id).where(
+        HoursCertification.attendance_id == attendance.id, HoursCertification.seq == attendance.certifications,
+        PointsEntry.kind == "hours")).scalar_one()
+    return PointsEntry(volunteer_id=current.volunteer_id, kind="reversal", points=-current.points,
+                       hours_tenths=-current.hours_tenths, patrol_id=current.patrol_id, group_id=current.group_id,
+                       reverses_id=current.id,
+                       reason=reason, earned_on=current.earned_on, created_by=actor.id, created_at=now)
+
+
+def _length_tenths(patrol: Patrol) -> int:
+    return int((patrol.ends_at - patrol.starts_at).total_seconds()) // 360
+
+
+def certify_all(*, actor, patrol_id: int) -> dict:
+    """Confirm, as recorded, every checked-out attendance of the patrol not yet certified (but the actor's own)."""
+    patrol = patrols.get(patrol_id)
+    patrols.ensure_manager(actor, patrol)
+    own = volunteer_service.volunteer_of(actor)
+    waiting = db.session.execute(select(Attendance).where(
+        Attendance.patrol_id == patrol.id, Attendance.checked_out_at.is_not(None), Attendance.certifications == 0,
+        Attendance.volunteer_id != (own.id if own else 0)).order_by(Attendance.id).with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)).scalars().all()
+    for attendance in waiting:
+        _record(actor, patrol, attendance, None, None)
+    db.session.commit()
+    return {"certified": len(waiting)}
+
+
+def attendance_view(a: Attendance, names: dict, certification: HoursCertification | None = None) -> dict:
+    """An attendance as a manager sees it (name masked, location reduced to distances)."""
+    view = {"volunteer_id": str(a.volunteer_id), "name": names.get(a.volunteer_id), "checked_in_at": a.checked_in_at,
+            "checkin_distance_m": a.checkin_distance_m, "checked_out_at": a.checked_out_at,
+            "checkout_distance_m": a.checkout_distance_m, "auto_checkout": a.auto_checkout,
+            "recorded_hours": None if a.hours_tenths is None else a.hours_tenths / 10,
+            "certified_hours": None if a.certified_tenths is None else a.certified_tenths / 10,
+            "certifications": a.certifications}
+    if certification is not None:
+        view["certification"] = {"seq": certification.seq, "hours": certification.hours_tenths / 10,
+                                 "reason": certification.reason, "created_at": certification.created_at}
+    return view
+
+
+def attendances(*, actor, patrol_id: int, cursor: str | None, limit: int) -> dict:
+    """A patrol's attendance for its managers, in check-in order, keyset-paginated."""
+    patrol = patrols.get(patrol_id)
+    patrols.ensure_manager(actor, patrol)
+    query = select(Attendance).where(Attendance.patrol_id == patrol.id)
+    result = time_page(query, Attendance.checked_in_at, Attendance.id, cursor=cursor, limit=limit)
+    names = people.masked_names(a.volunteer_id for a in result["items"])
+    result["items"] = [attendance_view(a, names) for a in result["items"]]
+    return result

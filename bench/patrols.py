@@ -190,7 +190,9 @@ def lowest_placed(scope: str, scope_id: str, key: str):
     return SimpleNamespace(id=user_id.scalar())  # board() reads only the id: no reload per call
 
 
-def bench_leaderboards(app, runs: int, express: int) -> list[float]:
+def board_timings(runs: int, express: int) -> list[dict]:
+    """Every board (the busiest district, street, community and grid; the city-wide 快递物流 group and the busiest
+    community's group) for each period: its size, the lowest-placed caller's rank, median ms of `runs` warm calls."""
     from app.extensions import db
     from app.patrols import leaderboard, points
 
@@ -198,9 +200,8 @@ def bench_leaderboards(app, runs: int, express: int) -> list[float]:
     areas = busiest_areas()
     community_group = db.session.execute(text("SELECT id FROM volunteer_groups WHERE auto_area = :c"),
                                          {"c": areas["community"]}).scalar()
-    print("leaderboards (top 20 + my rank, asked by the lowest-placed volunteer of the board: the costliest rank):")
-    timings = []
     boards = [(scope, areas[scope]) for scope in ("district", "street", "community", "grid")]
+    timings = []
     for scope, scope_id in boards + [("group", str(express)), ("group", str(community_group))]:
         for period in ("week", "month", "all"):
             table, condition = _board_sql(scope)
@@ -213,11 +214,19 @@ def bench_leaderboards(app, runs: int, express: int) -> list[float]:
                 return leaderboard.board(user=user, scope=scope, scope_id=scope_id, period=period, limit=20)
 
             me = call()["me"]
-            timings.append(median_ms(call, runs))
-            line(f"{scope:<9} {scope_id:<19} {period:<5} {size:>8,} on the board, my rank {me and me['rank']}",
-                 f"{timings[-1]:6.1f} ms")
-    explain_district(areas["district"])
+            timings.append({"scope": scope, "id": scope_id, "period": period, "size": size,
+                            "rank": me and me["rank"], "ms": median_ms(call, runs)})
     return timings
+
+
+def bench_leaderboards(app, runs: int, express: int) -> list[float]:
+    print("leaderboards (top 20 + my rank, asked by the lowest-placed volunteer of the board: the costliest rank):")
+    timings = board_timings(runs, express)
+    for t in timings:
+        line(f"{t['scope']:<9} {t['id']:<19} {t['period']:<5} {t['size']:>8,} on the board, my rank {t['rank']}",
+             f"{t['ms']:6.1f} ms")
+    explain_district(busiest_areas()["district"])
+    return [t["ms"] for t in timings]
 
 
 def explain_district(district: str) -> None:

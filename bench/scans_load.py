@@ -4,13 +4,12 @@ every index in place, then VACUUM ANALYZE, table + index bytes per row.
 
 Idempotent: a COMMENT on the scans table records what was loaded (seed, rows, first day); when it matches and the
 rows are there, nothing is loaded again (the row says so and repeats the first load's rate)."""
-import json
 import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
 
-from bench import scan_data
+from bench import markers, scan_data
 from bench.core import Row
 
 SEED = 4401
@@ -73,19 +72,6 @@ def ensure_venues(db, owner_id: int) -> int:
         ON CONFLICT (id) DO NOTHING"""), {"base": shape.venue_id(0), "n": shape.venues, "owner": owner_id}).rowcount
 
 
-def _marker(db) -> dict:
-    comment = db.session.execute(text("SELECT obj_description('scans'::regclass, 'pg_class')")).scalar()
-    try:
-        return json.loads(comment or "{}")
-    except ValueError:
-        return {}
-
-
-def _mark(db, want: dict) -> None:
-    db.session.execute(text(f"COMMENT ON TABLE scans IS '{json.dumps(want)}'"))
-    db.session.commit()
-
-
 def _vacuum(db) -> float:
     started = time.perf_counter()
     db.session.commit()
@@ -110,8 +96,8 @@ def load(ctx, quick: bool) -> dict:
     retention.ensure_partitions(months_back=3)
     ensure_venues(db, ctx.fixtures.users(1, role="venue_staff")[0].id)
     db.session.commit()
-    have, run = _marker(db), db.session.execute
-    fresh = {k: have.get(k) for k in ("seed", "rows", "start")} != {k: want[k] for k in ("seed", "rows", "start")} \
+    have, run = markers.read(db, "scans"), db.session.execute
+    fresh = not markers.matches(have, {k: want[k] for k in ("seed", "rows", "start")}) \
         or _count(run, start, DAYS) != want["rows"]
     old_missing = _count(run, old, 28) != want["old_rows"]
     db.session.commit()
@@ -127,11 +113,11 @@ def load(ctx, quick: bool) -> dict:
     seconds = time.perf_counter() - started
     if not fresh:  # only the expired month came back (a purge ran since): the first load's figures stand
         _vacuum(db)
-        _mark(db, {**have, "old_start": want["old_start"]})
+        markers.write(db, "scans", {**have, "old_start": want["old_start"]})
         return {**have, "old_start": want["old_start"], "skipped": True}
     want.update(rate=round(loaded / seconds), loaded=loaded, seconds=round(seconds, 1), vacuum_s=round(_vacuum(db), 1))
     want["bytes_per_row"] = round(_size(db) / max(1, want["rows"] + want["old_rows"]))
-    _mark(db, want)
+    markers.write(db, "scans", want)
     return {**want, "skipped": False}
 
 

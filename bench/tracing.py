@@ -38,9 +38,10 @@ def case_code(fx, start: datetime) -> int:
 def loaded_range() -> tuple[datetime, datetime]:
     """The 28 days scans_load put in the table (from its marker)."""
     from app.extensions import db
-    from bench.scans_load import DAYS, _marker
+    from bench import markers
+    from bench.scans_load import DAYS
 
-    start = datetime.fromisoformat(_marker(db)["start"]).replace(tzinfo=timezone.utc)
+    start = datetime.fromisoformat(markers.read(db, "scans")["start"]).replace(tzinfo=timezone.utc)
     return start, start + timedelta(days=DAYS)
 
 

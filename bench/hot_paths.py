@@ -84,3 +84,52 @@ def check_in(fx) -> list[Request]:
     return [Request("POST", "/api/v1/checkins", token=token,
                     body={"venue_code": venue_service.venue_code(venue), "health_code_id": str(code.id)})
             for venue, _ in places for code, token in people]
+
+
+CHECKINS = 8000  # distinct (volunteer, patrol) sign-ups: each checks in once
+STATS = [(by, area) for area in ("4401", "440106") for by in
+         ("district", "street", "community", "grid", "trade", "interest", "service_role")
+         if not (by == "district" and area != "4401")]
+
+
+def patrol_check_in(fx) -> list[Request]:
+    """Volunteers checking in on site at patrols under way in the busiest communities, each sign-up once."""
+    from bench import patrols
+
+    return [Request("POST", "/api/v1/patrols/checkins", token=fx.token_for(_Id(user_id)),
+                    body=patrols.checkin_body(patrol_id)) for patrol_id, user_id in patrols.checkin_pairs(CHECKINS)]
+
+
+def volunteer_stats(fx) -> list[Request]:
+    """Organisers' counts, every dimension over the city and over 天河区, by city-wide admins."""
+    tokens = fx.tokens(20, role="admin")
+    return [Request("GET", f"/api/v1/stats/volunteers?by={by}&area={area}", token=tokens[i % len(tokens)])
+            for i, (by, area) in enumerate(STATS * 2)]
+
+
+def leaderboard(fx) -> list[Request]:
+    """Every area board (the busiest district, street, community, grid) and the city-wide 快递物流 group's, for each
+    period, asked by the board's lowest-placed volunteer (the costliest rank); an admin asks when no ledger exists."""
+    from app.patrols import points
+    from bench import patrols
+
+    keys = dict(zip(("all", "week", "month"), points.period_keys(points.today())))
+    built = patrols.has_ledger()
+    areas = patrols.busiest_areas() if built else {s: fx.area_codes(s, 1)[0] for s in patrols.AREA_SCOPES}
+    boards = [(scope, areas[scope]) for scope in patrols.AREA_SCOPES] + [("group", str(patrols.express_group()))]
+    admin = fx.tokens(1, role="admin")[0]
+    requests = []
+    for scope, scope_id in boards:
+        for period, key in keys.items():
+            caller = patrols.lowest_placed(scope, scope_id, key) if built else None
+            token = fx.token_for(caller) if caller is not None and caller.id else admin
+            requests.append(Request("GET", f"/api/v1/leaderboards?scope={scope}&id={scope_id}&period={period}",
+                                    token=token))
+    return requests
+
+
+class _Id:
+    """A user as token_for needs it: an id (no load of 8,000 users to sign their tokens)."""
+
+    def __init__(self, user_id: int):
+        self.id = user_id

@@ -158,12 +158,21 @@ def express_group() -> int:
     return group_id
 
 
+AREA_SCOPES = ("district", "street", "community", "grid")
+
+
+def has_ledger() -> bool:
+    from app.extensions import db
+
+    return db.session.execute(text("SELECT 1 FROM points_summaries WHERE period = 'all' LIMIT 1")).first() is not None
+
+
 def busiest_areas() -> dict:
     """The district with most volunteers holding points, then its busiest street, community and grid."""
     from app.extensions import db
 
     codes, prefix = {}, ""
-    for level, n in (("district", 6), ("street", 9), ("community", 12), ("grid", 14)):
+    for level in AREA_SCOPES:
         codes[level] = db.session.execute(text(f"""
             SELECT {level}_code FROM points_summaries WHERE period = 'all' AND {level}_code LIKE :p
             GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"""), {"p": prefix + "%"}).scalar()
@@ -200,7 +209,7 @@ def board_timings(runs: int, express: int) -> list[dict]:
     areas = busiest_areas()
     community_group = db.session.execute(text("SELECT id FROM volunteer_groups WHERE auto_area = :c"),
                                          {"c": areas["community"]}).scalar()
-    boards = [(scope, areas[scope]) for scope in ("district", "street", "community", "grid")]
+    boards = [(scope, areas[scope]) for scope in AREA_SCOPES]
     timings = []
     for scope, scope_id in boards + [("group", str(express)), ("group", str(community_group))]:
         for period in ("week", "month", "all"):
@@ -243,16 +252,34 @@ def explain_district(district: str) -> None:
         line(f"EXPLAIN district {label}", nodes[0][:90] if nodes else plan[0][:90])
 
 
-def bench_checkins(app, count: int) -> None:
-    """Sign volunteers up to patrols in the busiest communities, then time POST /patrols/checkins in-process."""
-    from flask_jwt_extended import create_access_token
+BENCH_PATROL = "压测巡逻"
 
+
+def clear_bench_patrols() -> None:
+    """Remove the check-in bench's patrols and everything hanging off them (the ledger built above stays)."""
+    from app.extensions import db
+
+    mine = "(SELECT id FROM patrols WHERE title = :t)"
+    for sql in (f"DELETE FROM notifications WHERE patrol_id IN {mine}",
+                f"DELETE FROM patrol_hours_certifications WHERE attendance_id IN "
+                f"(SELECT id FROM patrol_attendances WHERE patrol_id IN {mine})",
+                f"DELETE FROM points_entries WHERE patrol_id IN {mine}",
+                f"DELETE FROM patrol_attendances WHERE patrol_id IN {mine}",
+                f"DELETE FROM patrol_signups WHERE patrol_id IN {mine}", "DELETE FROM patrols WHERE title = :t"):
+        db.session.execute(text(sql), {"t": BENCH_PATROL})
+    db.session.commit()
+
+
+def checkin_pairs(count: int, communities: int = 200) -> list[tuple[int, int]]:
+    """(patrol id, user id) of `count` volunteers signed up to patrols under way in the busiest communities (up to
+    500 each): every pair can check in once. Earlier bench patrols are removed first."""
     from app.auth.models import User
     from app.common import time as clock
     from app.extensions import db
-    from app.patrols import codes, service
+    from app.patrols import service
     from app.volunteers import locality
 
+    clear_bench_patrols()
     admin = db.session.execute(text("SELECT id FROM users WHERE username = 'bench-patrol-admin'")).scalar()
     if admin is None:
         admin = db.session.execute(text("INSERT INTO users (username, is_active, created_at) VALUES "
@@ -261,17 +288,17 @@ def bench_checkins(app, count: int) -> None:
                                 "VALUES (:u, 'admin', '4401', now())"), {"u": admin})
         db.session.commit()
     actor = db.session.get(User, admin)
-    communities = db.session.execute(text("""
+    busiest = db.session.execute(text("""
         SELECT substr(grid_code, 1, 12) c, count(*) FROM volunteers WHERE left_at IS NULL AND user_id IS NOT NULL
-        GROUP BY 1 ORDER BY 2 DESC LIMIT 40""")).all()
+        GROUP BY 1 ORDER BY 2 DESC LIMIT :n"""), {"n": communities}).all()
     now, pairs = clock.utcnow(), []
-    for community, _ in communities:
+    for community, _ in busiest:
         if len(pairs) >= count:
             break
         locality.ensure_auto_groups({community})
         group = locality.auto_group_of(community + "01")
         patrol = service.create(actor=actor, data={
-            "group_id": group.id, "area": community, "title": "压测巡逻", "starts_at": now - timedelta(minutes=10),
+            "group_id": group.id, "area": community, "title": BENCH_PATROL, "starts_at": now - timedelta(minutes=10),
             "ends_at": now + timedelta(hours=2), "meeting_point": {"lat": 23.13, "lng": 113.35}, "radius_m": 200,
             "capacity": 500, "points_per_hour": 10})
         people = db.session.execute(text("""
@@ -287,15 +314,30 @@ def bench_checkins(app, count: int) -> None:
         db.session.execute(text("UPDATE patrols SET active_count = :n WHERE id = :p"), {"n": len(people), "p": patrol.id})
         db.session.commit()
         pairs += [(patrol.id, p.user_id) for p in people]
+    return pairs
+
+
+def checkin_body(patrol_id: int) -> dict:
+    """A check-in on site with the patrol's current code (valid for this window and the next)."""
+    from app.common import time as clock
+    from app.patrols import codes
+
+    return {"token": codes.sign(patrol_id, codes.window_of(clock.utcnow())), "lat": 23.13, "lng": 113.35,
+            "accuracy_m": 15}
+
+
+def bench_checkins(app, count: int) -> None:
+    """Sign volunteers up to patrols in the busiest communities, then time POST /patrols/checkins in-process."""
+    from flask_jwt_extended import create_access_token
+
+    pairs = checkin_pairs(count, communities=40)
     headers = [{"Authorization": "Bearer " + create_access_token(identity=str(uid), additional_claims={"fam": "b"})}
                for _, uid in pairs]
     client = app.test_client()
     started = time.perf_counter()
     statuses = {}
     for (patrol_id, _), header in zip(pairs, headers):
-        token = codes.sign(patrol_id, codes.window_of(clock.utcnow()))
-        r = client.post("/api/v1/patrols/checkins", json={"token": token, "lat": 23.13, "lng": 113.35,
-                                                          "accuracy_m": 15}, headers=header)
+        r = client.post("/api/v1/patrols/checkins", json=checkin_body(patrol_id), headers=header)
         statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
     seconds = time.perf_counter() - started
     write = one_write_ms(len(pairs))
@@ -306,8 +348,7 @@ def bench_checkins(app, count: int) -> None:
     line("one INSERT + commit through the session, same count (the write it cannot avoid)",
          f"{1000 / write:,.0f} /s = {write:.2f} ms each")
     line("GET /health in-process (framework + SELECT 1)", f"{health:.2f} ms")
-    db.session.execute(text("TRUNCATE patrol_attendances, patrol_signups, notifications, patrols CASCADE"))
-    db.session.commit()
+    clear_bench_patrols()
 
 
 def one_write_ms(count: int) -> float:

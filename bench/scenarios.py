@@ -55,9 +55,11 @@ HOT_PATHS = [
     Scenario("staff verify + scan record", hot_paths.staff_verify, yardstick="write", min_ratio=0.8, issue=4),
     Scenario("resident check-in POST /checkins", hot_paths.check_in, yardstick="write", min_ratio=0.8, expect=201,
              issue=4, unique=True),
-    Scenario("patrol check-in POST /patrols/checkins", None, yardstick="write", expect=201, issue=6),
-    Scenario("volunteer stats GET /stats/volunteers", None, yardstick="json", max_p50_ms=100, issue=5),
-    Scenario("leaderboard GET /leaderboards", None, yardstick="json", max_p50_ms=100, issue=6),
+    Scenario("patrol check-in POST /patrols/checkins", hot_paths.patrol_check_in, yardstick="write", expect=201,
+             issue=6, unique=True),
+    Scenario("volunteer stats GET /stats/volunteers", hot_paths.volunteer_stats, yardstick="json", max_p50_ms=100,
+             issue=5),
+    Scenario("leaderboard GET /leaderboards", hot_paths.leaderboard, yardstick="json", max_p50_ms=100, issue=6),
 ]
 
 # ==== DATA AT CITY SCALE (issue 7): each is bench/<module>.py exposing run(ctx, quick) -> list[Row] ====

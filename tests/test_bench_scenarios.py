@@ -3,12 +3,17 @@ breaks here, not in the middle of a benchmark). Small numbers of codes and venue
 import json
 
 import pytest
+from sqlalchemy import func, select
 
-from bench import hot_paths
+from app.extensions import db
+from app.patrols.models import Attendance, Patrol
+from app.volunteers import demo
+from bench import hot_paths, patrols
 from bench.database import Fixtures
 from bench.scenarios import HOT_PATHS, PLATFORM, YARDSTICKS
 
 LANDED = [s for s in PLATFORM + HOT_PATHS if s.prepare is not None]
+POSTGRES_ONLY = (hot_paths.patrol_check_in, hot_paths.leaderboard)
 
 
 def test_every_hot_path_names_a_yardstick_that_exists():
@@ -17,13 +22,46 @@ def test_every_hot_path_names_a_yardstick_that_exists():
     assert all(s.yardstick in keys for s in PLATFORM + HOT_PATHS)
 
 
+def _answers(client, requests, expect: int, every: bool = False) -> None:
+    for req in requests if every else {0: requests[0], len(requests) - 1: requests[-1]}.values():
+        reply = client.open(req.path, method=req.method, headers=req.all_headers(),
+                            data=None if req.body is None else json.dumps(req.body))
+        assert reply.status_code == expect, (req.method, req.path, reply.get_data(as_text=True)[:200])
+
+
 @pytest.mark.parametrize("scenario", LANDED, ids=[s.name for s in LANDED])
 def test_scenario_requests_get_the_expected_answer(app, client, monkeypatch, scenario):
     monkeypatch.setattr(hot_paths, "RESIDENTS", 3)
     monkeypatch.setattr(hot_paths, "VENUES", 2)
+    monkeypatch.setattr(hot_paths, "CHECKINS", 3)
+    if scenario.prepare in POSTGRES_ONLY and db.engine.dialect.name != "postgresql":
+        pytest.skip("its data is made with PostgreSQL statements (the bench runs on PostgreSQL only)")
+    if scenario.prepare is hot_paths.patrol_check_in:
+        demo.generate(count=4, seed=7, area="440106001")  # volunteers (with accounts) to sign up
     requests = scenario.prepare(Fixtures(app))
     assert requests
-    for req in {0: requests[0], len(requests) - 1: requests[-1]}.values():
-        reply = client.open(req.path, method=req.method, headers=req.all_headers(),
-                            data=None if req.body is None else json.dumps(req.body))
-        assert reply.status_code == scenario.expect, (req.method, req.path, reply.get_data(as_text=True)[:200])
+    _answers(client, requests, scenario.expect)
+
+
+@pytest.mark.postgres
+def test_patrol_check_in_scenario_signs_each_volunteer_up_once_and_a_rerun_starts_clean(app, client, monkeypatch):
+    monkeypatch.setattr(hot_paths, "CHECKINS", 3)
+    demo.generate(count=4, seed=7, area="440106001")
+    first = {patrol for patrol, _ in patrols.checkin_pairs(3)}
+    requests = hot_paths.patrol_check_in(Fixtures(app))  # the second run removes the first run's patrols
+    assert len(requests) == 3 and len({r.token for r in requests}) == 3
+    _answers(client, requests, 201, every=True)
+    assert db.session.scalar(select(func.count()).select_from(Attendance)) == 3
+    left = set(db.session.scalars(select(Patrol.id)))
+    assert left and not left & first
+
+
+@pytest.mark.postgres
+def test_leaderboard_scenario_asks_as_the_lowest_placed_volunteer_of_each_board(app, client):
+    demo.generate(count=30, seed=8, area="440106001")
+    patrols.build_points(1.0, patrols.express_group())
+    requests = hot_paths.leaderboard(Fixtures(app))
+    assert len(requests) == 15  # 4 area boards and the 快递物流 group, 3 periods each
+    admin = Fixtures(app).tokens(1, role="admin")[0]
+    assert any(r.token != admin for r in requests)
+    _answers(client, requests, 200, every=True)

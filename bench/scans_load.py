@@ -20,9 +20,13 @@ TITLE = "load ≥ 10 M scans (COPY, partitioned, indexed)"
 
 
 def window(now: datetime) -> tuple[datetime, datetime]:
-    """(first day of the loaded 28 days, first day of the expired month), UTC midnights: the 28 days end today;
-    the expired month is the one before the month holding the retention cutoff, so its partition lies wholly past it."""
-    today = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    """(first day of the loaded 28 days, first day of the expired month), as UTC midnights of local dates: the 28 days
+    end today in Asia/Shanghai, so the first local morning (22:00 UTC the evening before) stays inside retention
+    whatever the hour; the expired month is the one before the month holding the retention cutoff, so its partition
+    lies wholly past it."""
+    from app.common.time import SHANGHAI
+
+    today = datetime.combine(now.astimezone(SHANGHAI).date(), datetime.min.time(), tzinfo=timezone.utc)
     cutoff_month = (now - timedelta(days=DAYS)).astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0,
                                                                                  microsecond=0)
     return today - timedelta(days=DAYS - 1), (cutoff_month - timedelta(days=1)).replace(day=1)

@@ -25,8 +25,10 @@ def seed_small() -> list[str]:
     from app.auth import service as auth_service
 
     organiser = db.session.execute(select(User).where(User.username == "organiser_wushan")).scalar_one_or_none()
-    person = auth_service.find_by_phone(DEMO_VOLUNTEER[0])
-    group = locality.auto_group_of(DEMO_VOLUNTEER[2])
+    from app.demo import DEMO_RESIDENT_PHONE
+
+    person = auth_service.find_by_phone(DEMO_RESIDENT_PHONE)
+    group = locality.auto_group_of(DEMO_VOLUNTEER[1])
     if organiser is None or person is None or group is None:
         return ["demo patrols: skipped (demo organiser, volunteer or community group missing)"]
     made = []
@@ -38,7 +40,7 @@ def seed_small() -> list[str]:
         found = db.session.execute(select(Patrol).where(Patrol.group_id == group.id, Patrol.title == title,
                                                         Patrol.starts_at == starts)).scalar_one_or_none()
         made.append(found or service.create(actor=organiser, data={
-            "group_id": group.id, "area": DEMO_VOLUNTEER[2][:12], "title": title, "starts_at": starts,
+            "group_id": group.id, "area": DEMO_VOLUNTEER[1][:12], "title": title, "starts_at": starts,
             "ends_at": starts + timedelta(hours=2), "meeting_point": MEETING, "radius_m": 300, "capacity": 8,
             "points_per_hour": 10, "description": "沿五山路、华南理工大学北门一带巡查，提醒居民做好防护。"}))
     if made:

@@ -86,7 +86,7 @@ def check_in(fx) -> list[Request]:
             for venue, _ in places for code, token in people]
 
 
-CHECKINS = 8000  # distinct (volunteer, patrol) sign-ups: each checks in once
+CHECKINS = 15_000  # distinct (volunteer, patrol) sign-ups: each checks in once
 STATS = [(by, area) for area in ("4401", "440106") for by in
          ("district", "street", "community", "grid", "trade", "interest", "service_role")
          if not (by == "district" and area != "4401")]
@@ -129,7 +129,7 @@ def leaderboard(fx) -> list[Request]:
 
 
 class _Id:
-    """A user as token_for needs it: an id (no load of 8,000 users to sign their tokens)."""
+    """A user as token_for needs it: an id (no load of thousands of users to sign their tokens)."""
 
     def __init__(self, user_id: int):
         self.id = user_id

@@ -94,10 +94,10 @@ STATS = [(by, area) for area in ("4401", "440106") for by in
 
 def patrol_check_in(fx) -> list[Request]:
     """Volunteers checking in on site at patrols under way in the busiest communities, each sign-up once."""
-    from bench import patrols
+    from bench.patrol_checkins import checkin_body, checkin_pairs
 
     return [Request("POST", "/api/v1/patrols/checkins", token=fx.token_for(_Id(user_id)),
-                    body=patrols.checkin_body(patrol_id)) for patrol_id, user_id in patrols.checkin_pairs(CHECKINS)]
+                    body=checkin_body(patrol_id)) for patrol_id, user_id in checkin_pairs(CHECKINS)]
 
 
 def volunteer_stats(fx) -> list[Request]:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.patrols.models import Attendance, Patrol
 from app.volunteers import demo
-from bench import hot_paths, patrols
+from bench import hot_paths, patrol_checkins, patrols
 from bench.database import Fixtures
 from bench.scenarios import HOT_PATHS, PLATFORM, YARDSTICKS
 
@@ -47,7 +47,7 @@ def test_scenario_requests_get_the_expected_answer(app, client, monkeypatch, sce
 def test_patrol_check_in_scenario_signs_each_volunteer_up_once_and_a_rerun_starts_clean(app, client, monkeypatch):
     monkeypatch.setattr(hot_paths, "CHECKINS", 3)
     demo.generate(count=4, seed=7, area="440106001")
-    first = {patrol for patrol, _ in patrols.checkin_pairs(3)}
+    first = {patrol for patrol, _ in patrol_checkins.checkin_pairs(3)}
     requests = hot_paths.patrol_check_in(Fixtures(app))  # the second run removes the first run's patrols
     assert len(requests) == 3 and len({r.token for r in requests}) == 3
     _answers(client, requests, 201, every=True)

@@ -11,6 +11,7 @@ _DEV_SECRET = "dev-secret-key-not-for-production-0000"
 _DEV_JWT_SECRET = "dev-jwt-secret-key-not-for-production-1111"
 _DEV_DATA_KEYS = "dev1:ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 _DEV_BLIND_INDEX_KEY = "dev-blind-index-key-not-for-production"
+_DEV_VENUE_CODE_KEY = "dev-venue-code-key-not-for-production"
 _DEV_SIGNING_KEYS = "dev1:ZGV2LWVkMjU1MTktc2VlZC1ub3QtZm9yLXByb2QhISE="
 _DEV_PATROL_CHECKIN_KEY = "dev-patrol-checkin-key-not-for-production"
 
@@ -26,7 +27,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'jiefang.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    REDIS_PAUSE_SECONDS = 5.0  # after a Redis error, go without it this long instead of waiting on each request
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # Reverse proxies in front of gunicorn (nginx = 1): their X-Forwarded-For gives the client address.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     # OpenAPI / flask-smorest
     API_TITLE = "Jiefang 街坊 API"
@@ -45,6 +49,7 @@ class Config:
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=30)
     JWT_DECODE_LEEWAY = 10
     JWT_TOKEN_LOCATION = ["headers"]
+    JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only: no csrf claim in them
     JWT_ERROR_MESSAGE_KEY = "message"
 
     # Personal data: AES-GCM keys "kid:base64(32 bytes),kid2:..."; the first (or DATA_ENCRYPTION_KEY_ID) encrypts.
@@ -52,9 +57,18 @@ class Config:
     DATA_ENCRYPTION_KEY_ID = os.environ.get("DATA_ENCRYPTION_KEY_ID") or None
     BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", _DEV_BLIND_INDEX_KEY)
 
-    # Health-code token signing: Ed25519 seeds "kid:base64(32 bytes),..."; the first signs, all verify.
+    # Health-code token signing: Ed25519 seeds "kid:base64(32 bytes),..."; the first signs, all verify,
+    # except the comma-separated ids in HEALTH_CODE_RETIRED_KEY_IDS (no longer verified nor published).
     HEALTH_CODE_SIGNING_KEYS = os.environ.get("HEALTH_CODE_SIGNING_KEYS", _DEV_SIGNING_KEYS)
     HEALTH_CODE_SIGNING_KEY_ID = os.environ.get("HEALTH_CODE_SIGNING_KEY_ID") or None
+    HEALTH_CODE_RETIRED_KEY_IDS = os.environ.get("HEALTH_CODE_RETIRED_KEY_IDS", "")
+    HEALTH_CODE_TOKEN_TTL_SECONDS = 120  # at most 2 minutes (tokens.MAX_TTL_SECONDS)
+    HEALTH_CODE_TOKEN_REFRESH_SECONDS = 60
+    # Version of the personal-information policy a resident consents to when applying (recorded per code).
+    HEALTH_CODE_CONSENT_POLICY = os.environ.get("HEALTH_CODE_CONSENT_POLICY", "2026-11")
+
+    # 场所码: HMAC key of the static venue codes printed on posters
+    VENUE_CODE_KEY = os.environ.get("VENUE_CODE_KEY", _DEV_VENUE_CODE_KEY)
 
     # Patrol check-in codes: HMAC key of the tokens that rotate every PATROL_CHECKIN_WINDOW_SECONDS
     PATROL_CHECKIN_KEY = os.environ.get("PATROL_CHECKIN_KEY", _DEV_PATROL_CHECKIN_KEY)
@@ -85,6 +99,9 @@ class Config:
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
     DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
+    # Production backends and the settings each one cannot work without.
+    PRODUCTION_BACKENDS = {"SMS_BACKEND": {"http": ("SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN")},
+                           "WECHAT_BACKEND": {"real": ("WECHAT_APPID", "WECHAT_SECRET")}}
 
 
 class DevelopmentConfig(Config):
@@ -110,7 +127,7 @@ class ProductionConfig(Config):
         problems = []
         env = os.environ
         for name in ("SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_URL", "DATA_ENCRYPTION_KEYS",
-                     "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS", "PATROL_CHECKIN_KEY"):
+                     "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS", "VENUE_CODE_KEY", "PATROL_CHECKIN_KEY"):
             if not env.get(name):
                 problems.append(f"{name} is not set")
         jwt_key = env.get("JWT_SECRET_KEY", "")
@@ -119,8 +136,14 @@ class ProductionConfig(Config):
         if jwt_key and jwt_key == env.get("SECRET_KEY"):
             problems.append("JWT_SECRET_KEY must differ from SECRET_KEY")
         for name, dev_values in Config.DEV_ONLY_BACKENDS.items():
-            if config.get(name) in dev_values:
-                problems.append(f"{name}={config.get(name)} is for development only")
+            value = config.get(name)
+            if value in dev_values:
+                problems.append(f"{name}={value} is for development only")
+            elif value not in Config.PRODUCTION_BACKENDS[name]:
+                problems.append(f"{name}={value} is not a known backend")
+            else:
+                problems += [f"{need} is not set (needed by {name}={value})"
+                             for need in Config.PRODUCTION_BACKENDS[name][value] if not config.get(need)]
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

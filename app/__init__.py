@@ -27,6 +27,7 @@ def register_extensions(app: Flask) -> None:
     from app.common import converters
     from app.common.cache import init_redis
     from app.common.crypto import init_cipher
+    from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
     from app.errors import register_error_handlers
     from app.extensions import api, db, jwt, limiter, migrate
@@ -43,14 +44,26 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     api.init_app(app)
     converters.install(app, api)
+    strict_query_arguments()
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_error_handlers(app)
     init_cipher(app)
     init_redis(app)
     init_request_log(app)
+    init_proxy(app)
     # One session per request, even where a caller (a test) keeps an app context across requests.
     app.teardown_request(lambda _exc: db.session.remove())
     from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks
+
+
+def strict_query_arguments() -> None:
+    """Unknown query parameters are refused (422) like unknown JSON fields: the spec lists every parameter, and
+    a typo (?trad=it) must not silently widen a search."""
+    import marshmallow as ma
+    from flask_smorest import Blueprint
+
+    parser = Blueprint.ARGUMENTS_PARSER
+    parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
 
 
 def register_blueprints(app: Flask) -> None:
@@ -58,10 +71,14 @@ def register_blueprints(app: Flask) -> None:
     from app.areas.routes import blp as areas
     from app.auth.routes import blp as auth
     from app.extensions import api
+    from app.health_codes.routes import blp as health_codes
     from app.patrols.routes import blp as patrols
     from app.system import blp as system
+    from app.venues.routes import blp as venues
+    from app.venues.scan_routes import admin as admin_health
+    from app.venues.scan_routes import blp as scans
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
 
-    for blueprint in (system, auth, areas, volunteers, groups, patrols):
+    for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups, patrols):
         api.register_blueprint(blueprint)

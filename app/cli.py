@@ -45,12 +45,12 @@ def create_user_command(username, password, role, area_code):
 
 def register_cli(app) -> None:
     """Attach every command group."""
+    from app.auth.cli import auth_cli
+    from app.health_codes.cli import health_codes_cli
     from app.patrols.cli import patrols_cli
+    from app.venues.cli import scans_cli
     from app.volunteers.cli import demo_volunteers_command, volunteers_cli
 
     demo_cli.add_command(demo_volunteers_command)
-    app.cli.add_command(seed_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(volunteers_cli)
-    app.cli.add_command(patrols_cli)
+    for group in (seed_cli, users_cli, demo_cli, auth_cli, health_codes_cli, scans_cli, volunteers_cli, patrols_cli):
+        app.cli.add_command(group)

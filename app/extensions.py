@@ -7,6 +7,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.common.migrations import include_object
 from app.errors import Api
 
 # Stable constraint names, so that migrations are the same on SQLite and PostgreSQL.
@@ -25,7 +26,7 @@ class Base(DeclarativeBase):
 
 # expire_on_commit=False: a committed row stays readable without a reload (no extra SELECT on hot paths).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-migrate = Migrate(compare_type=True, render_as_batch=True)
+migrate = Migrate(compare_type=True, render_as_batch=True, include_object=include_object)
 jwt = JWTManager()
 api = Api()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

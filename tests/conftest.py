@@ -145,3 +145,29 @@ def concurrently(app):
         return results
 
     return run
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock.advance(seconds=...) moves the app's time forward: every `app.*` module's `utcnow` is patched."""
+    import sys
+    from datetime import timedelta
+
+    from app.common import time as app_time
+
+    real = app_time.utcnow
+
+    class Clock:
+        offset = timedelta(0)
+
+        def now(self):
+            return real() + self.offset
+
+        def advance(self, **delta):
+            self.offset += timedelta(**delta)
+
+    clock_ = Clock()
+    for name, module in list(sys.modules.items()):
+        if (name == "app" or name.startswith("app.")) and getattr(module, "utcnow", None) is real:
+            monkeypatch.setattr(module, "utcnow", clock_.now)
+    return clock_

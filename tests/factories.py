@@ -38,3 +38,11 @@ def auth_headers(u: User, *, fresh: bool = True) -> dict:
     """Authorization header with an access token for u."""
     token = create_access_token(identity=str(u.id), fresh=fresh, additional_claims={"fam": str(uuid.uuid4())})
     return {"Authorization": f"Bearer {token}"}
+
+
+def id_number(*, region: str = "440106", birth: str = "19900307", seq: int | None = None) -> str:
+    """A valid 18-character mainland ID number (GB 11643 check character), unique per call by default."""
+    body = f"{region}{birth}{(seq if seq is not None else next(_seq)) % 1000:03d}"
+    weights = [2 ** (17 - i) % 11 for i in range(17)]
+    check = (12 - sum(int(d) * w for d, w in zip(body, weights)) % 11) % 11
+    return body + ("X" if check == 10 else str(check))

@@ -118,8 +118,12 @@ def test_every_operation_documents_its_errors(client):
 
 _GOOD_ENV = {"SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "DATABASE_URL": "postgresql+psycopg://x@y/z",
              "DATA_ENCRYPTION_KEYS": "k1:" + "A" * 43 + "=", "BLIND_INDEX_KEY": "b" * 40,
-             "HEALTH_CODE_SIGNING_KEYS": "s1:" + "B" * 43 + "=", "PATROL_CHECKIN_KEY": "p" * 40,
-             "SMS_BACKEND": "http", "WECHAT_BACKEND": "real"}
+             "HEALTH_CODE_SIGNING_KEYS": "s1:" + "B" * 43 + "=", "VENUE_CODE_KEY": "v" * 40,
+             "PATROL_CHECKIN_KEY": "p" * 40, "SMS_BACKEND": "http", "WECHAT_BACKEND": "real"}
+
+
+_GOOD_BACKENDS = {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://sms.example/send", "SMS_GATEWAY_TOKEN": "t",
+                  "WECHAT_BACKEND": "real", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s"}
 
 
 @pytest.mark.parametrize("change, needle", [
@@ -131,6 +135,11 @@ _GOOD_ENV = {"SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "DATABASE_URL":
     ({"PATROL_CHECKIN_KEY": None}, "PATROL_CHECKIN_KEY is not set"),
     ({"SMS_BACKEND": "console"}, "SMS_BACKEND=console is for development only"),
     ({"WECHAT_BACKEND": "fake"}, "WECHAT_BACKEND=fake is for development only"),
+    ({"SMS_BACKEND": "htp"}, "SMS_BACKEND=htp is not a known backend"),
+    ({"WECHAT_BACKEND": None}, "WECHAT_BACKEND=None is not a known backend"),
+    ({"SMS_GATEWAY_URL": None}, "SMS_GATEWAY_URL is not set (needed by SMS_BACKEND=http)"),
+    ({"WECHAT_APPID": ""}, "WECHAT_APPID is not set (needed by WECHAT_BACKEND=real)"),
+    ({"WECHAT_SECRET": None}, "WECHAT_SECRET is not set (needed by WECHAT_BACKEND=real)"),
 ])
 def test_production_refuses_unsafe_config(monkeypatch, change, needle):
     for key, value in {**_GOOD_ENV, **change}.items():
@@ -138,8 +147,7 @@ def test_production_refuses_unsafe_config(monkeypatch, change, needle):
             monkeypatch.delenv(key, raising=False)
         else:
             monkeypatch.setenv(key, value)
-    config = {"SMS_BACKEND": (change.get("SMS_BACKEND") or "http"),
-              "WECHAT_BACKEND": (change.get("WECHAT_BACKEND") or "real")}
+    config = {**_GOOD_BACKENDS, **{k: v for k, v in change.items() if k in _GOOD_BACKENDS}}
     with pytest.raises(RuntimeError) as info:
         ProductionConfig.validate(config)
     assert needle in str(info.value) and "\n" not in str(info.value)
@@ -148,4 +156,4 @@ def test_production_refuses_unsafe_config(monkeypatch, change, needle):
 def test_production_accepts_complete_config(monkeypatch):
     for key, value in _GOOD_ENV.items():
         monkeypatch.setenv(key, value)
-    ProductionConfig.validate({"SMS_BACKEND": "http", "WECHAT_BACKEND": "real"})
+    ProductionConfig.validate(_GOOD_BACKENDS)

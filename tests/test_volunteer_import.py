@@ -237,7 +237,9 @@ def test_make_run_seed_is_idempotent(db):
     app_demo.seed()
     app_demo.seed()
     assert len(volunteers(db)) == 200
-    assert auth_service.find_by_phone("13800138000") is not None
+    from app.volunteers import service
+
+    assert service.volunteer_of(auth_service.find_by_phone(app_demo.DEMO_RESIDENT_PHONE)).grid_code == GRID_A1
     assert db.session.execute(select(func.count()).select_from(Group).where(Group.auto_area.is_(None))).scalar() == 2
     assert_counts_exact()
 
@@ -248,4 +250,14 @@ def test_recount_repairs_the_counters(app, db, tmp_path):
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["volunteers", "recount"])
     assert result.exit_code == 0 and "rebuilt" in result.output
+    assert_counts_exact()
+
+
+def test_counters_by_copy_on_postgresql(app, db, tmp_path, monkeypatch):
+    from app.volunteers import counts
+
+    monkeypatch.setattr(counts, "_COPY_FROM", 1)  # every tally goes the bulk way (COPY + one upsert on PostgreSQL)
+    run_import(app, tmp_path, csv_bytes(GOOD))
+    run_import(app, tmp_path, csv_bytes([["13800000001", "陈一", GRID_B, "it", "", "巡防员"]]))
+    assert count("total", GRID_B) == 2 and count("total", "4401") == 3
     assert_counts_exact()

@@ -117,3 +117,22 @@ def test_concurrent_imports_of_the_same_people(app, concurrently, db, tmp_path):
     assert db.session.execute(select(func.count()).select_from(Volunteer)).scalar() == 300
     assert count("total", WUSHAN) == 300
     assert_counts_exact()
+
+
+def test_joining_a_locality_group_while_moving_away(app, client, login, concurrently, db):
+    group = _group(client, login, name="华林一格", kind="locality", area=GRID_A1, trade=None)
+    people = [register(client, login, grid=GRID_A1) for _ in range(6)]
+
+    def act(i):
+        _, headers, _ = people[i // 2]
+        with app.test_client() as c:
+            if i % 2:
+                return c.patch("/api/v1/volunteers/me", json={"grid": GRID_B}, headers=headers).status_code
+            return c.post(f"/api/v1/groups/{group['id']}/members", json={}, headers=headers).status_code
+
+    statuses = concurrently(act, 12)
+    assert all(s in (200, 201, 409) for s in statuses), statuses
+    _db.session.expire_all()
+    rows = db.session.execute(select(func.count()).select_from(GroupMember)).scalar()
+    assert rows == 0  # everyone ended up in 荷塘: joined first and moved (membership ended), or refused
+    assert db.session.get(Group, int(group["id"])).member_count == 0

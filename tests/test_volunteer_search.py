@@ -87,7 +87,8 @@ def test_search_is_for_staff_only(client, town, login):
 
 
 @pytest.mark.parametrize("query, status, error", [
-    ("limit=101", 422, "validation_failed"), ("limit=0", 422, "validation_failed"), ("colour=red", 422, "validation_failed"),
+    ("limit=101", 422, "validation_failed"), ("limit=0", 422, "validation_failed"),
+    ("colour=red", 422, "validation_failed"),
     ("cursor=bm9wZQ", 422, "cursor_invalid"), ("trade=astronaut", 422, "trade_unknown"),
     ("interest=chess", 422, "interest_unknown"), ("service_role=captain", 422, "validation_failed"),
     ("area=4401abc", 422, "validation_failed"), (f"area={WUSHAN}999", 404, "area_not_found"),
@@ -173,7 +174,8 @@ def test_stats_stay_exact_after_joins_moves_and_leaves(client, town, wushan, log
 
 
 @pytest.mark.parametrize("query, status, error", [
-    ("by=street&area=440106001", 422, "stats_level_invalid"), ("by=district&area=440106001001", 422, "stats_level_invalid"),
+    ("by=street&area=440106001", 422, "stats_level_invalid"),
+    ("by=district&area=440106001001", 422, "stats_level_invalid"),
     ("by=age", 422, "validation_failed"), ("", 422, "validation_failed"),
     ("by=trade&area=440106999", 403, "area_forbidden"),
 ])

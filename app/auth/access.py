@@ -1,6 +1,7 @@
 """Who may call what: a decorator checks the token, loads the user fresh from the database, checks roles."""
 from functools import wraps
 
+from flask import g
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from app.errors import Forbidden, envelope, doc_errors
@@ -56,4 +57,6 @@ def _not_fresh(_header, _payload):
 
 @jwt.user_lookup_error_loader
 def _user_gone(_header, _payload):
-    return envelope(401, "user_not_found", "账号不存在或已停用")
+    if g.get("auth_failure") == "account_disabled":
+        return envelope(401, "account_disabled", "账号已停用，如有疑问请联系社区工作人员")
+    return envelope(401, "user_not_found", "账号不存在，请重新登录")

@@ -7,7 +7,7 @@ from app.auth import schemas, service, tokens
 from app.auth.access import require
 from app.common.masking import mask_phone
 from app.errors import doc_errors
-from app.extensions import db, limiter
+from app.extensions import limiter
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、令牌与当前用户")
 _auth_limit = limiter.limit(lambda: current_app.config["RATELIMIT_AUTH"])
@@ -27,7 +27,7 @@ def _login_result(user, pair) -> dict:
 @_auth_limit
 @blp.arguments(schemas.SmsCodeCreate)
 @blp.response(202, schemas.SmsCodeSent)
-@doc_errors(422, 429)
+@doc_errors(422, 429, 503)
 def send_sms_code(data):
     """Send a 6-digit sign-in code by SMS (valid 5 minutes, one per phone per 60 s)."""
     return service.request_sms_code(phone=data["phone"], ip=request.remote_addr or "unknown")
@@ -77,10 +77,7 @@ def refresh():
 @blp.response(200, schemas.LogoutResult)
 def logout():
     """Revoke the access token and every refresh token of this sign-in."""
-    claims = get_jwt()
-    tokens.revoke_access(claims)
-    tokens.revoke_family(claims.get("fam", ""))
-    db.session.commit()
+    tokens.logout(get_jwt())
     return {"status": "logged_out"}
 
 

@@ -17,7 +17,7 @@ class SmsCodeSent(ma.Schema):
 
 class SmsLogin(ma.Schema):
     phone = fields.String(required=True, validate=validate.Length(1, 20))
-    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
 
 
 class WeChatLogin(ma.Schema):

@@ -47,8 +47,10 @@ class HttpGatewaySender(SmsSender):
 
 
 def sender() -> SmsSender:
-    """The configured sender."""
+    """The configured sender; an unknown SMS_BACKEND is an error, never a silent fall back to `console`."""
     cfg = current_app.config
     if cfg["SMS_BACKEND"] == "http":
         return HttpGatewaySender(cfg["SMS_GATEWAY_URL"], cfg["SMS_GATEWAY_TOKEN"])
-    return ConsoleSender()
+    if cfg["SMS_BACKEND"] == "console":
+        return ConsoleSender()
+    raise RuntimeError(f"unknown SMS_BACKEND {cfg['SMS_BACKEND']!r}")

@@ -1,15 +1,18 @@
 """JWT issue, refresh rotation with reuse detection, and revocation (database, cached in Redis)."""
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from sqlalchemy import select, update
+from redis.exceptions import RedisError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import RefreshToken, RevokedToken, User
-from app.common.cache import redis_client
+from app.common.cache import redis_client, redis_failed
 from app.common.time import utcnow
 from app.errors import Unauthorized
 from app.extensions import db, jwt
@@ -34,88 +37,136 @@ def issue_pair(user: User, family: str | None = None) -> dict:
             "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())}
 
 
+def _rejected(error: str) -> Unauthorized:
+    messages = {"token_invalid": "登录凭证无效，请重新登录", "token_revoked": "登录凭证已失效，请重新登录",
+                "token_reused": "登录凭证已被使用，为保护账号安全请重新登录"}
+    return Unauthorized(error, messages[error])
+
+
 def rotate(jwt_payload: dict, user: User) -> dict:
     """Use a refresh token once: a second use revokes the whole family (someone copied it)."""
-    now = utcnow()
     claimed = db.session.execute(
         update(RefreshToken).where(RefreshToken.jti == jwt_payload["jti"], RefreshToken.used_at.is_(None),
-                                   RefreshToken.revoked_at.is_(None)).values(used_at=now)).rowcount
+                                   RefreshToken.revoked_at.is_(None)).values(used_at=utcnow())).rowcount
     if claimed != 1:
-        revoke_family(jwt_payload.get("fam", ""))
-        db.session.commit()
+        state = db.session.execute(select(RefreshToken.revoked_at).where(RefreshToken.jti == jwt_payload["jti"])).first()
+        db.session.rollback()
+        if state is None:
+            raise _rejected("token_invalid")
+        if state.revoked_at is not None:
+            raise _rejected("token_revoked")
+        _commit_revocations(revoke_family(jwt_payload.get("fam")))
         log.warning("refresh token reuse: family revoked user=%s", user.id)
-        raise Unauthorized("token_reused", "登录凭证已失效，请重新登录")
+        raise _rejected("token_reused")
     pair = issue_pair(user, family=jwt_payload.get("fam"))
     db.session.commit()
     return pair
 
 
-def revoke_family(family: str) -> None:
-    """Revoke every refresh token of a family."""
+def logout(jwt_payload: dict) -> None:
+    """Revoke this access token and every token of its sign-in (the refresh tokens and their access tokens)."""
+    entries = [_revoke(jwt_payload["jti"], _expiry(jwt_payload["exp"]))]
+    _commit_revocations(entries + revoke_family(jwt_payload.get("fam")))
+
+
+def _expiry(exp: int) -> datetime:
+    return datetime.fromtimestamp(exp, timezone.utc) + timedelta(seconds=current_app.config["JWT_DECODE_LEEWAY"])
+
+
+def _revoke(key: str, expires_at: datetime) -> tuple[str, datetime]:
+    """Record a revoked access token (jti) or sign-in (family id); idempotent under concurrency. No commit."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(RevokedToken).values(jti=key, expires_at=expires_at)
+                       .on_conflict_do_nothing(index_elements=["jti"]))
+    return key, expires_at
+
+
+def revoke_family(family: str | None) -> list[tuple[str, datetime]]:
+    """Revoke every refresh token of a sign-in and, for their remaining life, its access tokens. No commit."""
+    if not family:
+        return []
+    now = utcnow()
     db.session.execute(update(RefreshToken).where(RefreshToken.family == family,
-                                                  RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+                                                  RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+    # An access token of this family was issued at the latest now, so it dies by now + its lifetime.
+    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"] + timedelta(seconds=current_app.config["JWT_DECODE_LEEWAY"])
+    return [_revoke(family, now + lifetime)]
 
 
-def revoke_access(jwt_payload: dict) -> None:
-    """Revoke an access token: the database row is the truth, Redis a cache of it."""
-    expires = utcnow() + timedelta(seconds=max(0, jwt_payload["exp"] - int(utcnow().timestamp())))
-    if db.session.get(RevokedToken, jwt_payload["jti"]) is None:
-        db.session.add(RevokedToken(jti=jwt_payload["jti"], expires_at=expires))
+def _commit_revocations(entries: list[tuple[str, datetime]]) -> None:
+    """Commit revocations to the database (the truth), then cache them in Redis."""
+    db.session.commit()
     client = redis_client()
-    if client is not None:
-        try:
-            client.set(f"revoked:{jwt_payload['jti']}", b"1", ex=max(1, jwt_payload["exp"] - int(utcnow().timestamp()) + 60))
-        except Exception:  # noqa: BLE001 — Redis is a cache; the database row is already written
-            log.warning("redis unavailable while caching a revocation")
+    if client is None or not entries:
+        return
+    try:
+        pipe = client.pipeline(transaction=False)
+        _cache(pipe, entries)
+        pipe.execute()
+    except RedisError:
+        _redis_failed("caching a revocation")
 
 
-def _revoked_in_db(jti: str) -> bool:
-    return db.session.execute(select(RevokedToken.jti).where(RevokedToken.jti == jti)).first() is not None
+def _cache(pipe, entries) -> None:
+    """Queue revocations on a Redis pipeline, each kept a minute longer than the tokens it revokes."""
+    now = utcnow()
+    for key, expires_at in entries:
+        pipe.set(f"revoked:{key}", b"1", ex=max(1, int((expires_at - now).total_seconds()) + 60))
+
+
+def _redis_failed(doing: str) -> None:
+    # Redis may now lack revocations (this one, or those made while it is paused): refill it once it answers.
+    current_app.extensions["revocations_stale"] = True
+    redis_failed(doing)
+
+
+def _revoked_in_db(keys: list[str]) -> bool:
+    return db.session.execute(select(RevokedToken.jti).where(RevokedToken.jti.in_(keys)).limit(1)).first() is not None
 
 
 def _warm_redis(client) -> None:
-    """Copy live revocations into Redis after it lost them (restart, flush)."""
-    now = utcnow()
+    """Copy live revocations into Redis after it lost them (restart, flush, missed writes)."""
     rows = db.session.execute(select(RevokedToken.jti, RevokedToken.expires_at)
-                              .where(RevokedToken.expires_at > now)).all()
-    pipe = client.pipeline()
-    for jti, expires_at in rows:
-        pipe.set(f"revoked:{jti}", b"1", ex=max(1, int((expires_at - now).total_seconds()) + 60))
+                              .where(RevokedToken.expires_at > utcnow())).all()
+    pipe = client.pipeline(transaction=False)
+    _cache(pipe, rows)
     pipe.set(_WARM_KEY, b"1")
     pipe.execute()
 
 
-def is_access_revoked(jti: str) -> bool:
-    """Whether an access token was revoked: Redis when it answers and is warm, else the database."""
+def is_access_revoked(jti: str, family: str | None = None) -> bool:
+    """Whether an access token (or its sign-in) was revoked: Redis when it answers and is warm, else the database."""
+    keys = [jti, family] if family else [jti]
     client = redis_client()
     if client is None:
-        return _revoked_in_db(jti)
+        return _revoked_in_db(keys)
     try:
-        hit, warm = client.mget(f"revoked:{jti}", _WARM_KEY)
-        if hit:
+        if current_app.extensions.get("revocations_stale"):
+            client.delete(_WARM_KEY)
+            current_app.extensions["revocations_stale"] = False
+        *hits, warm = client.mget([f"revoked:{key}" for key in keys] + [_WARM_KEY])
+        if any(hits):
             return True
         if warm:
             return False
         _warm_redis(client)
-    except Exception:  # noqa: BLE001 — Redis down: the database answers
-        log.warning("redis unavailable; revocation checked in the database")
-    return _revoked_in_db(jti)
+    except RedisError:
+        _redis_failed("checking a revocation")
+    return _revoked_in_db(keys)
 
 
-def purge_expired() -> int:
-    """Delete token rows that have expired anyway."""
+def purge_expired() -> dict[str, int]:
+    """Delete token rows that have expired anyway (no commit)."""
     now = utcnow()
-    n = db.session.query(RevokedToken).filter(RevokedToken.expires_at < now).delete()
-    n += db.session.query(RefreshToken).filter(RefreshToken.expires_at < now).delete()
-    db.session.commit()
-    return n
+    return {"revoked_tokens": db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount,
+            "refresh_tokens": db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at < now)).rowcount}
 
 
 @jwt.token_in_blocklist_loader
 def _blocklisted(_header, payload) -> bool:
     if payload.get("type") == "refresh":
         return False  # refresh tokens are checked (and reuse detected) by rotate()
-    return is_access_revoked(payload["jti"])
+    return is_access_revoked(payload["jti"], payload.get("fam"))
 
 
 @jwt.user_lookup_loader
@@ -124,9 +175,13 @@ def _load_user(_header, payload):
         user_id = int(payload["sub"])
     except (TypeError, ValueError):
         return None
-    user = db.session.execute(select(User).options(joinedload(User.grants))
-                              .where(User.id == user_id)).unique().scalar_one_or_none()
-    if user is None or not user.is_active:
+    # populate_existing: grants come from the database even if this session already holds the user.
+    user = db.session.execute(select(User).options(joinedload(User.grants)).where(User.id == user_id)
+                              .execution_options(populate_existing=True)).unique().scalar_one_or_none()
+    if user is None:
+        return None
+    if not user.is_active:
+        g.auth_failure = "account_disabled"
         return None
     g.user_id = user.id
     return user

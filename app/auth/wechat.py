@@ -19,13 +19,23 @@ class WeChatSession:
 
 
 # WeChat errcode -> what the resident is told. session_key never leaves the server.
-ERRCODES: dict[int, AppError] = {
-    40029: Unauthorized("wechat_code_invalid", "微信登录凭证无效，请重新进入小程序"),
-    40163: Unauthorized("wechat_code_used", "微信登录凭证已使用，请重新进入小程序"),
-    45011: TooManyRequests("wechat_rate_limited", "微信登录过于频繁，请稍后再试"),
-    40226: Forbidden("wechat_user_blocked", "该微信账号存在风险，暂不能登录"),
-    -1: ServiceUnavailable("wechat_busy", "微信服务繁忙，请稍后再试"),
+ERRCODES: dict[int, tuple[type[AppError], str, str]] = {
+    40029: (Unauthorized, "wechat_code_invalid", "微信登录凭证无效，请重新进入小程序"),
+    40163: (Unauthorized, "wechat_code_used", "微信登录凭证已使用，请重新进入小程序"),
+    45011: (TooManyRequests, "wechat_rate_limited", "微信登录过于频繁，请一分钟后再试"),
+    40226: (Forbidden, "wechat_user_blocked", "该微信账号存在风险，暂不能登录"),
+    -1: (ServiceUnavailable, "wechat_busy", "微信服务繁忙，请稍后再试"),
 }
+_UNKNOWN = (ServiceUnavailable, "wechat_error", "微信登录失败，请稍后再试")
+_BAD_REPLY = (ServiceUnavailable, "wechat_bad_reply", "微信服务返回异常，请稍后再试")
+_RETRY_AFTER = {TooManyRequests: "60", ServiceUnavailable: "10"}
+
+
+def wechat_error(kind: tuple[type[AppError], str, str]) -> AppError:
+    """A fresh error for one of the kinds above, with Retry-After where waiting helps."""
+    cls, error, message = kind
+    retry = _RETRY_AFTER.get(cls)
+    return cls(error, message, headers={"Retry-After": retry} if retry else None)
 
 
 class WeChatProvider:
@@ -42,24 +52,44 @@ class RealWeChat(WeChatProvider):
         self.appid, self.secret, self.base, self.timeout = appid, secret, base.rstrip("/"), timeout
 
     def exchange(self, code: str) -> WeChatSession:
+        # The secret and the code travel in the query string (WeChat's protocol): never log the URL.
         params = {"appid": self.appid, "secret": self.secret, "js_code": code, "grant_type": "authorization_code"}
         try:
             reply = requests.get(f"{self.base}/sns/jscode2session", params=params, timeout=self.timeout)
-            body = reply.json()
         except requests.Timeout:
-            raise ServiceUnavailable("wechat_timeout", "微信服务响应超时，请稍后再试") from None
-        except (requests.RequestException, ValueError):
-            raise ServiceUnavailable("wechat_unavailable", "暂时无法连接微信服务，请稍后再试") from None
-        errcode = body.get("errcode") or 0
-        if errcode:
-            log.warning("jscode2session errcode=%s", errcode)
-            known = ERRCODES.get(errcode)
-            if known is None:
-                raise ServiceUnavailable("wechat_error", "微信登录失败，请稍后再试")
-            raise type(known)(known.error, known.message)
-        if not body.get("openid") or not body.get("session_key"):
-            raise ServiceUnavailable("wechat_error", "微信登录失败，请稍后再试")
-        return WeChatSession(openid=body["openid"], session_key=body["session_key"], unionid=body.get("unionid"))
+            log.warning("jscode2session timed out")
+            raise wechat_error((ServiceUnavailable, "wechat_timeout", "微信服务响应超时，请稍后再试")) from None
+        except requests.RequestException as exc:
+            log.warning("jscode2session unreachable: %s", type(exc).__name__)
+            raise wechat_error((ServiceUnavailable, "wechat_unavailable", "暂时无法连接微信服务，请稍后再试")) from None
+        if reply.status_code != 200:
+            log.warning("jscode2session answered HTTP %s", reply.status_code)
+            raise wechat_error((ServiceUnavailable, "wechat_unavailable", "暂时无法连接微信服务，请稍后再试"))
+        try:
+            body = reply.json()
+        except ValueError:
+            body = None
+        return _session(body)
+
+
+def _session(body) -> WeChatSession:
+    """Read a jscode2session reply: an errcode, or openid + session_key; anything else is a bad reply."""
+    if not isinstance(body, dict):
+        log.warning("jscode2session reply is not a JSON object")
+        raise wechat_error(_BAD_REPLY)
+    try:
+        errcode = int(body.get("errcode") or 0)
+    except (TypeError, ValueError):
+        errcode = None
+    if errcode is None or errcode:
+        log.warning("jscode2session errcode=%s", errcode)
+        raise wechat_error(ERRCODES.get(errcode, _UNKNOWN) if errcode is not None else _BAD_REPLY)
+    openid, session_key, unionid = body.get("openid"), body.get("session_key"), body.get("unionid")
+    if not (isinstance(openid, str) and openid and isinstance(session_key, str) and session_key):
+        log.warning("jscode2session reply lacks openid or session_key")
+        raise wechat_error(_BAD_REPLY)
+    return WeChatSession(openid=openid, session_key=session_key,
+                         unionid=unionid if isinstance(unionid, str) and unionid else None)
 
 
 class FakeWeChat(WeChatProvider):
@@ -67,16 +97,17 @@ class FakeWeChat(WeChatProvider):
 
     def exchange(self, code: str) -> WeChatSession:
         if code == "invalid":
-            known = ERRCODES[40029]
-            raise type(known)(known.error, known.message)
+            raise wechat_error(ERRCODES[40029])
         digest = hashlib.sha256(code.encode()).hexdigest()
         return WeChatSession(openid=f"fake-{digest[:24]}", session_key=digest[24:48])
 
 
 def provider() -> WeChatProvider:
-    """The configured provider."""
+    """The configured provider; an unknown WECHAT_BACKEND is an error, never a silent fall back to `fake`."""
     cfg = current_app.config
     if cfg["WECHAT_BACKEND"] == "real":
         return RealWeChat(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"], cfg["WECHAT_API_BASE"],
                           cfg["WECHAT_TIMEOUT_SECONDS"])
-    return FakeWeChat()
+    if cfg["WECHAT_BACKEND"] == "fake":
+        return FakeWeChat()
+    raise RuntimeError(f"unknown WECHAT_BACKEND {cfg['WECHAT_BACKEND']!r}")

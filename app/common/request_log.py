@@ -31,6 +31,8 @@ def init_request_log(app) -> None:
     app.before_request(_start)
     app.after_request(_finish)
     # werkzeug's own access line carries the query string (names, phones in ?q=): ours replaces it.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # urllib3 logs every outgoing URL at DEBUG, query string included (WeChat's secret and login code).
+    for noisy in ("werkzeug", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if not logging.getLogger().handlers and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -1,4 +1,4 @@
-"""INSERT … ON CONFLICT for whichever database the session is bound to (PostgreSQL or SQLite)."""
+"""INSERT … ON CONFLICT for whichever database the session is bound to (PostgreSQL or SQLite), and COPY."""
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -13,3 +13,11 @@ def insert(table):
 def is_postgres() -> bool:
     """Whether the session talks to PostgreSQL (for COPY, FOR UPDATE and other server-side speed-ups)."""
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def copy_rows(table: str, columns, rows) -> None:
+    """PostgreSQL COPY of row tuples into a table, inside the session's transaction (bulk paths only)."""
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -7,7 +7,7 @@ from itertools import accumulate
 from app.areas import service as area_service
 from app.auth.models import CITY_CODE
 from app.volunteers import bulk
-from app.volunteers.importer import stage_row
+from app.volunteers.importer import Sealer
 from app.volunteers.taxonomy import ROLE_NAMES, SERVICE_ROLES, Catalogue
 
 # Residents in millions, 7th census (2020).
@@ -75,11 +75,12 @@ class People:
 
 def batches(people: People, count: int, size: int, start: int = 0):
     """Encrypted batches of demo volunteers, ready for the bulk path."""
+    seal = Sealer().row
     for first in range(start, start + count, size):
         rows = {}
         for i in range(first, min(first + size, start + count)):
-            row = stage_row(i + 1, *people.person(i))
-            rows[row[1]] = row
+            row = seal(i + 1, *people.person(i))
+            rows[row.phone_hash] = row
         yield bulk.make_batch(rows)
 
 
@@ -106,25 +107,27 @@ def write_csv(path, *, count: int, seed: int = 4401) -> None:
                           "、".join(role_names[r] for r in roles)])
 
 
-DEMO_VOLUNTEER = ("13800138000", "陈大文", "44010600100101", "express", ["running", "anti_fraud"], ["patroller"])
+DEMO_VOLUNTEER = ("陈大文", "44010600100101", "express", ["running", "anti_fraud"], ["patroller"])
 DEMO_GROUPS = [("天河快递街坊群", "trade", "440106", "express", None, "open"),
                ("五山跑步街坊群", "interest", "440106001", None, "running", "approval")]
 
 
 def seed_small() -> list[str]:
-    """The `make run` set (idempotent): 200 volunteers, most in 天河区/五山街道, one known login, two groups."""
+    """The `make run` set (idempotent): the demo resident as a volunteer in 五山街道, 199 more (most in 天河区),
+    two groups."""
     from sqlalchemy import select
 
     from app.common.time import utcnow
+    from app.demo import DEMO_RESIDENT_PHONE as phone
     from app.extensions import db
     from app.volunteers.models import Group
 
     catalogue = Catalogue()
-    phone, name, grid, trade, interests, roles = DEMO_VOLUNTEER
-    known = stage_row(0, phone, name, grid, catalogue.find("trade", trade).id,
+    name, grid, trade, interests, roles = DEMO_VOLUNTEER
+    known = Sealer().row(0, phone, name, grid, catalogue.find("trade", trade).id,
                       [catalogue.find("interest", i).id for i in interests],
                       [[c for c, _ in SERVICE_ROLES].index(r) for r in roles])
-    parts = [([bulk.make_batch({known[1]: known})])]
+    parts = [([bulk.make_batch({known.phone_hash: known})])]
     for seed, area, count in ((2021, "440106001", 60), (2022, "440106", 60), (2023, CITY_CODE, 79)):
         parts.append(batches(People(catalogue, seed, area), count, count))
     written = bulk.Written()
@@ -141,4 +144,4 @@ def seed_small() -> list[str]:
                              description="演示数据", created_at=utcnow(), updated_at=utcnow()))
     db.session.commit()
     return [f"demo volunteers: {written.inserted} added, {written.updated} updated "
-            f"(sign in by SMS as {phone}: a volunteer in 五山街道)", f"demo groups: {len(DEMO_GROUPS)}"]
+            f"(the demo resident {phone} is one of them, in 五山街道)", f"demo groups: {len(DEMO_GROUPS)}"]

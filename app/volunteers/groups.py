@@ -6,7 +6,6 @@ from app.common.pagination import decode_cursor, page
 from app.common.time import utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
-from app.volunteers import counts
 from app.volunteers.models import Group, GroupMember, VolunteerCount
 from app.volunteers.service import my_volunteer
 from app.volunteers.taxonomy import Catalogue

@@ -6,6 +6,7 @@ from collections import Counter
 
 from sqlalchemy import and_, delete, select, tuple_, update
 
+from app.areas import service as area_service
 from app.auth import service as auth_service
 from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, page
@@ -17,7 +18,6 @@ from app.volunteers import service
 from app.volunteers.groups import STAFF, get_group
 from app.volunteers.locality import adjust_member_counts
 from app.volunteers.models import Group, GroupMember, Volunteer
-from app.areas import service as area_service
 
 
 def _row(group_id: int, volunteer_id: int, *, lock: bool = False) -> GroupMember | None:
@@ -73,11 +73,12 @@ def join(*, actor, group_id: int, volunteer_id: int | None = None) -> tuple[dict
     group = get_group(group_id)
     if group.auto:
         raise Conflict("group_automatic", "社区街坊群按居住网格自动加入，无需申请")
+    # the volunteer row is share-locked: a concurrent move or departure waits, so the area check below holds
     if volunteer_id is None:
-        v, status = service.my_volunteer(actor), "active" if group.join_policy == "open" else "pending"
+        v, status = service.my_volunteer(actor, lock="share"), "active" if group.join_policy == "open" else "pending"
     else:
         _ensure_manager(actor, group)
-        v, status = service.get_volunteer(volunteer_id), "active"
+        v, status = service.get_volunteer(volunteer_id, lock="share"), "active"
     if group.kind == "locality" and not lives_in(group, v):
         raise Conflict("group_out_of_area", "该地缘群仅限在本区域居住的志愿者加入")
     now = utcnow()
@@ -117,7 +118,7 @@ def decide(*, actor, group_id: int, volunteer_id: int, status: str | None, role:
     if role:
         _set_role(group, v, role)
     db.session.commit()
-    return membership_view(_row(group.id, v.id), v, group)
+    return membership_view(_row(group.id, v.id), v)
 
 
 def _decide_status(group: Group, v: Volunteer, status: str) -> dict | None:
@@ -172,7 +173,7 @@ def remove(*, actor, group_id: int, volunteer_id: int) -> None:
     db.session.commit()
 
 
-def membership_view(row: GroupMember | None, v: Volunteer, group: Group | None = None, phone: str | None = None) -> dict:
+def membership_view(row: GroupMember | None, v: Volunteer, phone: str | None = None) -> dict:
     """One membership as the API shows it (name and phone masked)."""
     joined = row.created_at if row else v.moved_at
     return {"volunteer_id": str(v.id), "real_name": service.masked_name(v), "phone": mask_phone(phone),

@@ -115,23 +115,23 @@ class VolunteerQuery(PageArgs):
     q = fields.String(validate=validate.Length(1, 32), metadata={"description": "完整姓名或手机号（精确匹配）"})
 
 
-class AreaQuery(ma.Schema):
+class ExportQuery(ma.Schema):
     area = fields.String(validate=AREA, metadata={"description": "区域代码（默认为您管辖的区域）"})
 
 
-class StatsQuery(AreaQuery):
+class VolunteerStatsQuery(ExportQuery):
     by = fields.String(required=True, validate=validate.OneOf(AREA_DIMS + TAG_DIMS))
 
 
-class StatsRow(ma.Schema):
+class VolunteerStatsRow(ma.Schema):
     key = fields.String(required=True)
     name = fields.String(required=True)
     count = fields.Integer(required=True)
 
 
-class StatsRead(ma.Schema):
+class VolunteerStatsRead(ma.Schema):
     total = fields.Integer(required=True)
-    rows = fields.List(fields.Nested(StatsRow), required=True)
+    rows = fields.List(fields.Nested(VolunteerStatsRow), required=True)
 
 
 # ---- groups --------------------------------------------------------------------------------------------------------

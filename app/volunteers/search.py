@@ -13,6 +13,7 @@ from app.auth import service as auth_service
 from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, page
 from app.common.time import to_shanghai
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.volunteers.models import Volunteer
 from app.volunteers.service import masked_name, name_index, profile
@@ -44,7 +45,7 @@ def _matches(q: str):
     if _PHONE_LIKE.match(q):
         try:
             user = auth_service.find_by_phone(q)
-        except Exception:  # noqa: BLE001 — not a valid mobile number: it matches nobody
+        except ValidationFailed:  # not a mainland mobile number: it matches nobody
             user = None
         return Volunteer.user_id == (user.id if user else -1)
     return Volunteer.name_index == name_index(q)
@@ -68,36 +69,53 @@ def export(*, area: str):
     """The masked CSV of an area as text chunks (UTF-8 BOM and header, then a batch of rows at a time).
     The area is checked now; rows are read as the response is sent."""
     catalogue = Catalogue()
-    query = _filtered(catalogue, area=area)
+    query = _filtered(catalogue, area=area).with_only_columns(*_EXPORT_FIELDS)
     level = area_service.level_of(area)
     names = area_service.names({area[:n] for n in (6, 9, 12, 14) if len(area) >= n})
     for below in LEVELS[LEVELS.index(level) + 1:]:
         names.update(dict(area_service.within(area, below)))
-    return _chunks(query, names, catalogue)
+    return _chunks(query, _Labels(names, catalogue))
 
 
-def _chunks(query, names: dict, catalogue: Catalogue):
+_EXPORT_FIELDS = (Volunteer.id, Volunteer.grid_code, Volunteer.user_id, Volunteer.real_name_enc, Volunteer.trade_id,
+                  Volunteer.interest_mask, Volunteer.service_roles, Volunteer.created_at)
+
+
+def _chunks(query, labels: "_Labels"):
     yield "\ufeff" + _csv([EXPORT_COLUMNS])
     after = None
     while True:
         batch = query if after is None else query.where(tuple_(Volunteer.grid_code, Volunteer.id) > after)
-        rows = db.session.execute(batch.order_by(Volunteer.grid_code, Volunteer.id).limit(EXPORT_BATCH)).scalars().all()
+        # plain rows (no ORM objects): an export of the whole city is 1.31 million of them
+        rows = db.session.connection().execute(batch.order_by(Volunteer.grid_code, Volunteer.id)
+                                               .limit(EXPORT_BATCH)).all()
         if not rows:
             return
         phones = auth_service.phones_of(v.user_id for v in rows)
-        yield _csv(_export_row(v, phones.get(v.user_id), names, catalogue) for v in rows)
+        yield _csv(labels.row(v, phones.get(v.user_id)) for v in rows)
         after = (rows[-1].grid_code, rows[-1].id)
         db.session.rollback()  # end the read transaction between batches: a long export holds no snapshot
 
 
-def _export_row(v: Volunteer, phone, names: dict, catalogue: Catalogue) -> list:
-    g = v.grid_code
-    interests = "、".join(catalogue.interest_by_id[i.id].name for i in catalogue.interests
-                         if v.interest_mask >> (i.id - 1) & 1)
-    return [str(v.id), masked_name(v), mask_phone(phone), names.get(g[:6], ""), names.get(g[:9], ""),
-            names.get(g[:12], ""), names.get(g, ""), g, catalogue.trade_by_id[v.trade_id].name if v.trade_id else "",
-            interests, "、".join(ROLE_NAMES[c] for c in role_codes(v.service_roles)),
-            to_shanghai(v.created_at).strftime("%Y-%m-%d %H:%M")]
+class _Labels:
+    """Area, trade, interest and role names for export rows (tag combinations repeat: each is joined once)."""
+
+    def __init__(self, names: dict, catalogue: Catalogue):
+        self.names, self.catalogue, self.interests, self.roles = names, catalogue, {}, {}
+
+    def row(self, v, phone) -> list:
+        g, names, catalogue = v.grid_code, self.names, self.catalogue
+        interests = self.interests.get(v.interest_mask)
+        if interests is None:
+            interests = self.interests[v.interest_mask] = "、".join(
+                i.name for i in catalogue.interests if v.interest_mask >> (i.id - 1) & 1)
+        roles = self.roles.get(v.service_roles)
+        if roles is None:
+            roles = self.roles[v.service_roles] = "、".join(ROLE_NAMES[c] for c in role_codes(v.service_roles))
+        return [str(v.id), masked_name(v), mask_phone(phone), names.get(g[:6], ""), names.get(g[:9], ""),
+                names.get(g[:12], ""), names.get(g, ""), g,
+                catalogue.trade_by_id[v.trade_id].name if v.trade_id else "", interests, roles,
+                to_shanghai(v.created_at).strftime("%Y-%m-%d %H:%M")]
 
 
 def _csv(rows) -> str:

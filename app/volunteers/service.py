@@ -22,9 +22,9 @@ REAL_NAME = re.compile(r"[\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z·• ]{0,31}"
 COUNTED = ("grid_code", "trade_id", "interest_mask", "service_roles")
 
 
-def name_index(real_name: str) -> str:
+def name_index(real_name: str, data_cipher=None) -> str:
     """Keyed hash of a real name, for exact-name search without keeping the name in clear."""
-    return cipher().blind_index("".join(real_name.split()), "volunteer_name")
+    return (data_cipher or cipher()).blind_index("".join(real_name.split()), "volunteer_name")
 
 
 def masked_name(v: Volunteer) -> str | None:
@@ -32,13 +32,19 @@ def masked_name(v: Volunteer) -> str | None:
     return mask_name(cipher().decrypt(v.real_name_enc, NAME_AAD)) if v.real_name_enc else None
 
 
-def volunteer_of(user, *, lock: bool = False) -> Volunteer | None:
-    """The active volunteer profile of a user (None if they are not a volunteer); lock=True for a change."""
-    query = select(Volunteer).where(Volunteer.user_id == user.id)
-    return db.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+def _one(query, lock: bool | str) -> Volunteer | None:
+    """lock=True (or "update") for a change of the row, "share" to keep it from changing until commit."""
+    if lock:
+        query = query.with_for_update(read=lock == "share").execution_options(populate_existing=True)
+    return db.session.execute(query).scalar_one_or_none()
 
 
-def my_volunteer(user, *, lock: bool = False) -> Volunteer:
+def volunteer_of(user, *, lock: bool | str = False) -> Volunteer | None:
+    """The active volunteer profile of a user (None if they are not a volunteer)."""
+    return _one(select(Volunteer).where(Volunteer.user_id == user.id), lock)
+
+
+def my_volunteer(user, *, lock: bool | str = False) -> Volunteer:
     """The caller's volunteer profile, or NotFound(volunteer_not_found)."""
     v = volunteer_of(user, lock=lock)
     if v is None:
@@ -46,10 +52,9 @@ def my_volunteer(user, *, lock: bool = False) -> Volunteer:
     return v
 
 
-def get_volunteer(volunteer_id: int, *, lock: bool = False) -> Volunteer:
+def get_volunteer(volunteer_id: int, *, lock: bool | str = False) -> Volunteer:
     """An active volunteer by id, or NotFound."""
-    query = select(Volunteer).where(Volunteer.id == volunteer_id, Volunteer.left_at.is_(None))
-    v = db.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    v = _one(select(Volunteer).where(Volunteer.id == volunteer_id, Volunteer.left_at.is_(None)), lock)
     if v is None:
         raise NotFound("volunteer_not_found", "志愿者不存在或已退出")
     return v
@@ -70,14 +75,16 @@ def _tags(catalogue: Catalogue, data: dict) -> dict:
     return values
 
 
-def register(*, user, real_name: str, grid: str, trade: str, interests: list[str], service_roles: list[str]) -> Volunteer:
+def register(*, user, real_name: str, grid: str, trade: str, interests: list[str],
+             service_roles: list[str]) -> Volunteer:
     """Make the caller a volunteer: profile, `volunteer` role, counts, community group; one commit."""
     if not user.phone_enc:
         raise ValidationFailed("phone_required", "请先使用手机号登录或绑定手机号，再注册志愿者")
     if volunteer_of(user) is not None:
         raise Conflict("volunteer_exists", "您已经是志愿者，无需重复注册")
     catalogue, now = Catalogue(), utcnow()
-    v = Volunteer(user_id=user.id, real_name_enc=cipher().encrypt(real_name, NAME_AAD), name_index=name_index(real_name),
+    v = Volunteer(user_id=user.id, real_name_enc=cipher().encrypt(real_name, NAME_AAD),
+                  name_index=name_index(real_name),
                   source="self", consent_at=now, created_at=now, updated_at=now, moved_at=now,
                   **_tags(catalogue, dict(grid=grid, trade=trade, interests=interests, service_roles=service_roles)))
     db.session.add(v)

@@ -1,7 +1,7 @@
 """volunteers: trades and interests (seeded), volunteers, counters, groups and members
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-28 14:11:20.122084
 
 """
@@ -14,7 +14,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
@@ -100,7 +100,7 @@ def upgrade():
     )
     with op.batch_alter_table('volunteers', schema=None) as batch_op:
         batch_op.create_index('ix_volunteers_grid_id', ['grid_code', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_volunteers_name_index'), ['name_index'], unique=False)
+        batch_op.create_index('ix_volunteers_grid_name', ['grid_code', 'name_index'], unique=False)
         batch_op.create_index('ix_volunteers_trade_grid_id', ['trade_id', 'grid_code', 'id'], unique=False)
 
     op.create_table('volunteer_group_members',
@@ -155,7 +155,7 @@ def downgrade():
     op.drop_table('volunteer_group_members')
     with op.batch_alter_table('volunteers', schema=None) as batch_op:
         batch_op.drop_index('ix_volunteers_trade_grid_id')
-        batch_op.drop_index(batch_op.f('ix_volunteers_name_index'))
+        batch_op.drop_index('ix_volunteers_grid_name')
         batch_op.drop_index('ix_volunteers_grid_id')
 
     op.drop_table('volunteers')

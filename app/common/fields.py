@@ -1,0 +1,22 @@
+"""Shared marshmallow fields."""
+from marshmallow import ValidationError, fields
+
+from app.common.converters import MAX_ID
+
+
+class Id(fields.Field):
+    """A random BIGINT id, written as a decimal string in JSON (JavaScript numbers cannot hold 63 bits)."""
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "pattern": r"^[1-9][0-9]{0,18}$", "example": "7120448265311742211",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        if not (text.isascii() and text.isdigit()) or text.startswith("0") or int(text) > MAX_ID:
+            raise ValidationError("无效的编号")
+        return int(text)

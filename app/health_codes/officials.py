@@ -1,0 +1,82 @@
+"""Health officials' side (routes come with issue 4): colour decisions with an append-only audit, history,
+look-ups by id. Reached through service.py."""
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.common.time import utcnow
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.health_codes import personal, rules, state
+from app.health_codes.models import COLOURS, ColourChange, Declaration, HealthCode
+
+log = logging.getLogger("jiefang.health_codes")
+
+
+def get(*, code_id: int) -> HealthCode:
+    """Any code, live or withdrawn, by id (for officials); NotFound health_code_not_found."""
+    code = db.session.get(HealthCode, code_id) if state.in_range(code_id) else None
+    if code is None:
+        raise state.not_found()
+    return code
+
+
+def masked_holders(code_ids) -> dict[int, str | None]:
+    """{code id: masked holder name} for many codes in one SELECT (None once withdrawn), e.g. for tracing."""
+    wanted = {i for i in code_ids if state.in_range(i)}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(HealthCode.id, HealthCode.name_enc).where(HealthCode.id.in_(wanted)))
+    return {row.id: personal.masked_name(row) for row in rows}
+
+
+_OFFICIAL_REASON = {"red": "official_red", "yellow": "official_yellow", "green": "official_release"}
+
+
+def official_set_colour(*, code_id: int, colour: str, reason: str, official_id: int, commit: bool = True,
+                        now: datetime | None = None) -> HealthCode:
+    """A health official's decision: appends an audit row (who, when, from, to, reason), then re-runs the rules.
+
+    Red is sticky until the next decision; yellow turns green after 7 clean declared days; green releases.
+    The row stays locked until commit; commit=False lets a caller apply several decisions in one transaction.
+    Raises NotFound health_code_not_found, Gone code_revoked, ValidationFailed colour_invalid / reason_invalid."""
+    now = now or utcnow()
+    reason = " ".join((reason or "").split())
+    if colour not in COLOURS:
+        raise ValidationFailed("colour_invalid", "颜色应为 green、yellow 或 red", errors={"json": {"colour": ["无效的颜色"]}})
+    if not 1 <= len(reason) <= 200:
+        raise ValidationFailed("reason_invalid", "请填写 1 至 200 字的赋码原因", errors={"json": {"reason": ["长度无效"]}})
+    code = state.lock(code_id) if state.in_range(code_id) else None
+    if code is None:
+        raise state.not_found()
+    if code.revoked_at is not None:
+        raise state.revoked()
+    db.session.add(ColourChange(health_code_id=code.id, changed_at=now, changed_by=official_id, source="official",
+                                from_colour=code.colour, to_colour=colour, reason_code=_OFFICIAL_REASON[colour],
+                                note=reason))
+    state.store(code, state.evaluate(code, now), now, audit=False)
+    if commit:
+        db.session.commit()
+    log.info("health code colour set id=%s colour=%s by=%s", code.id, colour, official_id)
+    return code
+
+
+def history(*, code_id: int) -> list[dict]:
+    """Colour changes and declarations of a code (live or withdrawn), newest first.
+
+    Items: {"type": "colour_change", "at", "source" (official|rules), "changed_by" (user id str or None),
+    "from" (None for the first assignment), "to", "reason": {"code", "message"}, "note"} and
+    {"type": "declaration", "at", "temperature_c", "symptoms", "risk_area_visit_14d", "case_contact_14d",
+    "risk" (reason code or None)}. Raises NotFound health_code_not_found."""
+    get(code_id=code_id)
+    changes = db.session.execute(select(ColourChange).where(ColourChange.health_code_id == code_id)).scalars()
+    declarations = db.session.execute(select(Declaration).where(Declaration.health_code_id == code_id)).scalars()
+    items = [{"type": "colour_change", "at": c.changed_at, "source": c.source,
+              "changed_by": str(c.changed_by) if c.changed_by else None, "from": c.from_colour, "to": c.to_colour,
+              "reason": {"code": c.reason_code, "message": rules.REASONS[c.reason_code]}, "note": c.note}
+             for c in changes]
+    items += [{"type": "declaration", "at": d.declared_at, "temperature_c": d.temperature_c, "symptoms": d.symptoms,
+               "risk_area_visit_14d": d.risk_area_visit_14d, "case_contact_14d": d.case_contact_14d,
+               "risk": rules.risk_of(d)} for d in declarations]
+    return sorted(items, key=lambda i: i["at"], reverse=True)

@@ -1,0 +1,73 @@
+"""A code's personal data: checked and normalised on the way in, encrypted at rest, masked on the way out,
+erased when consent is withdrawn. Name, document number and phone are AES-GCM blobs whose associated data
+binds them to their row and column; the document is found and kept unique through a keyed hash."""
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from app.common.crypto import cipher
+from app.common.masking import mask_id_number, mask_name, mask_phone
+from app.common.phone import normalise_cn_mobile
+from app.errors import ValidationFailed
+from app.health_codes import documents
+from app.health_codes.models import HealthCode
+
+FIELDS = ("name", "id_number", "phone")
+_NAME = re.compile(r"^[^\W\d_]+(?:[ ·•.'\-][^\W\d_]+)*$")  # words of letters, one separator between
+
+
+@dataclass(frozen=True)
+class Holder:
+    name: str
+    id_type: str
+    id_number: str
+    phone: str | None
+
+    @property
+    def doc_hash(self) -> str:
+        """The keyed hash that makes one code per document."""
+        return cipher().blind_index(f"{self.id_type}:{self.id_number}", "health_code_document")
+
+
+def aad(code_id: int, field: str) -> bytes:
+    """Associated data binding an encrypted field to its row and column."""
+    return f"health_code:{code_id}:{field}".encode()
+
+
+def _clean_name(raw: str) -> str:
+    name = " ".join(unicodedata.normalize("NFC", raw or "").split())
+    if not _NAME.match(name):
+        message = "姓名只能包含文字、字母和间隔号“·”，请与证件上的姓名保持一致"
+        raise ValidationFailed("name_invalid", message, errors={"json": {"name": [message]}})
+    return name
+
+
+def holder(*, name: str, id_type: str, id_number: str, phone: str | None, today: date) -> Holder:
+    """The applicant's data, checked and normalised, or ValidationFailed naming what is wrong."""
+    return Holder(_clean_name(name), id_type, documents.normalise(id_type, id_number, today=today),
+                  normalise_cn_mobile(phone) if phone else None)
+
+
+def encrypt_into(code: HealthCode, person: Holder) -> None:
+    """Store the holder's data on the row, encrypted (the row's id must be set)."""
+    for field in FIELDS:
+        setattr(code, f"{field}_enc", cipher().encrypt(getattr(person, field), aad(code.id, field)))
+    code.doc_hash = person.doc_hash
+
+
+def masked_name(code: HealthCode) -> str | None:
+    """张*明 (None once erased)."""
+    return mask_name(cipher().decrypt(code.name_enc, aad(code.id, "name")))
+
+
+def masked(code: HealthCode) -> dict:
+    """The holder's personal data as every response shows it: 张*明, 440***********123X, 138****1234."""
+    clear = {f: cipher().decrypt(getattr(code, f"{f}_enc"), aad(code.id, f)) for f in FIELDS}
+    return {"name": mask_name(clear["name"]), "id_number": mask_id_number(clear["id_number"]),
+            "phone": mask_phone(clear["phone"])}
+
+
+def erase(code: HealthCode) -> None:
+    """Forget who held the code: personal data and document hash gone (the document may apply again)."""
+    code.name_enc = code.id_number_enc = code.phone_enc = code.doc_hash = None

@@ -1,0 +1,128 @@
+"""/health-codes: apply, list, show, withdraw, declare, token, QR, public keys, verify."""
+from flask import Response
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+
+from app.auth.access import require
+from app.errors import doc_errors
+from app.health_codes import keys, schemas, service, tokens
+
+blp = Blueprint("health_codes", __name__, url_prefix="/api/v1/health-codes", description="穗康码：申领、申报、亮码与验码")
+CODE = "/<int:code_id>"  # out-of-range ids are 404 in the service
+NO_STORE = {"Cache-Control": "no-store"}
+_IMAGE = {"image/png": {"schema": {"type": "string", "format": "binary"}},
+          "image/svg+xml": {"schema": {"type": "string"}}}
+
+
+def check_config(cfg) -> None:
+    """Refuse to start with unusable signing keys or token lifetime rather than fail at the first token."""
+    keys.build(cfg["HEALTH_CODE_SIGNING_KEYS"], cfg.get("HEALTH_CODE_SIGNING_KEY_ID"),
+               cfg.get("HEALTH_CODE_RETIRED_KEY_IDS"))
+    if not 0 < cfg["HEALTH_CODE_TOKEN_TTL_SECONDS"] <= tokens.MAX_TTL_SECONDS:
+        raise RuntimeError(f"HEALTH_CODE_TOKEN_TTL_SECONDS must be 1-{tokens.MAX_TTL_SECONDS}")
+
+
+blp.record_once(lambda state: check_config(state.app.config))
+
+
+def view(code) -> dict:
+    """A code as its owner sees it: personal data masked, colour current."""
+    current = service.status(code)
+    return {"id": str(code.id), **service.masked(code), "id_type": code.id_type, "relation": code.relation,
+            "colour": current.colour, "reason": {"code": current.reason, "message": current.message},
+            "colour_since": current.since, "next_review_at": current.next_review_at,
+            "rules_version": code.rules_version, "created_at": code.created_at,
+            "consent": {"given_at": code.consent_at, "policy_version": code.consent_policy}}
+
+
+@blp.route("", methods=["POST"])
+@require()
+@blp.arguments(schemas.HealthCodeCreate)
+@blp.response(201, schemas.HealthCodeRead)
+@doc_errors(409, 422)
+def apply(data):
+    """Apply for a code (申领), for oneself or a family member; needs separate consent."""
+    return view(service.apply(owner_id=current_user.id, **data))
+
+
+@blp.route("", methods=["GET"])
+@require()
+@blp.response(200, schemas.HealthCodeList)
+def list_codes():
+    """The caller's codes (at most ten), masked, with their current colour."""
+    return {"items": [view(code) for code in service.list_own(owner_id=current_user.id)]}
+
+
+@blp.route("/keys", methods=["GET"])
+@blp.response(200, schemas.KeySet)
+def public_keys():
+    """Public keys that verify dynamic tokens (JWKS-like, OKP/Ed25519), for scanners working offline."""
+    return keys.keyring().jwks(), {"Cache-Control": "public, max-age=300"}
+
+
+@blp.route("/verify", methods=["POST"])
+@require("venue_staff", "health_official", "volunteer")
+@blp.arguments(schemas.VerifyRequest)
+@blp.response(200, schemas.VerifyResult)
+@doc_errors(403, 410, 422)
+def verify(data):
+    """验码: check a scanned token; the colour is the code's current one, the holder's name masked.
+    With `venue_id` (staff of that venue only) the scan is recorded for the venue."""
+    from app.venues import scans
+
+    return scans.staff_verify(user=current_user, token=data["token"], venue_id=data["venue_id"]), NO_STORE
+
+
+@blp.route(CODE, methods=["GET"])
+@require()
+@blp.response(200, schemas.HealthCodeRead)
+@doc_errors(404)
+def get_code(code_id):
+    """One of the caller's codes."""
+    return view(service.get_own(code_id=code_id, owner_id=current_user.id))
+
+
+@blp.route(CODE, methods=["DELETE"])
+@require()
+@blp.response(204)
+@doc_errors(404)
+def withdraw(code_id):
+    """Withdraw consent: the personal data is erased and the code stops working for good."""
+    service.withdraw(code_id=code_id, owner_id=current_user.id)
+
+
+@blp.route(CODE + "/declarations", methods=["POST"])
+@require()
+@blp.arguments(schemas.DeclarationCreate)
+@blp.response(201, schemas.DeclarationRead)
+@doc_errors(404, 422, 429)
+def declare(data, code_id):
+    """健康申报: temperature, symptoms and exposure; answers with the code's new colour and reason."""
+    declaration, code = service.declare(code_id=code_id, owner_id=current_user.id, **data)
+    current = service.status(code)
+    return {"id": str(declaration.id), "declared_at": declaration.declared_at,
+            "temperature_c": declaration.temperature_c, "symptoms": declaration.symptoms,
+            "risk_area_visit_14d": declaration.risk_area_visit_14d, "case_contact_14d": declaration.case_contact_14d,
+            "colour": current.colour, "reason": {"code": current.reason, "message": current.message},
+            "next_review_at": current.next_review_at}
+
+
+@blp.route(CODE + "/token", methods=["GET"])
+@require()
+@blp.response(200, schemas.TokenRead)
+@doc_errors(404)
+def token(code_id):
+    """亮码: a signed token valid two minutes; refresh every refresh_in seconds."""
+    return service.issue_token(code=service.get_own(code_id=code_id, owner_id=current_user.id)), NO_STORE
+
+
+@blp.route(CODE + "/qr.png", methods=["GET"])
+@require()
+@blp.arguments(schemas.QrArgs, location="query")
+@blp.doc(responses={"200": {"description": "二维码图片（PNG，或 ?format=svg 时为 SVG）", "content": _IMAGE}})
+@doc_errors(404, 422)
+def qr_image(args, code_id):
+    """The current token as a QR image in the code's colour (PNG, or SVG with ?format=svg)."""
+    code = service.get_own(code_id=code_id, owner_id=current_user.id)
+    image = service.qr_image(code=code, fmt=args["format"])
+    return Response(image, mimetype="image/png" if args["format"] == "png" else "image/svg+xml", headers=NO_STORE)

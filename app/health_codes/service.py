@@ -1,0 +1,195 @@
+"""穗康码 rules: apply, list, withdraw, declare, show (token, QR) and verify.
+
+This module is the domain's whole interface. For issue 4 (venues, scans, officials): verify_token, status,
+masked_holders, get, official_set_colour and history (the last three live in officials.py); each says what it
+raises. Personal data never leaves the domain unmasked."""
+import logging
+import secrets
+from datetime import datetime, time, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from app import qr
+from app.common.ids import random_id
+from app.common.time import SHANGHAI, to_shanghai, utcnow
+from app.errors import Conflict, TooManyRequests, ValidationFailed
+from app.extensions import db
+from app.health_codes import keys, personal, rules, state, tokens
+from app.health_codes.models import MAX_CODES_PER_ACCOUNT, Declaration, HealthCode
+# The rest of the interface other domains use (officials' side: issue 4).
+from app.health_codes.officials import get, history, masked_holders, official_set_colour  # noqa: F401
+from app.health_codes.personal import masked  # noqa: F401
+from app.health_codes.state import Status, refresh_due, status  # noqa: F401
+
+log = logging.getLogger("jiefang.health_codes")
+MAX_DECLARATIONS_PER_DAY = 10
+
+
+# ---- apply, list, show, withdraw ------------------------------------------------------------------------
+
+def _refuse_existing(doc_hash: str, owner_id: int) -> None:
+    found = db.session.execute(select(HealthCode.id, HealthCode.owner_id)
+                               .where(HealthCode.doc_hash == doc_hash)).first()
+    if found is None:
+        return
+    if found.owner_id == owner_id:  # only the owner learns which code it is
+        raise Conflict("health_code_exists", "您已为该证件申领过健康码，无需重复申领",
+                       extra={"health_code_id": str(found.id)})
+    raise Conflict("health_code_exists", "该证件已申领过健康码。如非本人或家人操作，请拨打 12345 热线反映")
+
+
+def _free_slot(owner_id: int, relation: str) -> int:
+    live = db.session.execute(select(HealthCode.slot, HealthCode.relation).where(
+        HealthCode.owner_id == owner_id, HealthCode.revoked_at.is_(None))).all()
+    if relation == "self" and any(r == "self" for _, r in live):
+        raise Conflict("self_code_exists", "您已为本人申领过健康码；为家人申领请选择“家人代领”")
+    free = sorted(set(range(MAX_CODES_PER_ACCOUNT)) - {slot for slot, _ in live})
+    if not free:
+        raise Conflict("health_code_limit", f"每个账号最多可持有 {MAX_CODES_PER_ACCOUNT} 个健康码，"
+                                            "请先删除不再使用的健康码")
+    return free[0]
+
+
+def apply(*, owner_id: int, name: str, id_type: str, id_number: str, phone: str | None, relation: str,
+          consent: bool) -> HealthCode:
+    """申领: a new green code for a document not yet holding one (409 health_code_exists otherwise)."""
+    if consent is not True:
+        message = "申领健康码需要您单独同意《个人信息处理规则》中关于敏感个人信息的处理"
+        raise ValidationFailed("consent_required", message, errors={"json": {"consent": [message]}})
+    now = utcnow()
+    person = personal.holder(name=name, id_type=id_type, id_number=id_number, phone=phone,
+                             today=to_shanghai(now).date())
+    for _attempt in range(3):  # constraints settle races: a lost one re-checks and answers, or takes the next slot
+        _refuse_existing(person.doc_hash, owner_id)
+        code = _new_code(owner_id, _free_slot(owner_id, relation), id_type, relation, now)
+        personal.encrypt_into(code, person)
+        db.session.add(code)
+        state.store(code, rules.evaluate([], [], now), now)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        log.info("health code applied id=%s relation=%s", code.id, relation)
+        return code
+    raise Conflict("health_code_busy", "申领人数较多，请稍后重试")
+
+
+def _new_code(owner_id: int, slot: int, id_type: str, relation: str, now: datetime) -> HealthCode:
+    return HealthCode(id=random_id(), owner_id=owner_id, slot=slot, ref=secrets.token_bytes(tokens.REF_BYTES).hex(),
+                      id_type=id_type, relation=relation, consent_at=now,
+                      consent_policy=current_app.config["HEALTH_CODE_CONSENT_POLICY"], created_at=now)
+
+
+def get_own(*, code_id: int, owner_id: int, lock: bool = False) -> HealthCode:
+    """A live code of this account; anyone else's (or a withdrawn one) is 404 health_code_not_found."""
+    if not state.in_range(code_id):
+        raise state.not_found()
+    stmt = select(HealthCode).where(HealthCode.id == code_id)
+    code = db.session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+    if code is None or code.owner_id != owner_id or code.revoked_at is not None:
+        raise state.not_found()
+    return code
+
+
+def list_own(*, owner_id: int) -> list[HealthCode]:
+    """The account's live codes, oldest first (at most ten)."""
+    return list(db.session.execute(select(HealthCode).where(
+        HealthCode.owner_id == owner_id, HealthCode.revoked_at.is_(None)).order_by(HealthCode.created_at)).scalars())
+
+
+def withdraw(*, code_id: int, owner_id: int) -> None:
+    """撤回同意: erase the personal data and declarations, free the document, and kill the code for good."""
+    code = get_own(code_id=code_id, owner_id=owner_id, lock=True)
+    db.session.execute(delete(Declaration).where(Declaration.health_code_id == code.id))
+    personal.erase(code)
+    code.slot, code.review_at, code.revoked_at = None, None, utcnow()
+    db.session.commit()
+    log.info("health code withdrawn id=%s", code.id)
+
+
+# ---- declare --------------------------------------------------------------------------------------------
+
+def _start_of_day(now: datetime) -> datetime:
+    return datetime.combine(to_shanghai(now).date(), time(), SHANGHAI).astimezone(timezone.utc)
+
+
+def declare(*, code_id: int, owner_id: int, temperature_c: float, symptoms: list[str],
+            risk_area_visit_14d: bool, case_contact_14d: bool) -> tuple[Declaration, HealthCode]:
+    """健康申报: record a declaration and re-evaluate the colour (the row is locked: no lost update)."""
+    now = utcnow()
+    code = get_own(code_id=code_id, owner_id=owner_id, lock=True)
+    today = db.session.execute(select(func.count()).where(Declaration.health_code_id == code.id,
+                                                          Declaration.declared_at >= _start_of_day(now))).scalar()
+    if today >= MAX_DECLARATIONS_PER_DAY:
+        raise TooManyRequests("declaration_limit", f"今日已申报 {today} 次，已达上限，请明天再申报")
+    declaration = Declaration(health_code_id=code.id, declared_at=now, risk_area_visit_14d=risk_area_visit_14d,
+                              case_contact_14d=case_contact_14d,
+                              temperature_c=float(Decimal(str(temperature_c)).quantize(Decimal("0.1"), ROUND_HALF_UP)),
+                              symptoms=[s for s in rules.SYMPTOMS if s in set(symptoms)])
+    db.session.add(declaration)
+    state.store(code, state.evaluate(code, now), now)
+    db.session.commit()
+    return declaration, code
+
+
+# ---- show: token and QR ---------------------------------------------------------------------------------
+
+def issue_token(*, code: HealthCode, now: datetime | None = None) -> dict:
+    """亮码: a fresh signed token for the code, valid HEALTH_CODE_TOKEN_TTL_SECONDS (≤ 120 s), no write."""
+    now = now or utcnow()
+    current = status(code, now=now)
+    ring, cfg = keys.keyring(), current_app.config
+    issued = int(now.timestamp())
+    ttl = cfg["HEALTH_CODE_TOKEN_TTL_SECONDS"]
+    token = tokens.sign(key=ring.signing_key, kid=ring.kid, ref=bytes.fromhex(code.ref), colour=current.colour,
+                        issued_at=issued, ttl=ttl)
+    return {"token": token, "colour": current.colour, "issued_at": datetime.fromtimestamp(issued, timezone.utc),
+            "expires_at": datetime.fromtimestamp(issued + ttl, timezone.utc),
+            "refresh_in": cfg["HEALTH_CODE_TOKEN_REFRESH_SECONDS"]}
+
+
+def qr_image(*, code: HealthCode, fmt: str) -> bytes:
+    """The current token as a QR image (PNG or SVG) drawn in the code's colour."""
+    issued = issue_token(code=code)
+    return qr.render(issued["token"], issued["colour"], fmt)
+
+
+# ---- verify (验码) --------------------------------------------------------------------------------------
+
+def verify_token(token: str, *, at: datetime | None = None) -> HealthCode:
+    """The live code a token names, judged at `at` (default now; an offline scan passes its scan time).
+
+    One indexed SELECT (by the token's pseudonymous ref). Raises ValidationFailed token_invalid (malformed,
+    flipped bit, unknown or retired key id, another key's signature) or token_expired, Gone code_revoked."""
+    try:
+        claims = tokens.verify(token, keys.keyring().public_keys, at or utcnow())
+    except tokens.TokenExpired:
+        raise _token_error("token_expired", "健康码已过期，请持码人刷新健康码后重新扫码") from None
+    except tokens.TokenError:
+        raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码") from None
+    code = db.session.execute(select(HealthCode).where(HealthCode.ref == claims.ref.hex())).scalar_one_or_none()
+    if code is None:
+        raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码")
+    if code.revoked_at is not None:
+        raise state.revoked()
+    return code
+
+
+def _token_error(error: str, message: str) -> ValidationFailed:
+    return ValidationFailed(error, message, errors={"json": {"token": [message]}})
+
+
+def check(*, token: str) -> dict:
+    """A checkpoint's verdict: the colour from the database (not the token's hint) and the masked holder."""
+    return verdict(verify_token(token))
+
+
+def verdict(code: HealthCode) -> dict:
+    """What a checker is shown for a live code: current colour, pass, masked holder, reason, time."""
+    current = status(code)
+    return {"colour": current.colour, "pass": current.colour == "green", "holder": current.holder,
+            "reason": {"code": current.reason, "message": current.message}, "checked_at": utcnow()}

@@ -1,0 +1,1 @@
+"""场所码: venues, their staff and posters; scans and check-ins; tracing; retention."""

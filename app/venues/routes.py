@@ -1,0 +1,120 @@
+"""/venues: registration, staff, the 场所码 and its poster."""
+from flask import Response
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+
+from app.auth.access import require
+from app.common.pagination import page_schema
+from app.errors import doc_errors
+from app.venues import poster, schemas, service
+
+blp = Blueprint("venues", __name__, url_prefix="/api/v1/venues", description="场所码：场所、工作人员与海报")
+
+
+@blp.route("", methods=["POST"])
+@require()
+@blp.arguments(schemas.VenueCreate)
+@blp.response(201, schemas.VenueRead)
+@doc_errors(404, 422)
+def create_venue(data):
+    """Register a venue; the caller becomes its admin."""
+    return service.create(user=current_user, **data)
+
+
+@blp.route("", methods=["GET"])
+@require("organiser", "health_official", "admin")
+@blp.arguments(schemas.VenueQuery, location="query")
+@blp.response(200, page_schema(schemas.VenueRead))
+@doc_errors(404, 422)
+def list_venues(args):
+    """Venues inside an area the caller oversees (search by name or address)."""
+    return service.list_venues(user=current_user, area=args["area"], q=args.get("q"), cursor=args["cursor"],
+                               limit=args["limit"])
+
+
+@blp.route("/<int:venue_id>", methods=["GET"])
+@require()
+@blp.response(200, schemas.VenueRead)
+@doc_errors(404)
+def get_venue(venue_id):
+    """One venue: for its staff and the staff of its area."""
+    venue = service.get(venue_id)
+    service.ensure_can_view(venue, current_user)
+    return venue
+
+
+@blp.route("/<int:venue_id>", methods=["PATCH"])
+@require()
+@blp.arguments(schemas.VenueUpdate)
+@blp.response(200, schemas.VenueRead)
+@doc_errors(404, 422)
+def update_venue(data, venue_id):
+    """Change a venue's details (its admin, or an organiser of its area)."""
+    return service.update_venue(venue=service.get(venue_id), user=current_user, changes=data)
+
+
+@blp.route("/<int:venue_id>/staff", methods=["GET"])
+@require()
+@blp.response(200, schemas.StaffRead(many=True))
+@doc_errors(404)
+def list_staff(venue_id):
+    """The venue's admins and inspectors (phones masked)."""
+    return service.list_staff(venue=service.get(venue_id), user=current_user)
+
+
+@blp.route("/<int:venue_id>/staff", methods=["POST"])
+@require()
+@blp.arguments(schemas.StaffBind)
+@blp.response(201, schemas.StaffRead)
+@doc_errors(404, 409, 422)
+def bind_staff(data, venue_id):
+    """Bind the account with this phone as an inspector (检测员) of the venue."""
+    member, link = service.bind_staff(venue=service.get(venue_id), user=current_user, phone=data["phone"])
+    from app.auth import service as auth_service
+    from app.common.masking import mask_phone
+
+    return {"user_id": str(member.id), "phone": mask_phone(auth_service.phone_of(member)), "role": link.role,
+            "created_at": link.created_at}
+
+
+@blp.route("/<int:venue_id>/staff/<int:user_id>", methods=["DELETE"])
+@require()
+@blp.response(204)
+@doc_errors(404, 409)
+def unbind_staff(venue_id, user_id):
+    """Unbind a staff member (the last admin stays)."""
+    service.unbind_staff(venue=service.get(venue_id), user=current_user, member_id=user_id)
+
+
+@blp.route("/<int:venue_id>/code", methods=["GET"])
+@require()
+@blp.response(200, schemas.VenueCodeRead)
+@doc_errors(404)
+def get_code(venue_id):
+    """The venue's current 场所码 content."""
+    venue = service.get(venue_id)
+    service.ensure_can_view(venue, current_user)
+    return {"venue_code": service.venue_code(venue), "code_version": venue.code_version}
+
+
+@blp.route("/<int:venue_id>/code/rotate", methods=["POST"])
+@require()
+@blp.response(200, schemas.VenueCodeRead)
+@doc_errors(404)
+def rotate_code(venue_id):
+    """Issue a new 场所码: every poster printed before stops working."""
+    venue = service.rotate_code(venue=service.get(venue_id), user=current_user)
+    return {"venue_code": service.venue_code(venue), "code_version": venue.code_version}
+
+
+@blp.route("/<int:venue_id>/poster.png", methods=["GET"])
+@require()
+@blp.response(200, content_type="image/png", description="A4 poster, 1240×1754 PNG")
+@doc_errors(404)
+def get_poster(venue_id):
+    """The printable 场所码 poster."""
+    venue = service.get(venue_id)
+    service.ensure_can_view(venue, current_user)
+    png = poster.render(name=venue.name, address=venue.address, token=service.venue_code(venue),
+                        version=venue.code_version)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-cache"})

@@ -1,0 +1,105 @@
+"""/checkins, /scans/batch, /venues/{id}/stats, /health-codes/{id}/visits and the officials' /admin routes."""
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+
+from app.auth.access import require
+from app.common.pagination import page_schema
+from app.errors import doc_errors
+from app.health_codes import service as hc_service
+from app.venues import scan_schemas as schemas
+from app.venues import scans, service, stats, tracing
+
+blp = Blueprint("scans", __name__, url_prefix="/api/v1", description="扫码：场所登记、离线批量上传、场所统计、到访记录")
+admin = Blueprint("admin_health", __name__, url_prefix="/api/v1/admin",
+                  description="卫健人员：改码（留痕）、流调追踪")
+
+
+@blp.route("/checkins", methods=["POST"])
+@require()
+@blp.arguments(schemas.CheckinCreate)
+@blp.response(201, schemas.CheckinRead)
+@blp.alt_response(200, schema=schemas.CheckinRead, description="5 分钟内已在该场所登记：返回原记录")
+@doc_errors(404, 410, 422)
+def check_in(data):
+    """扫场所码: a resident checks in at a venue with one of their own codes, and shows the result at the door."""
+    result, created = scans.check_in(user=current_user, venue_code=data["venue_code"],
+                                     health_code_id=data["health_code_id"])
+    return result, 201 if created else 200
+
+
+@blp.route("/scans/batch", methods=["POST"])
+@require("venue_staff")
+@blp.arguments(schemas.BatchCreate)
+@blp.response(200, schemas.BatchRead)
+@doc_errors(404, 422)
+def upload_batch(data):
+    """Upload offline scans (≤ 500); each is judged at its scan time and reported one by one."""
+    service.get(data["venue_id"])
+    items = scans.upload_batch(user=current_user, venue_id=data["venue_id"], items=data["items"])
+    counts = {s: sum(1 for i in items if i["status"] == s) for s in ("accepted", "duplicate", "rejected")}
+    return {"accepted": counts["accepted"], "duplicates": counts["duplicate"], "rejected": counts["rejected"],
+            "items": items}
+
+
+@blp.route("/venues/<int:venue_id>/stats", methods=["GET"])
+@require()
+@blp.arguments(schemas.StatsQuery, location="query")
+@blp.response(200, schemas.StatsRead)
+@doc_errors(404, 422)
+def venue_stats(args, venue_id):
+    """Scans per hour and per colour on one day: counts, never people."""
+    venue = service.get(venue_id)
+    scans.ensure_official_or_staff(venue, current_user)
+    return stats.day_stats(venue_id=venue.id, day=args["date"])
+
+
+@blp.route("/health-codes/<int:code_id>/visits", methods=["GET"])
+@require("resident")
+@blp.arguments(schemas.VisitQuery, location="query")
+@blp.response(200, page_schema(schemas.VisitRead))
+@doc_errors(404, 422)
+def visits(args, code_id):
+    """A resident's own visit history for one of their codes (nobody else can read a person's scans)."""
+    return scans.visits(user=current_user, code_id=code_id, cursor=args["cursor"], limit=args["limit"])
+
+
+@admin.route("/health-codes/<int:code_id>/colour", methods=["PATCH"])
+@require("health_official", fresh=True)
+@admin.arguments(schemas.ColourSet)
+@admin.response(200, schemas.AppliedRead)
+@doc_errors(404, 410, 422)
+def set_colour(data, code_id):
+    """Change a code's colour with a reason (needs a fresh sign-in; every change is an audit row)."""
+    code = hc_service.official_set_colour(code_id=code_id, colour=data["colour"], reason=data["reason"],
+                                          official_id=current_user.id)
+    return {"health_code_id": str(code.id), "colour": code.colour}
+
+
+@admin.route("/health-codes/<int:code_id>/history", methods=["GET"])
+@require("health_official")
+@admin.response(200, schemas.HistoryList)
+@doc_errors(404)
+def history(code_id):
+    """A code's colour changes and declarations, newest first."""
+    return {"items": hc_service.history(code_id=code_id)}
+
+
+@admin.route("/tracing", methods=["POST"])
+@require("health_official")
+@admin.arguments(schemas.TracingCreate)
+@admin.response(200, schemas.TracingRead)
+@doc_errors(404, 422)
+def trace(data):
+    """Who shared a venue with a case within ±window of each visit (masked); the query is audited."""
+    return tracing.trace(official=current_user, **data)
+
+
+@admin.route("/tracing/apply", methods=["POST"])
+@require("health_official", fresh=True)
+@admin.arguments(schemas.TracingApply)
+@admin.response(200, schemas.AppliedList)
+@doc_errors(404, 410, 422)
+def apply_tracing(data):
+    """Turn traced contacts yellow in one transaction, one audit row each."""
+    return {"items": tracing.apply(official=current_user, health_code_ids=data["health_code_ids"],
+                                   colour=data["colour"], reason=data["reason"])}

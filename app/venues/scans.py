@@ -1,0 +1,184 @@
+"""扫码: staff scans of residents' codes, residents' check-ins at venue codes, offline batches, visit history.
+
+The hottest write path: each scan is at most three statements and one commit (the caller's roles are
+loaded by the auth layer). Scans carry no personal data: a code id, a venue id, a time, a colour."""
+import hashlib
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, true
+
+from app.common.ids import random_id
+from app.common.pagination import decode_cursor, page
+from app.common.sql import insert_for
+from app.common.time import utcnow
+from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
+from app.extensions import db
+from app.health_codes import service as hc_service
+from app.health_codes.models import HealthCode
+from app.health_codes.state import status as code_status
+from app.venues import codes, service as venue_service
+from app.venues.models import LatestCheckin, OfflineScan, Scan, Venue
+
+CHECKIN_DEDUP = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def record_staff_scan(*, venue_id: int, staff_id: int, code: HealthCode, colour: str, at: datetime) -> Scan:
+    """Record a staff scan (the caller checked the staff binding and the token)."""
+    scan = Scan(id=random_id(), scanned_at=at, venue_id=venue_id, health_code_id=code.id, kind="staff",
+                colour=colour, passed=colour == "green", staff_user_id=staff_id)
+    db.session.add(scan)
+    db.session.commit()
+    return scan
+
+
+def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
+    """验码 at a checkpoint; with a venue, the caller must be its staff and the scan is recorded."""
+    if venue_id is None:
+        return hc_service.check(token=token)
+    venue_service.ensure_staff(venue_id, user)
+    code = hc_service.verify_token(token)
+    result = hc_service.verdict(code)
+    record_staff_scan(venue_id=venue_id, staff_id=user.id, code=code, colour=result["colour"],
+                      at=result["checked_at"])
+    return result
+
+
+def _venue_and_code(venue_token: str, code_id: int):
+    venue_id, version = codes.parse(venue_token)
+    # One round trip for both single-row look-ups (an explicit cross join of two primary-key hits).
+    row = db.session.execute(select(Venue, HealthCode).join(HealthCode, true())
+                             .where(Venue.id == venue_id, HealthCode.id == code_id)).first()
+    if row is None:
+        if db.session.get(Venue, venue_id) is None:
+            raise ValidationFailed("venue_code_invalid", "场所码无效，请扫描场所张贴的最新场所码")
+        raise NotFound("health_code_not_found", "健康码不存在")
+    venue, code = row
+    if version != venue.code_version:
+        raise ValidationFailed("venue_code_outdated", "该场所码已更新，请扫描场所张贴的最新场所码")
+    return venue, code
+
+
+def check_in(*, user, venue_code: str, health_code_id: int) -> tuple[dict, bool]:
+    """扫场所码: record the visit (one per code and venue within 5 minutes); returns (result, created)."""
+    venue, code = _venue_and_code(venue_code, health_code_id)
+    if code.owner_id != user.id:
+        raise NotFound("health_code_not_found", "健康码不存在")
+    if code.revoked_at is not None:
+        raise Gone("code_revoked", "该健康码已注销，请重新申领")
+    current = code_status(code)
+    now, scan_id = utcnow(), random_id()
+    insert = insert_for(db.session)
+    claim = insert(LatestCheckin).values(health_code_id=code.id, venue_id=venue.id, scan_id=scan_id,
+                                         checked_in_at=now)
+    claim = claim.on_conflict_do_update(
+        index_elements=["health_code_id", "venue_id"], set_={"scan_id": scan_id, "checked_in_at": now},
+        where=LatestCheckin.checked_in_at <= now - CHECKIN_DEDUP).returning(LatestCheckin.scan_id)
+    created = db.session.execute(claim).scalar() is not None
+    if created:
+        db.session.add(Scan(id=scan_id, scanned_at=now, venue_id=venue.id, health_code_id=code.id, kind="checkin",
+                            colour=current.colour, passed=current.colour == "green"))
+        checked_in_at = now
+    else:
+        checked_in_at = db.session.execute(select(LatestCheckin.checked_in_at).where(
+            LatestCheckin.health_code_id == code.id, LatestCheckin.venue_id == venue.id)).scalar()
+    db.session.commit()
+    result = {"venue": {"id": str(venue.id), "name": venue.name, "address": venue.address,
+                        "category": venue.category},
+              "colour": current.colour, "pass": current.colour == "green", "holder": current.holder,
+              "reason": {"code": current.reason, "message": current.message}, "checked_in_at": checked_in_at}
+    return result, created
+
+
+def _payload_hash(venue_id: int, token: str, scanned_at: datetime) -> str:
+    return hashlib.sha256(f"{venue_id}|{token}|{scanned_at.isoformat()}".encode()).hexdigest()
+
+
+def _judge(item: dict, now: datetime) -> tuple[str | None, str | None, HealthCode | None]:
+    """(None, None, code) when the offline item is acceptable, else (error, message, None)."""
+    at = item["scanned_at"]
+    if at > now + CLOCK_SKEW:
+        return "scanned_at_in_future", "扫码时间晚于当前时间，请校准扫码设备时钟", None
+    if at < now - timedelta(days=current_app.config["SCAN_RETENTION_DAYS"]):
+        return "scanned_at_too_old", "扫码记录已超过保存期限，不再接收", None
+    try:
+        return None, None, hc_service.verify_token(item["token"], at=at)
+    except AppError as exc:
+        return exc.error, exc.message, None
+
+
+def upload_batch(*, user, venue_id: int, items: list[dict]) -> list[dict]:
+    """Offline scans, each judged at its scan time. Replaying a batch creates nothing new; a client id
+    reused for a different scan is an item error. Claims the ids first, so concurrent replays cannot both write."""
+    venue_service.ensure_staff(venue_id, user)
+    now = utcnow()
+    keys = [str(i["client_scan_id"]) for i in items]
+    known = {m.client_scan_id: m for m in db.session.execute(
+        select(OfflineScan).where(OfflineScan.client_scan_id.in_(keys))).scalars()}
+    results, claims = [], {}
+    for key, item in zip(keys, items):
+        digest = _payload_hash(venue_id, item["token"], item["scanned_at"])
+        marker = known.get(key) or claims.get(key)
+        if marker is not None:
+            results.append(_replayed(key, marker, digest))
+            continue
+        error, message, code = _judge(item, now)
+        scan = None if code is None else Scan(
+            id=random_id(), scanned_at=item["scanned_at"], venue_id=venue_id, health_code_id=code.id, kind="staff",
+            colour=code.colour, passed=code.colour == "green", staff_user_id=user.id, offline=True)
+        claims[key] = OfflineScan(client_scan_id=key, payload_hash=digest, venue_id=venue_id,
+                                  scan_id=scan.id if scan else None, scanned_at=item["scanned_at"],
+                                  result=error or "accepted")
+        claims[key].scan = scan
+        results.append({"client_scan_id": key, "status": "rejected", "error": error, "message": message}
+                       if error else {"client_scan_id": key, "status": "accepted", "colour": code.colour,
+                                      "scan_id": str(scan.id)})
+    lost = _claim(list(claims.values()))
+    db.session.commit()
+    return [{"client_scan_id": r["client_scan_id"], "status": "duplicate", "result": claims[r["client_scan_id"]].result}
+            if r["client_scan_id"] in lost and r["status"] != "duplicate" else r for r in results]
+
+
+def _replayed(key: str, marker: OfflineScan, digest: str) -> dict:
+    if marker.payload_hash != digest:
+        return {"client_scan_id": key, "status": "rejected", "error": "idempotency_conflict",
+                "message": "该扫码编号已用于另一条不同的扫码记录"}
+    return {"client_scan_id": key, "status": "duplicate", "result": marker.result}
+
+
+def _claim(markers: list[OfflineScan]) -> set[str]:
+    """Insert the idempotency keys (ON CONFLICT DO NOTHING) and the scans of those this call won;
+    returns the keys another upload claimed first."""
+    if not markers:
+        return set()
+    rows = [{c: getattr(m, c) for c in ("client_scan_id", "payload_hash", "venue_id", "scan_id", "scanned_at",
+                                         "result")} for m in markers]
+    insert = insert_for(db.session)
+    won = set(db.session.execute(insert(OfflineScan).values(rows).on_conflict_do_nothing(
+        index_elements=["client_scan_id"]).returning(OfflineScan.client_scan_id)).scalars())
+    db.session.add_all([m.scan for m in markers if m.scan is not None and m.client_scan_id in won])
+    return {m.client_scan_id for m in markers} - won
+
+
+def visits(*, user, code_id: int, cursor: str | None, limit: int) -> dict:
+    """A resident's own visit history for one of their codes, newest first."""
+    hc_service.get_own(code_id=code_id, owner_id=user.id)
+    stmt = select(Scan, Venue.name).join(Venue, Venue.id == Scan.venue_id, isouter=True).where(
+        Scan.health_code_id == code_id)
+    after = decode_cursor(cursor, 2)
+    if after:
+        at, sid = datetime.fromisoformat(after[0]), int(after[1])
+        stmt = stmt.where(or_(Scan.scanned_at < at, and_(Scan.scanned_at == at, Scan.id < sid)))
+    rows = db.session.execute(stmt.order_by(Scan.scanned_at.desc(), Scan.id.desc()).limit(limit + 1)).all()
+    items = [{"id": str(s.id), "venue": {"id": str(s.venue_id), "name": name}, "kind": s.kind, "colour": s.colour,
+              "scanned_at": s.scanned_at} for s, name in rows]
+    return page(items, limit, lambda i: [i["scanned_at"].isoformat(), i["id"]])
+
+
+def ensure_official_or_staff(venue: Venue, user) -> None:
+    """Who may read a venue's counts: its staff, or staff of its area."""
+    try:
+        venue_service.ensure_can_view(venue, user)
+    except Forbidden:
+        raise Forbidden("venue_forbidden", "只有场所工作人员或辖区工作人员可以查看统计") from None

@@ -1,0 +1,64 @@
+"""Venue bodies."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.common.pagination import PageArgs
+from app.venues.models import CATEGORIES, STAFF_ROLES
+
+# Guangzhou's bounding box in GCJ-02, generously rounded: coordinates outside it are typos or spoofing.
+LAT_RANGE, LNG_RANGE = (22.4, 24.1), (112.8, 114.2)
+_COMMUNITY = validate.Regexp(r"^4401\d{8}$", error="应为 12 位社区/村代码")
+
+
+def _venue_fields(required: bool) -> dict:
+    return {
+        "name": fields.String(required=required, validate=validate.Length(1, 100),
+                              metadata={"example": "天河城购物中心"}),
+        "category": fields.String(required=required, validate=validate.OneOf(CATEGORIES)),
+        "address": fields.String(required=required, validate=validate.Length(1, 200),
+                                 metadata={"example": "天河路208号"}),
+        "area": fields.String(required=required, validate=_COMMUNITY,
+                              metadata={"description": "所在社区/村代码", "example": "440106001001"}),
+        "lat": fields.Float(required=required, validate=validate.Range(*LAT_RANGE, error="坐标不在广州市范围内"),
+                            metadata={"description": "纬度 (GCJ-02)", "example": 23.1375}),
+        "lng": fields.Float(required=required, validate=validate.Range(*LNG_RANGE, error="坐标不在广州市范围内"),
+                            metadata={"description": "经度 (GCJ-02)", "example": 113.3235}),
+    }
+
+
+VenueCreate = ma.Schema.from_dict(_venue_fields(True), name="VenueCreate")
+VenueUpdate = ma.Schema.from_dict(_venue_fields(False), name="VenueUpdate")
+
+
+class VenueRead(ma.Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    category = fields.String(required=True)
+    address = fields.String(required=True)
+    area = fields.String(required=True, attribute="area_code")
+    lat = fields.Float(required=True)
+    lng = fields.Float(required=True)
+    code_version = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class VenueQuery(PageArgs):
+    area = fields.String(required=True, validate=validate.Regexp(r"^4401\d{0,10}$"),
+                         metadata={"description": "区域代码（须在您的管辖范围内）"})
+    q = fields.String(validate=validate.Length(1, 50))
+
+
+class StaffBind(ma.Schema):
+    phone = fields.String(required=True, validate=validate.Length(1, 20), metadata={"example": "13812345678"})
+
+
+class StaffRead(ma.Schema):
+    user_id = fields.String(required=True)
+    phone = fields.String(allow_none=True, required=True, metadata={"description": "脱敏手机号"})
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    created_at = fields.DateTime(required=True)
+
+
+class VenueCodeRead(ma.Schema):
+    venue_code = fields.String(required=True, metadata={"description": "场所码内容（印在海报上的二维码）"})
+    code_version = fields.Integer(required=True)

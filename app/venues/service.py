@@ -1,0 +1,160 @@
+"""Venue rules: registration, who may see and manage a venue, staff binding, the 场所码 and its rotation."""
+from sqlalchemy import delete, func, or_, select, update
+
+from app.areas import service as area_service
+from app.auth import service as auth_service
+from app.auth.models import User
+from app.common.masking import mask_phone
+from app.common.pagination import decode_cursor, page
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.extensions import db
+from app.venues import codes
+from app.venues.models import Venue, VenueStaff
+
+AREA_ROLES = ("organiser", "health_official", "admin")  # staff of an area, who see its venues
+_NOT_FOUND = ("venue_not_found", "场所不存在")
+
+
+def get(venue_id: int) -> Venue:
+    """A venue by id, or NotFound."""
+    venue = db.session.get(Venue, venue_id)
+    if venue is None:
+        raise NotFound(*_NOT_FOUND)
+    return venue
+
+
+def staff_role(venue_id: int, user_id: int) -> str | None:
+    """The user's role at the venue (admin / inspector), or None."""
+    return db.session.execute(select(VenueStaff.role).where(VenueStaff.venue_id == venue_id,
+                                                            VenueStaff.user_id == user_id)).scalar()
+
+
+def ensure_can_view(venue: Venue, user: User) -> None:
+    """The venue's own staff, or staff of its area."""
+    if staff_role(venue.id, user.id) is None and not user.acts_on(venue.area_code, *AREA_ROLES):
+        raise Forbidden("venue_forbidden", "您不是该场所的工作人员")
+
+
+def ensure_can_manage(venue: Venue, user: User) -> None:
+    """The venue's admin, or an organiser/admin of its area."""
+    if staff_role(venue.id, user.id) != "admin" and not user.acts_on(venue.area_code, "organiser", "admin"):
+        raise Forbidden("venue_forbidden", "只有场所管理员可以执行此操作")
+
+
+def ensure_staff(venue_id: int, user: User) -> None:
+    """The caller must be staff (admin or inspector) of this venue to scan for it."""
+    if staff_role(venue_id, user.id) is None:
+        raise Forbidden("venue_forbidden", "您不是该场所的工作人员，不能代其扫码")
+
+
+def _check_location(area_code: str) -> None:
+    area_service.get_at_level(area_code, "community")
+
+
+def create(*, user: User, name: str, category: str, address: str, area: str, lat: float, lng: float) -> Venue:
+    """Register a venue; the creator becomes its admin and venue staff over its community."""
+    _check_location(area)
+    venue = Venue(name=name, category=category, address=address, area_code=area, lat=lat, lng=lng,
+                  created_by=user.id)
+    db.session.add(venue)
+    db.session.flush()
+    db.session.add(VenueStaff(venue_id=venue.id, user_id=user.id, role="admin"))
+    auth_service.grant_role(user=user, role="venue_staff", area_code=area)
+    db.session.commit()
+    return venue
+
+
+def update_venue(*, venue: Venue, user: User, changes: dict) -> Venue:
+    """Change name, category, address, area or location."""
+    ensure_can_manage(venue, user)
+    if "area" in changes:
+        _check_location(changes["area"])
+        venue.area_code = changes.pop("area")
+    for key, value in changes.items():
+        setattr(venue, key, value)
+    db.session.commit()
+    return venue
+
+
+def list_venues(*, user: User, area: str, q: str | None, cursor: str | None, limit: int) -> dict:
+    """Venues inside an area the caller oversees, by name, keyset-paginated in id order."""
+    area_service.get(area)
+    if not user.acts_on(area, *AREA_ROLES):
+        raise Forbidden("area_forbidden", "该区域不在您的管辖范围内")
+    stmt = select(Venue).where(area_service.in_subtree(Venue.area_code, area))
+    if q:
+        stmt = stmt.where(or_(Venue.name.contains(q, autoescape=True), Venue.address.contains(q, autoescape=True)))
+    after = decode_cursor(cursor, 1)
+    if after:
+        stmt = stmt.where(Venue.id > int(after[0]))
+    rows = db.session.execute(stmt.order_by(Venue.id).limit(limit + 1)).scalars().all()
+    return page(rows, limit, lambda v: [str(v.id)])
+
+
+def bind_staff(*, venue: Venue, user: User, phone: str) -> tuple[User, VenueStaff]:
+    """Bind the account registered with this phone as an inspector (检测员) of the venue."""
+    ensure_can_manage(venue, user)
+    member = auth_service.find_by_phone(phone)
+    if member is None:
+        raise NotFound("user_not_found", "该手机号尚未注册，请先让其用手机号登录小程序")
+    if staff_role(venue.id, member.id) is not None:
+        raise Conflict("staff_exists", "该用户已是本场所工作人员")
+    link = VenueStaff(venue_id=venue.id, user_id=member.id, role="inspector")
+    db.session.add(link)
+    auth_service.grant_role(user=member, role="venue_staff", area_code=venue.area_code)
+    db.session.commit()
+    return member, link
+
+
+def unbind_staff(*, venue: Venue, user: User, member_id: int) -> None:
+    """Unbind a staff member; the last admin stays."""
+    ensure_can_manage(venue, user)
+    role = staff_role(venue.id, member_id)
+    if role is None:
+        raise NotFound("staff_not_found", "该用户不是本场所工作人员")
+    if role == "admin":
+        admins = db.session.execute(select(func.count()).where(VenueStaff.venue_id == venue.id,
+                                                               VenueStaff.role == "admin")).scalar()
+        if admins <= 1:
+            raise Conflict("last_admin", "不能移除场所唯一的管理员")
+    db.session.execute(delete(VenueStaff).where(VenueStaff.venue_id == venue.id, VenueStaff.user_id == member_id))
+    still_here = db.session.execute(select(func.count()).select_from(VenueStaff).join(Venue).where(
+        VenueStaff.user_id == member_id, Venue.area_code == venue.area_code)).scalar()
+    if not still_here:
+        auth_service.revoke_role(user=auth_service.get_user(member_id), role="venue_staff",
+                                 area_code=venue.area_code)
+    db.session.commit()
+
+
+def list_staff(*, venue: Venue, user: User) -> list[dict]:
+    """The venue's staff with masked phones."""
+    ensure_can_manage(venue, user)
+    rows = db.session.execute(select(VenueStaff, User).join(User, User.id == VenueStaff.user_id)
+                              .where(VenueStaff.venue_id == venue.id).order_by(VenueStaff.id)).all()
+    return [{"user_id": str(u.id), "phone": mask_phone(auth_service.phone_of(u)), "role": s.role, "created_at": s.created_at}
+            for s, u in rows]
+
+
+def venue_code(venue: Venue) -> str:
+    """The venue's current 场所码 token."""
+    return codes.sign(venue.id, venue.code_version)
+
+
+def rotate_code(*, venue: Venue, user: User) -> Venue:
+    """Bump the code version: every poster printed before stops working."""
+    ensure_can_manage(venue, user)
+    db.session.execute(update(Venue).where(Venue.id == venue.id).values(code_version=Venue.code_version + 1))
+    db.session.commit()
+    db.session.refresh(venue)
+    return venue
+
+
+def resolve_code(token: str) -> Venue:
+    """The venue a scanned 场所码 belongs to; an old poster's code is rejected."""
+    venue_id, version = codes.parse(token)
+    venue = db.session.get(Venue, venue_id)
+    if venue is None:
+        raise ValidationFailed("venue_code_invalid", "场所码无效，请扫描场所张贴的最新场所码")
+    if version != venue.code_version:
+        raise ValidationFailed("venue_code_outdated", "该场所码已更新，请扫描场所张贴的最新场所码")
+    return venue

@@ -1,0 +1,157 @@
+"""Volunteers at city scale on PostgreSQL: import 1,310,000 through the import path, then time the stats, the search
+keyset pages and the export. A script that prints figures, not a test.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench python bench/volunteers.py [--count N]
+
+The database is created if missing. It must be a benchmark database: the script empties its users and volunteers."""
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+STATS = [("district", "4401"), ("street", "4401"), ("community", "440106"), ("grid", "4401"), ("trade", "4401"),
+         ("interest", "4401"), ("service_role", "4401"), ("trade", "440106001"), ("interest", "440106001001")]
+SEARCHES = ["area=4401", "area=4401&trade=express", "area=4401&interest=running", "area=440106&service_role=mediator"]
+
+
+def ensure_database(url: str) -> None:
+    """CREATE DATABASE when it is missing."""
+    target = make_url(url)
+    if "bench" not in (target.database or ""):
+        raise SystemExit(f"refusing to use {target.database!r}: the bench empties users; name the database *bench*")
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}).first():
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def build_app(url: str):
+    from app import create_app
+    from config import Config
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = url
+        REDIS_URL = None
+        RATELIMIT_ENABLED = False
+
+    return create_app(BenchConfig)
+
+
+def median_ms(fn, runs: int = 7) -> float:
+    fn()  # warm
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def line(label: str, value: str) -> None:
+    print(f"  {label:<52} {value}", flush=True)
+
+
+def prepare(app, count: int, path: Path) -> None:
+    import flask_migrate
+
+    from app.areas.seed import seed_areas
+    from app.extensions import db
+    from app.volunteers import demo
+
+    flask_migrate.upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    seed_areas()
+    db.session.execute(text("TRUNCATE volunteer_group_members, volunteer_groups, volunteer_counts, volunteers, "
+                            "role_grants, refresh_tokens, users CASCADE"))
+    db.session.commit()
+    started = time.perf_counter()
+    demo.write_csv(path, count=count, seed=2021)
+    line(f"demo CSV written ({path.stat().st_size / 1e6:.0f} MB, not timed below)",
+         f"{time.perf_counter() - started:.1f} s")
+
+
+def bench_import(app, path: Path, count: int) -> None:
+    from app.extensions import db
+    from app.volunteers import importer
+
+    with path.open("rb") as stream:
+        started = time.perf_counter()
+        report = importer.import_stream(stream, batch_size=50_000, background=True)
+        seconds = time.perf_counter() - started
+    assert report.inserted == count and report.rejected == 0, report
+    line(f"import {count:,} volunteers (flask volunteers import path)",
+         f"{seconds:.1f} s = {count / seconds:,.0f} rows/s")
+    started = time.perf_counter()
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) volunteers, volunteer_counts, users, role_grants, volunteer_groups"))
+    line("VACUUM ANALYZE afterwards (autovacuum's job in production)", f"{time.perf_counter() - started:.1f} s")
+    rerun = min(count, 100_000)
+    head = b"".join(path.open("rb").readlines()[:rerun + 1])
+    started = time.perf_counter()
+    report = importer.import_stream(io.BytesIO(head), batch_size=50_000, background=True)
+    seconds = time.perf_counter() - started
+    line(f"re-import {rerun:,} of them (idempotent: all updates)", f"{seconds:.1f} s = {rerun / seconds:,.0f} rows/s")
+    assert report.updated == rerun and report.inserted == 0, report
+
+
+def bench_queries(app, client, headers) -> None:
+    for by, area in STATS:
+        url = f"/api/v1/stats/volunteers?by={by}&area={area}"
+        body = client.get(url, headers=headers).get_json()
+        line(f"stats by={by} area={area} ({len(body['rows'])} rows, total {body['total']:,})",
+             f"{median_ms(lambda: client.get(url, headers=headers)):.1f} ms")
+    for query in SEARCHES:
+        url = f"/api/v1/volunteers?{query}&limit=20"
+        cursor = None
+        for _ in range(999):
+            page = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=headers).get_json()
+            cursor = page["next_cursor"]
+        first = median_ms(lambda: client.get(url, headers=headers))
+        thousandth = median_ms(lambda: client.get(f"{url}&cursor={cursor}", headers=headers))
+        line(f"search {query}: page 1 / page 1,000", f"{first:.1f} ms / {thousandth:.1f} ms")
+
+
+def bench_export(client, headers, area: str) -> None:
+    started = time.perf_counter()
+    response = client.get(f"/api/v1/volunteers/export.csv?area={area}", headers=headers, buffered=False)
+    rows = sum(chunk.count(b"\n") for chunk in response.response) - 1
+    seconds = time.perf_counter() - started
+    line(f"export.csv area={area} ({rows:,} rows, masked, streamed)", f"{seconds:.1f} s = {rows / seconds:,.0f} rows/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1_310_000)
+    parser.add_argument("--export-area", default="4401")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    ensure_database(url)
+    app = build_app(url)
+    print(f"volunteers bench: {args.count:,} volunteers on {make_url(url).render_as_string(hide_password=True)}")
+    with tempfile.TemporaryDirectory() as tmp, app.app_context():
+        path = Path(tmp) / "volunteers.csv"
+        prepare(app, args.count, path)
+        bench_import(app, path, args.count)
+    from tests import factories  # the same signed tokens the app issues, for an admin over the city
+
+    with app.app_context():
+        admin = factories.user(roles=[("admin", "4401")], username="bench-admin")
+        headers = factories.auth_headers(admin)
+        client = app.test_client()
+        bench_queries(app, client, headers)
+        bench_export(client, headers, args.export_area)
+
+
+if __name__ == "__main__":
+    main()

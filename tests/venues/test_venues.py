@@ -1,0 +1,149 @@
+"""Venues: registration, access, staff binding, the 场所码, rotation and the poster."""
+import io
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlalchemy import select
+
+from app.auth.models import RoleGrant
+from app.venues import codes
+from app.venues.models import Venue, VenueStaff
+from tests import factories
+
+WUSHAN_COMMUNITY = "440106001001"
+VENUE = {"name": "天河城购物中心", "category": "商场", "address": "天河路208号", "area": WUSHAN_COMMUNITY,
+         "lat": 23.1375, "lng": 113.3235}
+
+
+@pytest.fixture
+def owner(login):
+    return login("resident")
+
+
+@pytest.fixture
+def venue(client, owner):
+    r = client.post("/api/v1/venues", json=VENUE, headers=owner[1])
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_register_makes_creator_admin(client, db, owner, venue):
+    assert venue["name"] == "天河城购物中心" and venue["area"] == WUSHAN_COMMUNITY and venue["code_version"] == 1
+    assert isinstance(venue["id"], str) and int(venue["id"]) > 0
+    staff = db.session.execute(select(VenueStaff).where(VenueStaff.venue_id == int(venue["id"]))).scalar_one()
+    assert staff.user_id == owner[0].id and staff.role == "admin"
+    grants = db.session.execute(select(RoleGrant.role, RoleGrant.area_code)
+                                .where(RoleGrant.user_id == owner[0].id)).all()
+    assert ("venue_staff", WUSHAN_COMMUNITY) in grants
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"category": "夜总会"}, "validation_failed"),
+    ({"lat": 39.9}, "validation_failed"),
+    ({"area": "440106001"}, "validation_failed"),
+    ({"area": "440106001999"}, "area_not_found"),
+    ({"name": ""}, "validation_failed"),
+    ({"name": "x" * 101}, "validation_failed"),
+])
+def test_register_rejects_bad_input(client, db, owner, change, error):
+    r = client.post("/api/v1/venues", json={**VENUE, **change}, headers=owner[1])
+    assert r.status_code in (404, 422) and r.get_json()["error"] == error
+    assert db.session.execute(select(Venue)).first() is None
+
+
+def test_register_requires_sign_in(client):
+    assert client.post("/api/v1/venues", json=VENUE).status_code == 401
+
+
+def test_view_by_staff_and_area_officials_only(client, venue, login):
+    url = f"/api/v1/venues/{venue['id']}"
+    assert client.get(url, headers=login("organiser", "440106")[1]).status_code == 200
+    assert client.get(url, headers=login("health_official", "4401")[1]).status_code == 200
+    assert client.get(url, headers=login("organiser", "440103")[1]).status_code == 403
+    assert client.get(url, headers=login("venue_staff", WUSHAN_COMMUNITY)[1]).status_code == 403
+    assert client.get(url, headers=login("resident")[1]).status_code == 403
+    assert client.get("/api/v1/venues/123", headers=login("admin")[1]).status_code == 404
+
+
+def test_update_by_admin_only(client, db, owner, venue, login):
+    url = f"/api/v1/venues/{venue['id']}"
+    assert client.patch(url, json={"name": "新名字"}, headers=login("resident")[1]).status_code == 403
+    r = client.patch(url, json={"name": "天河城", "address": "天河路208号B"}, headers=owner[1])
+    assert r.status_code == 200 and r.get_json()["name"] == "天河城"
+    assert db.session.get(Venue, int(venue["id"])).address == "天河路208号B"
+
+
+def test_list_by_area_scope(client, venue, login):
+    r = client.get("/api/v1/venues?area=440106001", headers=login("organiser", "440106")[1])
+    assert r.status_code == 200 and [v["id"] for v in r.get_json()["items"]] == [venue["id"]]
+    assert client.get("/api/v1/venues?area=440103", headers=login("organiser", "440106")[1]).status_code == 403
+    r = client.get("/api/v1/venues?area=440106&q=天河城", headers=login("admin")[1])
+    assert len(r.get_json()["items"]) == 1
+    assert client.get("/api/v1/venues?area=440106&q=nothing", headers=login("admin")[1]).get_json()["items"] == []
+    assert client.get("/api/v1/venues", headers=login("admin")[1]).status_code == 422
+
+
+def test_bind_and_unbind_staff(client, db, owner, venue):
+    number = factories.phone()
+    inspector = factories.user(phone_number=number)
+    url = f"/api/v1/venues/{venue['id']}/staff"
+    r = client.post(url, json={"phone": number}, headers=owner[1])
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["role"] == "inspector" and body["phone"] == number[:3] + "****" + number[-4:]
+    assert client.post(url, json={"phone": number}, headers=owner[1]).get_json()["error"] == "staff_exists"
+    listed = client.get(url, headers=owner[1]).get_json()
+    assert {s["role"] for s in listed} == {"admin", "inspector"} and all("****" in s["phone"] for s in listed)
+    grants = db.session.execute(select(RoleGrant.role).where(RoleGrant.user_id == inspector.id)).scalars().all()
+    assert "venue_staff" in grants
+    # an inspector cannot bind others
+    assert client.post(url, json={"phone": factories.phone()},
+                       headers=factories.auth_headers(inspector)).status_code == 403
+    assert client.delete(f"{url}/{inspector.id}", headers=owner[1]).status_code == 204
+    grants = db.session.execute(select(RoleGrant.role).where(RoleGrant.user_id == inspector.id)).scalars().all()
+    assert "venue_staff" not in grants
+    assert client.delete(f"{url}/{inspector.id}", headers=owner[1]).status_code == 404
+
+
+def test_bind_unknown_phone_and_last_admin(client, owner, venue):
+    url = f"/api/v1/venues/{venue['id']}/staff"
+    r = client.post(url, json={"phone": "13700000000"}, headers=owner[1])
+    assert r.status_code == 404 and r.get_json()["error"] == "user_not_found"
+    assert client.post(url, json={"phone": "12345"}, headers=owner[1]).get_json()["error"] == "phone_invalid"
+    r = client.delete(f"{url}/{owner[0].id}", headers=owner[1])
+    assert r.status_code == 409 and r.get_json()["error"] == "last_admin"
+
+
+def test_venue_code_signed_and_rotation_kills_old_posters(client, app, owner, venue):
+    from app.venues import service
+
+    code = client.get(f"/api/v1/venues/{venue['id']}/code", headers=owner[1]).get_json()
+    assert code["code_version"] == 1 and code["venue_code"].startswith("JFV1.")
+    assert service.resolve_code(code["venue_code"]).id == int(venue["id"])
+    rotated = client.post(f"/api/v1/venues/{venue['id']}/code/rotate", headers=owner[1]).get_json()
+    assert rotated["code_version"] == 2 and rotated["venue_code"] != code["venue_code"]
+    with pytest.raises(Exception) as info:
+        service.resolve_code(code["venue_code"])
+    assert info.value.error == "venue_code_outdated"
+    tampered = rotated["venue_code"][:-2] + ("AA" if not rotated["venue_code"].endswith("AA") else "BB")
+    for bad in (tampered, "JFV1.", "hello", "JFV1." + "A" * 200):
+        with pytest.raises(Exception) as info:
+            service.resolve_code(bad)
+        assert info.value.error == "venue_code_invalid"
+    assert codes.parse(rotated["venue_code"]) == (int(venue["id"]), 2)
+
+
+def test_rotate_needs_admin(client, venue, login):
+    r = client.post(f"/api/v1/venues/{venue['id']}/code/rotate", headers=login("resident")[1])
+    assert r.status_code == 403
+
+
+def test_poster_renders_with_readable_code(client, owner, venue):
+    r = client.get(f"/api/v1/venues/{venue['id']}/poster.png", headers=owner[1])
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    img = Image.open(io.BytesIO(r.data))
+    assert img.size == (1240, 1754)
+    decoded = zxingcpp.read_barcodes(img)
+    code = client.get(f"/api/v1/venues/{venue['id']}/code", headers=owner[1]).get_json()["venue_code"]
+    assert [d.text for d in decoded] == [code]

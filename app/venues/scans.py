@@ -1,7 +1,9 @@
 """扫码: staff scans of residents' codes, residents' check-ins at venue codes, offline batches, visit history.
 
-The hottest write path: each scan is at most three statements and one commit (the caller's roles are
-loaded by the auth layer). Scans carry no personal data: a code id, a venue id, a time, a colour."""
+The hottest write path: each scan request is at most three statements counting the auth layer's user load
+(verify: user, code + staff binding, INSERT; check-in on PostgreSQL: user, venue + code, one CTE that claims
+the visit and records it), run in autocommit mode (`app.common.sql.autocommit`: each write is one atomic
+statement, so no BEGIN/COMMIT round trips). Scans carry no personal data: a code id, a venue id, a time, a colour."""
 import hashlib
 from datetime import datetime, timedelta
 

@@ -29,7 +29,10 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'jiefang.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping (a round trip on every request): app/common/pool.py pings only connections idle longer
+    # than DB_PING_AFTER_IDLE_SECONDS; pool_recycle retires them before server/proxy idle timeouts.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
+    DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", 10.0))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # After a Redis error, go without it this long instead of waiting on each request (memory limits,
     # database revocation checks, cache misses meanwhile).
@@ -130,7 +133,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Everything from the environment; `validate` refuses a half-configured deployment."""
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 5}
 
     @staticmethod
     def validate(config: dict) -> None:

@@ -39,6 +39,10 @@ def register_extensions(app: Flask) -> None:
 
         os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
+    from app.common.pool import install_idle_ping
+
+    with app.app_context():
+        install_idle_ping(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db)
     jwt.init_app(app)
     limiter.init_app(app)

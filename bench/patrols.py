@@ -311,8 +311,8 @@ def main() -> None:
         express = express_group()
         started = time.perf_counter()
         entries, summaries, group_rows = build_points(args.share, express)
-        line(f"points for {args.share:.0%} of {have:,} volunteers: {entries:,} ledger lines,", "")
-        line(f"  {summaries:,} volunteer and {group_rows:,} group summary rows", f"{time.perf_counter() - started:.1f} s")
+        print(f"points for {args.share:.0%} of {have:,} volunteers: {entries:,} ledger lines, {summaries:,} volunteer "
+              f"and {group_rows:,} group summary rows, built in {time.perf_counter() - started:.0f} s")
         timings = bench_leaderboards(app, runs, express)
         line("slowest leaderboard (target 100 ms)", f"{max(timings):.1f} ms")
         bench_checkins(app, args.checkins or checkins)

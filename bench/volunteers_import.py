@@ -34,9 +34,10 @@ def load(count: int) -> dict:
         demo.write_csv(path, count=count, seed=SEED)
         written = time.perf_counter() - started
         volunteers.empty()
-        seconds = volunteers.import_file(path, count)
+        seconds, client_cpu, pg_cpu = volunteers.import_file(path, count)
     done = {**plan, "seconds": round(seconds, 2), "rate": round(count / seconds), "csv_s": round(written, 1),
-            "vacuum_s": round(volunteers.vacuum(), 1)}
+            "vacuum_s": round(volunteers.vacuum(), 1), "python_us_per_row": round(client_cpu / count * 1e6),
+            "postgres_us_per_row": None if pg_cpu is None else round(pg_cpu / count * 1e6)}
     size = db.session.execute(text("SELECT pg_total_relation_size('volunteers') + pg_total_relation_size('users') "
                                    "+ pg_total_relation_size('role_grants')")).scalar()
     done["bytes_per_volunteer"] = round(size / count)  # the profile, its account and grants, with their indexes
@@ -49,7 +50,9 @@ def run(ctx, quick: bool) -> list[Row]:
     with ctx.app.app_context():
         done = load(count)
     note = (f"{done['seconds']:.1f} s; CSV written first in {done['csv_s']} s, VACUUM ANALYZE after in "
-            f"{done['vacuum_s']} s; {done.get('bytes_per_volunteer', '?')} B/volunteer (profile, account, grants)")
+            f"{done['vacuum_s']} s; CPU per row: Python {done.get('python_us_per_row')} µs, PostgreSQL "
+            f"{done.get('postgres_us_per_row')} µs; {done.get('bytes_per_volunteer', '?')} B/volunteer "
+            "(profile, account, grants)")
     if done["skipped"]:
         note = f"already imported (seed {done['seed']}): the first import's figures, {note}"
     return [Row(f"import {count:,} volunteers (CSV, import path)", rate=done["rate"], unit="rows/s",

@@ -1,4 +1,6 @@
-"""Small SQL constructs that compile differently per dialect."""
+"""Small SQL constructs that compile differently per dialect, and the autocommit mode of the hot paths."""
+from functools import wraps
+
 from sqlalchemy import Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -28,3 +30,33 @@ def insert_for(session):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
+
+
+_AUTOCOMMIT = "jiefang_autocommit"
+
+
+def autocommit(view):
+    """Run a hot view's statements without BEGIN / COMMIT / ROLLBACK round trips (driver autocommit).
+
+    Only for views whose every write is ONE statement (atomic on its own) and whose reads need no common
+    snapshot: token issue, staff verify + scan, check-in. Anything that needs a real transaction (a row lock,
+    two writes that stand or fall together) calls `transaction()` first. Put it directly under
+    `@blp.route`, above `@require`, so the user load runs on the same connection."""
+    from app.extensions import db
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not db.session().in_transaction():  # a caller holding the session open (a test) keeps its transaction
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            db.session.info[_AUTOCOMMIT] = True
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def transaction() -> None:
+    """Make the next statements run in a real transaction, even inside an `autocommit` view."""
+    from app.extensions import db
+
+    if db.session.info.pop(_AUTOCOMMIT, False):
+        db.session.commit()  # ends the autocommit connection's use; the next statement begins a transaction

@@ -4,6 +4,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from app.auth.access import require
+from app.common.sql import autocommit
 from app.errors import doc_errors
 from app.health_codes import keys, schemas, service, tokens
 
@@ -61,6 +62,7 @@ def public_keys():
 
 
 @blp.route("/verify", methods=["POST"])
+@autocommit
 @require("venue_staff", "health_official", "volunteer")
 @blp.arguments(schemas.VerifyRequest)
 @blp.response(200, schemas.VerifyResult)
@@ -108,6 +110,7 @@ def declare(data, code_id):
 
 
 @blp.route(CODE + "/token", methods=["GET"])
+@autocommit
 @require()
 @blp.response(200, schemas.TokenRead)
 @doc_errors(404)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
+from app.common.sql import transaction
 from app.common.time import utcnow
 from app.errors import Gone, NotFound
 from app.extensions import db
@@ -73,6 +74,7 @@ def store(code: HealthCode, verdict: rules.Verdict, now: datetime, *, audit: boo
 
 def refresh(code: HealthCode, now: datetime) -> HealthCode:
     """Re-evaluate a stale code under a row lock (another request may have done it meanwhile) and commit."""
+    transaction()  # the lock must be held until the commit, also when called from an autocommit hot path
     locked = lock(code.id)
     if locked is not None and locked.revoked_at is None and is_stale(locked, now):
         store(locked, evaluate(locked, now), now)

@@ -1,5 +1,5 @@
 """Demo patrols for `make run`: this evening's and tomorrow evening's patrol of the demo volunteer's community,
-scheduled by organiser_wushan, the demo volunteer signed up to the first. Idempotent (by title and start)."""
+scheduled by organiser_wushan, the demo resident (a volunteer there) signed up to the first. Idempotent (by title and start)."""
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
@@ -23,12 +23,12 @@ def _evening(days: int) -> datetime:
 def seed_small() -> list[str]:
     """Two evening patrols and one sign-up; returns lines to print."""
     from app.auth import service as auth_service
-
-    organiser = db.session.execute(select(User).where(User.username == "organiser_wushan")).scalar_one_or_none()
     from app.demo import DEMO_RESIDENT_PHONE
 
+    organiser = db.session.execute(select(User).where(User.username == "organiser_wushan")).scalar_one_or_none()
     person = auth_service.find_by_phone(DEMO_RESIDENT_PHONE)
-    group = locality.auto_group_of(DEMO_VOLUNTEER[1])
+    grid = DEMO_VOLUNTEER[1]
+    group = locality.auto_group_of(grid)
     if organiser is None or person is None or group is None:
         return ["demo patrols: skipped (demo organiser, volunteer or community group missing)"]
     made = []
@@ -40,9 +40,9 @@ def seed_small() -> list[str]:
         found = db.session.execute(select(Patrol).where(Patrol.group_id == group.id, Patrol.title == title,
                                                         Patrol.starts_at == starts)).scalar_one_or_none()
         made.append(found or service.create(actor=organiser, data={
-            "group_id": group.id, "area": DEMO_VOLUNTEER[1][:12], "title": title, "starts_at": starts,
+            "group_id": group.id, "area": grid[:12], "title": title, "starts_at": starts,
             "ends_at": starts + timedelta(hours=2), "meeting_point": MEETING, "radius_m": 300, "capacity": 8,
             "points_per_hour": 10, "description": "沿五山路、华南理工大学北门一带巡查，提醒居民做好防护。"}))
     if made:
         signups.sign_up(user=person, patrol_id=made[0].id)
-    return [f"demo patrols: {len(made)} (the demo volunteer {DEMO_VOLUNTEER[0]} is signed up to the first)"]
+    return [f"demo patrols: {len(made)} (the demo resident {DEMO_RESIDENT_PHONE} is signed up to the first)"]

@@ -131,7 +131,7 @@ def checkin_code_png(patrol_id):
 
 @blp.route("/patrols/checkins", methods=["POST"])
 @require("volunteer")
-@blp.arguments(schemas.PatrolCheckinCreate)
+@blp.arguments(schemas.PatrolCheckin)
 @blp.response(201, schemas.AttendanceRead)
 @blp.alt_response(200, schema=schemas.AttendanceRead, description="已签到过：返回原签到记录")
 @doc_errors(403, 409, 422)
@@ -144,7 +144,7 @@ def check_in(data):
 
 @blp.route(PATROL + "/checkout", methods=["POST"])
 @require("volunteer")
-@blp.arguments(schemas.CheckoutCreate)
+@blp.arguments(schemas.PatrolCheckout)
 @blp.response(200, schemas.AttendanceRead)
 @doc_errors(404, 409, 422)
 def check_out(data, patrol_id):

@@ -133,7 +133,7 @@ class CheckinCode(ma.Schema):
     refresh_in = fields.Integer(required=True, metadata={"description": "多少秒后换新码"})
 
 
-class PatrolCheckinCreate(ma.Schema):
+class PatrolCheckin(ma.Schema):
     token = fields.String(required=True, validate=validate.Length(1, 64))
     lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
     lng = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
@@ -141,7 +141,7 @@ class PatrolCheckinCreate(ma.Schema):
                                 metadata={"description": "定位精度（米）；最多放宽 50 米"})
 
 
-class CheckoutCreate(ma.Schema):
+class PatrolCheckout(ma.Schema):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
     lng = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
 

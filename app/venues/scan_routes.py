@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from app.auth.access import require
 from app.common.pagination import page_schema
+from app.common.sql import autocommit
 from app.errors import doc_errors
 from app.health_codes import service as hc_service
 from app.venues import scan_schemas as schemas
@@ -15,6 +16,7 @@ admin = Blueprint("admin_health", __name__, url_prefix="/api/v1/admin",
 
 
 @blp.route("/checkins", methods=["POST"])
+@autocommit
 @require()
 @blp.arguments(schemas.CheckinCreate)
 @blp.response(201, schemas.CheckinRead)

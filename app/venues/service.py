@@ -23,10 +23,15 @@ def get(venue_id: int) -> Venue:
     return venue
 
 
+def staff_role_subquery(venue_id: int, user_id: int):
+    """The user's role at the venue as a scalar subquery (NULL when not staff), to fold into another SELECT."""
+    return select(VenueStaff.role).where(VenueStaff.venue_id == venue_id,
+                                         VenueStaff.user_id == user_id).scalar_subquery()
+
+
 def staff_role(venue_id: int, user_id: int) -> str | None:
     """The user's role at the venue (admin / inspector), or None."""
-    return db.session.execute(select(VenueStaff.role).where(VenueStaff.venue_id == venue_id,
-                                                            VenueStaff.user_id == user_id)).scalar()
+    return db.session.execute(select(staff_role_subquery(venue_id, user_id))).scalar()
 
 
 def ensure_can_view(venue: Venue, user: User) -> None:
@@ -44,7 +49,11 @@ def ensure_can_manage(venue: Venue, user: User) -> None:
 def ensure_staff(venue_id: int, user: User) -> None:
     """The caller must be staff (admin or inspector) of this venue to scan for it."""
     if staff_role(venue_id, user.id) is None:
-        raise Forbidden("venue_forbidden", "您不是该场所的工作人员，不能代其扫码")
+        raise not_staff()
+
+
+def not_staff() -> Forbidden:
+    return Forbidden("venue_forbidden", "您不是该场所的工作人员，不能代其扫码")
 
 
 def _check_location(area_code: str) -> None:

@@ -100,7 +100,7 @@ def upgrade():
     )
     with op.batch_alter_table('volunteers', schema=None) as batch_op:
         batch_op.create_index('ix_volunteers_grid_id', ['grid_code', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_volunteers_name_index'), ['name_index'], unique=False)
+        batch_op.create_index('ix_volunteers_grid_name', ['grid_code', 'name_index'], unique=False)
         batch_op.create_index('ix_volunteers_trade_grid_id', ['trade_id', 'grid_code', 'id'], unique=False)
 
     op.create_table('volunteer_group_members',
@@ -155,7 +155,7 @@ def downgrade():
     op.drop_table('volunteer_group_members')
     with op.batch_alter_table('volunteers', schema=None) as batch_op:
         batch_op.drop_index('ix_volunteers_trade_grid_id')
-        batch_op.drop_index(batch_op.f('ix_volunteers_name_index'))
+        batch_op.drop_index('ix_volunteers_grid_name')
         batch_op.drop_index('ix_volunteers_grid_id')
 
     op.drop_table('volunteers')

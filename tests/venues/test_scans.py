@@ -4,13 +4,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from app.common.time import utcnow
 from app.extensions import db as _db
 from app.health_codes import service as hc_service
 from app.health_codes.models import HealthCode
-from app.venues.models import OfflineScan, Scan, VenueStaff
+from app.venues.models import LatestCheckin, OfflineScan, Scan, VenueStaff
 from tests import factories
 from tests.venues.test_venues import VENUE
 
@@ -280,3 +280,63 @@ def test_concurrent_duplicate_offline_uploads_make_one_scan(app, db, place, hold
     statuses = concurrently(go, 10)
     assert statuses.count("accepted") == 1 and statuses.count("duplicate") == 9
     assert db.session.execute(select(func.count()).select_from(Scan)).scalar() == 1
+
+
+def _whole_request(app, send):
+    """(response, statements) of one HTTP request, user load included, on a fresh session as in production."""
+    _db.session.remove()
+    responses = []
+    seen = _count_statements(app, lambda: responses.append(send()))
+    return responses[0], seen
+
+
+def test_whole_hot_requests_stay_within_three_statements(app, client, db, place, holder):
+    """Issue 7 over HTTP: staff verify + scan and check-in, counting the user load: ≤ 3 statements + commit
+    (on SQLite check-in takes one more: its claim and its scan are two statements there, not one CTE; without
+    Redis the revocation check is one more statement)."""
+    from app.common.cache import redis_client
+
+    extra = 0 if redis_client() is not None else 1
+    code_id = holder["code"]["id"]
+    token = client.get(f"/api/v1/health-codes/{code_id}/token", headers=holder["headers"]).get_json()["token"]
+    response, staff = _whole_request(app, lambda: client.post(
+        "/api/v1/health-codes/verify", json={"token": token, "venue_id": place["venue"]["id"]},
+        headers=place["inspector"]))
+    assert response.status_code == 200 and response.get_json()["colour"] == "green", response.get_json()
+    assert len(staff) <= 3 + extra, staff
+    response, checkin = _whole_request(app, lambda: client.post(
+        "/api/v1/checkins", json={"venue_code": place["code"], "health_code_id": code_id}, headers=holder["headers"]))
+    assert response.status_code == 201, response.get_json()
+    assert len(checkin) <= (3 if db.engine.dialect.name == "postgresql" else 4) + extra, checkin
+    assert sorted(s.kind for s in _scans(db)) == ["checkin", "staff"]
+    latest = db.session.execute(select(LatestCheckin)).scalars().all()
+    assert [(row.health_code_id, row.scan_id) for row in latest] == [
+        (int(code_id), next(s.id for s in _scans(db) if s.kind == "checkin"))]
+
+
+def test_verify_by_someone_else_is_refused_first_and_records_nothing(app, client, db, place, holder, login):
+    """The staff binding now rides in the code's SELECT: a caller who is not staff still hears 403 first."""
+    _, outsider = login("venue_staff")
+    token = client.get(f"/api/v1/health-codes/{holder['code']['id']}/token", headers=holder["headers"]).get_json()
+    for sent in (token["token"], "not-a-token"):
+        response, _ = _whole_request(app, lambda: client.post(
+            "/api/v1/health-codes/verify", json={"token": sent, "venue_id": place["venue"]["id"]}, headers=outsider))
+        assert response.status_code == 403 and response.get_json()["error"] == "venue_forbidden"
+    assert _scans(db) == []
+
+
+def test_stale_colour_is_refreshed_under_a_lock_inside_an_autocommit_request(app, client, db, place, holder):
+    """A hot path in autocommit mode still re-evaluates a stale code in a real transaction and commits it."""
+    from app.health_codes import rules
+
+    code_id = int(holder["code"]["id"])
+    db.session.execute(update(HealthCode).where(HealthCode.id == code_id).values(rules_version="old"))
+    db.session.commit()
+    response, seen = _whole_request(app, lambda: client.post(
+        "/api/v1/checkins", json={"venue_code": place["code"], "health_code_id": str(code_id)},
+        headers=holder["headers"]))
+    assert response.status_code == 201 and response.get_json()["colour"] == "green"
+    assert any("FOR UPDATE" in s for s in seen) or db.engine.dialect.name == "sqlite", seen
+    db.session.expire_all()
+    assert db.session.get(HealthCode, code_id).rules_version == rules.RULES_VERSION
+    assert [s.kind for s in _scans(db)] == ["checkin"]

@@ -80,17 +80,41 @@ def prepare(app, count: int, path: Path) -> None:
          f"{time.perf_counter() - started:.1f} s")
 
 
+def server_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend of this database (local server, read from /proc)."""
+    from app.extensions import db
+
+    pids = db.session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+    ticks, used = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
 def bench_import(app, path: Path, count: int) -> None:
     from app.extensions import db
     from app.volunteers import importer
 
+    server_before, client_before = server_cpu(), time.process_time()
     with path.open("rb") as stream:
         started = time.perf_counter()
         report = importer.import_stream(stream, batch_size=50_000, background=True)
         seconds = time.perf_counter() - started
+    client_cpu = time.process_time() - client_before
+    server_after = server_cpu()
+    pg_cpu = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
     assert report.inserted == count and report.rejected == 0, report
     line(f"import {count:,} volunteers (flask volunteers import path)",
          f"{seconds:.1f} s = {count / seconds:,.0f} rows/s")
+    line(f"  CPU per row: Python (read, check, encrypt) {client_cpu / count * 1e6:.0f} µs, PostgreSQL",
+         f"{pg_cpu / count * 1e6:.0f} µs" if server_after else "n/a (server not local)")
+    if server_after:  # reading overlaps writing, so an otherwise idle machine runs at the slower side's pace
+        line("  => on an idle machine with a core for each side (estimate)",
+             f"{count / max(client_cpu, pg_cpu):,.0f} rows/s")
     started = time.perf_counter()
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -120,6 +144,33 @@ def bench_queries(app, client, headers) -> None:
         first = median_ms(lambda: client.get(url, headers=headers))
         thousandth = median_ms(lambda: client.get(f"{url}&cursor={cursor}", headers=headers))
         line(f"search {query}: page 1 / page 1,000", f"{first:.1f} ms / {thousandth:.1f} ms")
+    person = client.get("/api/v1/volunteers?area=4401&limit=1", headers=headers).get_json()["items"][0]
+    for label, query in (("exact phone, whole city", f"area=4401&q={_phone_of(person['id'])}"),
+                         ("exact name, one street", f"area={person['grid'][:9]}&q={_name_of(person['id'])}"),
+                         ("exact name, whole city", f"area=4401&q={_name_of(person['id'])}")):
+        url = f"/api/v1/volunteers?{query}"
+        assert person["id"] in {i["id"] for i in client.get(url, headers=headers).get_json()["items"]}
+        line(f"search by {label}", f"{median_ms(lambda: client.get(url, headers=headers)):.1f} ms")
+
+
+def _volunteer(volunteer_id: str):
+    from app.extensions import db
+    from app.volunteers.models import Volunteer
+
+    return db.session.get(Volunteer, int(volunteer_id))
+
+
+def _phone_of(volunteer_id: str) -> str:
+    from app.auth import service as auth_service
+
+    return auth_service.phone_of(auth_service.get_user(_volunteer(volunteer_id).user_id))
+
+
+def _name_of(volunteer_id: str) -> str:
+    from app.common.crypto import cipher
+    from app.volunteers.service import NAME_AAD
+
+    return cipher().decrypt(_volunteer(volunteer_id).real_name_enc, NAME_AAD)
 
 
 def bench_export(client, headers, area: str) -> None:
@@ -138,7 +189,8 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     ensure_database(url)
     app = build_app(url)
-    print(f"volunteers bench: {args.count:,} volunteers on {make_url(url).render_as_string(hide_password=True)}")
+    print(f"volunteers bench: {args.count:,} volunteers on {make_url(url).render_as_string(hide_password=True)}, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory() as tmp, app.app_context():
         path = Path(tmp) / "volunteers.csv"
         prepare(app, args.count, path)

@@ -261,3 +261,13 @@ def test_counters_by_copy_on_postgresql(app, db, tmp_path, monkeypatch):
     run_import(app, tmp_path, csv_bytes([["13800000001", "陈一", GRID_B, "it", "", "巡防员"]]))
     assert count("total", GRID_B) == 2 and count("total", "4401") == 3
     assert_counts_exact()
+
+
+def test_demo_phones_are_distinct_valid_mobiles():
+    from app.volunteers.demo import People
+    from app.volunteers.taxonomy import Catalogue
+
+    people = People(Catalogue(), seed=3)
+    phones = [people.phone(i) for i in range(40_000)]
+    assert len(set(phones)) == len(phones) and len({p[:7] for p in phones}) == 2000
+    assert all(checked_phone(p) == p for p in phones[::97])

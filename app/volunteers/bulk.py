@@ -103,14 +103,16 @@ class Writer:
                                   .scalar_subquery()))
         run(self._grants(("resident", "volunteer") if new_users else ("volunteer",), now))
         inserted = run(self._volunteers(now)).rowcount
-        tally = batch.tally
+        moved = {}
         if inserted < len(batch.rows):  # someone was a volunteer already (never when every account is new)
-            self._update_existing(tally, now)
+            moved = self._update_existing(batch.tally, now)
+        # counters before groups, as registrations and moves do: writers meet the same locks in the same order
+        counts.apply(batch.tally, self.catalogue)
+        locality.drop_memberships(moved)
         fresh = {row.grid_code[:12] for row in batch.rows} - self.communities
         if fresh:
             locality.ensure_auto_groups(fresh)
             self.communities |= fresh
-        counts.apply(tally, self.catalogue)
         if not self.postgres:
             run(_STAGE.delete())
         db.session.commit()
@@ -148,8 +150,9 @@ class Writer:
              "service_roles", "source", "created_at", "updated_at", "moved_at"], picked) \
             .on_conflict_do_nothing(index_elements=["user_id"]).execution_options(preserve_rowcount=True)
 
-    def _update_existing(self, tally: counts.Tally, now) -> None:
-        """Volunteers already there (their phone again): lock, count their old state out, update, fix groups."""
+    def _update_existing(self, tally: counts.Tally, now) -> dict[int, str]:
+        """Volunteers already there (their phone again): lock, count their old state out, update.
+        Returns {volunteer id: new grid} of those who moved."""
         s, v = _STAGE.c, Volunteer.__table__.c
         old = db.session.execute(
             select(v.id, v.grid_code, v.trade_id, v.interest_mask, v.service_roles, s.grid_code.label("new_grid"))
@@ -161,7 +164,7 @@ class Writer:
             real_name_enc=s.name_enc, name_index=s.name_index, grid_code=s.grid_code, trade_id=s.trade_id,
             interest_mask=s.interest_mask, service_roles=s.service_roles, updated_at=now,
             moved_at=case((Volunteer.grid_code != s.grid_code, now), else_=Volunteer.moved_at)))
-        locality.drop_memberships({r.id: r.new_grid for r in old if r.grid_code != r.new_grid})
+        return {r.id: r.new_grid for r in old if r.grid_code != r.new_grid}
 
 
 def run(batches, *, source: str = "import", background: bool = False, on_written=None) -> Written:

@@ -36,7 +36,11 @@ class People:
 
     def __init__(self, catalogue: Catalogue, seed: int = 4401, area: str = CITY_CODE):
         self.rng = random.Random(seed)
-        self.offset = self.rng.randrange(10**8)
+        self.offset = self.rng.randrange(10**4)
+        # Numbers come in blocks (号段 + 4-digit H code = the first 7 digits); a city's residents share a few
+        # thousand blocks, so the demo draws its numbers from 2,000 of them.
+        self.blocks = [f"{MOBILE_PREFIXES[k // 10**4]}{k % 10**4:04d}"
+                       for k in self.rng.sample(range(len(MOBILE_PREFIXES) * 10**4), 2000)]
         grids = [code for code, _ in area_service.within(area, "grid")]
         districts = {}
         for code in grids:
@@ -52,9 +56,10 @@ class People:
         self.role_weights = list(ROLE_WEIGHTS.values())
 
     def phone(self, i: int) -> str:
-        """The i-th phone of this seed: distinct for i < 10^8 (an odd multiplier not divisible by 5 permutes)."""
-        suffix = (self.offset + i * 48_271) % 10**8
-        return f"{MOBILE_PREFIXES[i % len(MOBILE_PREFIXES)]}{suffix:08d}"
+        """The i-th phone of this seed, distinct for i < 20 million: block i mod 2,000, then a last-four-digits
+        sequence permuted by a multiplier coprime to 10,000."""
+        block, n = self.blocks[i % len(self.blocks)], i // len(self.blocks)
+        return f"{block}{(self.offset + n * 7919) % 10**4:04d}"
 
     def _pick(self, items, weights, k):
         chosen = set()

@@ -9,7 +9,6 @@ through the volunteers' bulk path (the `flask demo volunteers` generator). The p
 ledger rebuilt, so the database must be a benchmark database (its name contains "bench")."""
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -17,8 +16,10 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.volunteers import median_ms  # noqa: E402 — one warm call, then the median of `runs`
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 PATROL_TABLES = ("notifications, group_points_summaries, points_summaries, points_entries, patrol_hours_certifications, "
@@ -29,37 +30,12 @@ def line(label: str, value: str) -> None:
     print(f"  {label:<64} {value}", flush=True)
 
 
-def median_ms(fn, runs: int) -> float:
-    for _ in range(3):
-        fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 def open_app(url: str):
-    """The app on the bench database (created when missing), schema at this tree's head, areas loaded."""
-    target = make_url(url)
-    if "bench" not in (target.database or ""):
-        raise SystemExit(f"refusing to use {target.database!r}: the bench empties the patrol tables; "
-                         "name a database *bench*")
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}).first():
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-    from app import create_app
-    from config import Config
+    """The app on the bench database (created when missing, refused unless its name says bench)."""
+    from bench.volunteers import build_app, ensure_database
 
-    class BenchConfig(Config):
-        SQLALCHEMY_DATABASE_URI = url
-        REDIS_URL = None
-        RATELIMIT_ENABLED = False
-
-    return create_app(BenchConfig)
+    ensure_database(url)
+    return build_app(url)
 
 
 def prepare_volunteers(minimum: int) -> int:

@@ -38,7 +38,7 @@ def venues(fx) -> list[tuple]:
     """(venue, its worker's access token) for each bench venue, one per community spread over the city."""
     from app.extensions import db
     from app.venues import service as venue_service
-    from app.venues.models import Venue
+    from app.venues.models import Venue, VenueStaff
 
     communities = fx.area_codes("community", VENUES)
     staff = fx.users(VENUES, role="venue_staff", area="4401")
@@ -48,6 +48,9 @@ def venues(fx) -> list[tuple]:
         if venue is None:
             venue = venue_service.create(user=user, name=f"基准测试场所{i:03d}", category="商场",
                                          address=f"测试路 {i} 号", area=area, lat=23.13, lng=113.26)
+        elif venue_service.staff_role(venue.id, user.id) is None:  # a reload of users dropped the binding
+            db.session.add(VenueStaff(venue_id=venue.id, user_id=user.id, role="admin"))
+            db.session.commit()
         pairs.append((venue, fx.token_for(user)))
     return pairs
 

@@ -7,13 +7,12 @@ from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import RefreshToken, RevokedToken, User
 from app.common.cache import redis_client, redis_failed
 from app.common.time import utcnow
+from app.common.upsert import insert
 from app.errors import Unauthorized
 from app.extensions import db, jwt
 
@@ -75,7 +74,6 @@ def _expiry(exp: int) -> datetime:
 
 def _revoke(key: str, expires_at: datetime) -> tuple[str, datetime]:
     """Record a revoked access token (jti) or sign-in (family id); idempotent under concurrency. No commit."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(insert(RevokedToken).values(jti=key, expires_at=expires_at)
                        .on_conflict_do_nothing(index_elements=["jti"]))
     return key, expires_at

@@ -23,15 +23,6 @@ def _epoch_sqlite(element, compiler, **kw):
     return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
-def insert_for(session):
-    """The dialect's INSERT construct (PostgreSQL or SQLite), for ON CONFLICT upserts."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 _AUTOCOMMIT = "jiefang_autocommit"
 
 

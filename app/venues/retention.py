@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import delete, text
 
 from app.common.time import utcnow
+from app.common.upsert import is_postgres
 from app.extensions import db
 from app.venues.models import LatestCheckin, OfflineScan, Scan
 
@@ -21,10 +22,6 @@ def _next_month(start: datetime) -> datetime:
 def partition_name(start: datetime) -> str:
     """scans_y2026m11 for the month starting at `start`."""
     return f"scans_y{start.year:04d}m{start.month:02d}"
-
-
-def is_postgres() -> bool:
-    return db.engine.dialect.name == "postgresql"
 
 
 def ensure_partitions(*, months_back: int = 1, months_ahead: int = 3) -> list[str]:

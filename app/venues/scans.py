@@ -12,7 +12,8 @@ from sqlalchemy import and_, insert, literal, or_, select, true
 
 from app.common.ids import random_id
 from app.common.pagination import decode_cursor, page
-from app.common.sql import insert_for, transaction
+from app.common.sql import transaction
+from app.common import upsert
 from app.common.time import utcnow
 from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.extensions import db
@@ -69,7 +70,7 @@ def _venue_and_code(venue_token: str, code_id: int):
 
 def _claim_upsert(*, code_id: int, venue_id: int, scan_id: int, now: datetime):
     """Take the (code, venue) visit slot unless it was taken in the last 5 minutes; returns the new scan id."""
-    claim = insert_for(db.session)(LatestCheckin).values(health_code_id=code_id, venue_id=venue_id,
+    claim = upsert.insert(LatestCheckin).values(health_code_id=code_id, venue_id=venue_id,
                                                          scan_id=scan_id, checked_in_at=now)
     return claim.on_conflict_do_update(
         index_elements=["health_code_id", "venue_id"], set_={"scan_id": scan_id, "checked_in_at": now},
@@ -191,8 +192,7 @@ def _claim(markers: list[OfflineScan]) -> set[str]:
         return set()
     rows = [{c: getattr(m, c) for c in ("client_scan_id", "payload_hash", "venue_id", "scan_id", "scanned_at",
                                          "result")} for m in markers]
-    insert = insert_for(db.session)
-    won = set(db.session.execute(insert(OfflineScan).values(rows).on_conflict_do_nothing(
+    won = set(db.session.execute(upsert.insert(OfflineScan).values(rows).on_conflict_do_nothing(
         index_elements=["client_scan_id"]).returning(OfflineScan.client_scan_id)).scalars())
     db.session.add_all([m.scan for m in markers if m.scan is not None and m.client_scan_id in won])
     return {m.client_scan_id for m in markers} - won

@@ -23,31 +23,33 @@ def _check_range(since: datetime, until: datetime, window: int) -> None:
         raise ValidationFailed("window_invalid", "时间窗口应在 1 到 1440 分钟之间")
 
 
-def visits_of(code_id: int, since: datetime, until: datetime) -> list[Scan]:
-    """The code's scans in the range, oldest first (at most MAX_VISITS)."""
-    return db.session.execute(select(Scan).where(Scan.health_code_id == code_id, Scan.scanned_at >= since,
+def visits_of(code_id: int, since: datetime, until: datetime) -> list:
+    """The code's scans in the range as (venue_id, scanned_at, kind) rows, oldest first (at most MAX_VISITS)."""
+    return db.session.execute(select(Scan.venue_id, Scan.scanned_at, Scan.kind).where(Scan.health_code_id == code_id, Scan.scanned_at >= since,
                                                  Scan.scanned_at <= until)
-                              .order_by(Scan.scanned_at).limit(MAX_VISITS)).scalars().all()
+                              .order_by(Scan.scanned_at).limit(MAX_VISITS)).all()
 
 
-def contacts_query(code_id: int, visits: list[Scan], window: timedelta):
+def contacts_query(code_id: int, visits: list, window: timedelta):
     """Every other code seen at a visited venue within ±window of a visit: one query, one index range per visit."""
     ranges = [and_(Scan.venue_id == v.venue_id, Scan.scanned_at >= v.scanned_at - window,
                    Scan.scanned_at <= v.scanned_at + window) for v in visits]
-    return select(Scan).where(or_(*ranges), Scan.health_code_id != code_id).order_by(Scan.scanned_at)
+    return (select(Scan.health_code_id, Scan.venue_id, Scan.scanned_at)
+            .where(or_(*ranges), Scan.health_code_id != code_id).order_by(Scan.scanned_at))
 
 
-def _contacts(code_id: int, visits: list[Scan], window: timedelta) -> list[Scan]:
+def _contacts(code_id: int, visits: list, window: timedelta) -> list:
+    # Plain rows, not ORM objects: a busy case has hundreds of contacts.
     if not visits:
         return []
-    return db.session.execute(contacts_query(code_id, visits, window)).scalars().all()
+    return db.session.execute(contacts_query(code_id, visits, window)).all()
 
 
 def trace(*, official, health_code_id: int, since: datetime, until: datetime, window_minutes: int,
           purpose: str) -> dict:
     """The index person's visits and the codes seen near each visit (masked), audited."""
     _check_range(since, until, window_minutes)
-    hc_service.history(code_id=health_code_id)  # raises NotFound for an unknown code
+    hc_service.get(code_id=health_code_id)  # raises NotFound for an unknown code
     window = timedelta(minutes=window_minutes)
     visits = visits_of(health_code_id, since, until)
     seen = _contacts(health_code_id, visits, window)
@@ -55,10 +57,12 @@ def trace(*, official, health_code_id: int, since: datetime, until: datetime, wi
         Venue.id.in_({v.venue_id for v in visits}))).all())
     codes = {c.id: c for c in db.session.execute(select(HealthCode).where(
         HealthCode.id.in_({s.health_code_id for s in seen}))).scalars()}
+    visits_at: dict[int, list] = {}
+    for v in visits:
+        visits_at.setdefault(v.venue_id, []).append(v)
     contacts = []
     for s in seen:
-        near = min((v for v in visits if v.venue_id == s.venue_id),
-                   key=lambda v: abs((v.scanned_at - s.scanned_at).total_seconds()))
+        near = min(visits_at[s.venue_id], key=lambda v: abs((v.scanned_at - s.scanned_at).total_seconds()))
         gap = abs((near.scanned_at - s.scanned_at).total_seconds()) / 60
         code = codes.get(s.health_code_id)
         contacts.append({"health_code_id": str(s.health_code_id),

@@ -1,18 +1,14 @@
 """The patrol check-in code: an HMAC over (patrol id, 60-second window) with a server key. The screen shows a
 new code every window; a code is accepted during its own window and the next, so 60 to 120 seconds."""
-import base64
-import hashlib
-import hmac
-import struct
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
 from app import qr
+from app.common import signing
 from app.errors import ValidationFailed
 
 PREFIX = "JFP1."
-_BODY = struct.Struct(">QI")
 
 
 def _seconds() -> int:
@@ -24,15 +20,13 @@ def window_of(at: datetime) -> int:
     return int(at.timestamp()) // _seconds()
 
 
-def _mac(body: bytes) -> bytes:
-    return hmac.new(current_app.config["PATROL_CHECKIN_KEY"].encode(), b"patrol-checkin:" + body,
-                    hashlib.sha256).digest()[:16]
+def _seal_args() -> dict:
+    return {"prefix": PREFIX, "key": current_app.config["PATROL_CHECKIN_KEY"], "context": b"patrol-checkin:"}
 
 
 def sign(patrol_id: int, window: int) -> str:
     """The token for a patrol in a window."""
-    body = _BODY.pack(patrol_id, window)
-    return PREFIX + base64.urlsafe_b64encode(body + _mac(body)).decode().rstrip("=")
+    return signing.seal(**_seal_args(), first=patrol_id, second=window)
 
 
 def _error(code: str, message: str) -> ValidationFailed:
@@ -47,18 +41,13 @@ def invalid() -> ValidationFailed:
 def verify(token: str, now: datetime) -> int:
     """The patrol id of a current token; ValidationFailed token_invalid (forged, garbled, not yet issued) or
     token_expired (a genuine code more than one window old)."""
-    invalid_token = invalid()
-    raw = token[len(PREFIX):] if token.startswith(PREFIX) and len(token) <= 64 else ""
-    try:
-        blob = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)) if raw else b""
-    except (ValueError, TypeError):
-        raise invalid_token from None
-    if len(blob) != _BODY.size + 16 or not hmac.compare_digest(blob[_BODY.size:], _mac(blob[:_BODY.size])):
-        raise invalid_token
-    patrol_id, window = _BODY.unpack(blob[:_BODY.size])
+    pair = signing.unseal(**_seal_args(), token=token)
+    if pair is None:
+        raise invalid()
+    patrol_id, window = pair
     current = window_of(now)
     if window > current:
-        raise invalid_token
+        raise invalid()
     if window < current - 1:
         raise _error("token_expired", "签到码已过期，请扫描负责人手机上刷新后的签到码")
     return patrol_id

@@ -8,6 +8,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_jwt_extended.exceptions import FreshTokenRequired
 from sqlalchemy import select
 
+from app.auth import service as auth_service
 from app.auth.access import ensure_acts_on, require
 from app.common.time import utcnow
 from app.auth.models import RefreshToken, RevokedToken, RoleGrant, SmsCode, User
@@ -170,7 +171,7 @@ def test_removed_grant_is_denied_on_the_next_request(app, client, db):
     guarded = require("organiser")(lambda: "ok")
     with app.test_request_context(headers=headers):
         assert guarded() == "ok"
-    db.session.execute(RoleGrant.__table__.delete().where(RoleGrant.role == "organiser"))
+    auth_service.revoke_role(user=db.session.get(User, user.id), role="organiser")
     db.session.commit()
     with app.test_request_context(headers=headers):
         with pytest.raises(Forbidden) as denied:
@@ -190,7 +191,7 @@ def test_added_grant_counts_on_the_next_request(app, client, db):
 
 def test_disabled_user_is_401_with_a_valid_token(client, db):
     body = sign_in(client, PHONE)
-    db.session.execute(User.__table__.update().values(is_active=False))
+    db.session.scalars(select(User)).one().is_active = False
     db.session.commit()
     envelope(client.get(ME, headers=bearer(body["access_token"])), 401, "account_disabled")
     envelope(client.post(REFRESH, headers=bearer(body["refresh_token"])), 401, "account_disabled")
@@ -200,7 +201,7 @@ def test_disabled_user_is_401_with_a_valid_token(client, db):
 
 def test_deleted_user_is_401(client, db):
     body = sign_in(client, PHONE)
-    db.session.execute(User.__table__.delete())
+    db.session.delete(db.session.scalars(select(User)).one())
     db.session.commit()
     envelope(client.get(ME, headers=bearer(body["access_token"])), 401, "user_not_found")
 

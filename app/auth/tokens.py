@@ -7,10 +7,10 @@ from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import joinedload
 
+from app.auth import principal
 from app.auth.models import RefreshToken, RevokedToken, User
-from app.common.cache import redis_client, redis_failed
+from app.common.cache import ready_client, redis_client, redis_failed
 from app.common.time import utcnow
 from app.common.upsert import insert
 from app.errors import Unauthorized
@@ -132,17 +132,24 @@ def _warm_redis(client) -> None:
     pipe.execute()
 
 
-def is_access_revoked(jti: str, family: str | None = None) -> bool:
-    """Whether an access token (or its sign-in) was revoked: Redis when it answers and is warm, else the database."""
+def is_access_revoked(jti: str, family: str | None = None, *, peek: str | None = None) -> bool:
+    """Whether an access token (or its sign-in) was revoked: Redis when it answers and is warm, else the database.
+
+    `peek`: one more key read in the same round trip (the account's cached principal), handed to
+    `principal.peeked`; it is not consulted when Redis does not answer."""
     keys = [jti, family] if family else [jti]
-    client = redis_client()
+    client = ready_client()
     if client is None:
         return _revoked_in_db(keys)
     try:
         if current_app.extensions.get("revocations_stale"):
             client.delete(_WARM_KEY)
             current_app.extensions["revocations_stale"] = False
-        *hits, warm = client.mget([f"revoked:{key}" for key in keys] + [_WARM_KEY])
+        names = [f"revoked:{key}" for key in keys] + [_WARM_KEY] + ([peek] if peek else [])
+        values = client.mget(names)
+        if peek:
+            principal.peeked(peek, values.pop())
+        *hits, warm = values
         if any(hits):
             return True
         if warm:
@@ -164,18 +171,17 @@ def purge_expired() -> dict[str, int]:
 def _blocklisted(_header, payload) -> bool:
     if payload.get("type") == "refresh":
         return False  # refresh tokens are checked (and reuse detected) by rotate()
-    return is_access_revoked(payload["jti"], payload.get("fam"))
+    return is_access_revoked(payload["jti"], payload.get("fam"), peek=principal.peek_key(payload))
 
 
 @jwt.user_lookup_loader
 def _load_user(_header, payload):
+    """The caller as a `principal.Principal` (id, state, grants: cached with Redis), or None (401)."""
     try:
         user_id = int(payload["sub"])
     except (TypeError, ValueError):
         return None
-    # populate_existing: grants come from the database even if this session already holds the user.
-    user = db.session.execute(select(User).options(joinedload(User.grants)).where(User.id == user_id)
-                              .execution_options(populate_existing=True)).unique().scalar_one_or_none()
+    user = principal.load(user_id)
     if user is None:
         return None
     if not user.is_active:

@@ -51,7 +51,7 @@ def redis_failed(doing: str) -> None:
 
 def get_json(key: str) -> Any:
     """The cached value, or None: absent, expired, unreadable, or Redis away."""
-    client = _ready_client()
+    client = ready_client()
     if client is None:
         return None
     try:
@@ -69,7 +69,7 @@ def get_json(key: str) -> Any:
 
 def set_json(key: str, value: Any, ttl: int = DEFAULT_TTL) -> None:
     """Cache a JSON-serialisable value for ttl seconds (keep it short: the database stays the truth)."""
-    client = _ready_client()
+    client = ready_client()
     if client is None:
         return
     data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))  # a TypeError here is a caller's bug
@@ -79,12 +79,23 @@ def set_json(key: str, value: Any, ttl: int = DEFAULT_TTL) -> None:
         redis_failed("writing the cache")
 
 
+def set_text(key: str, value: str, ttl: int = DEFAULT_TTL) -> None:
+    """Cache a plain string (a format its reader parses itself) for ttl seconds."""
+    client = ready_client()
+    if client is None:
+        return
+    try:
+        client.set(PREFIX + key, value, ex=ttl)
+    except RedisError:
+        redis_failed("writing the cache")
+
+
 def delete(*keys: str) -> None:
     """Invalidate entries; when Redis is away the keys are kept and deleted before the next cache read."""
     if current_app.extensions.get("redis") is None or not keys:
         return
     names = [PREFIX + key for key in keys]
-    client = _ready_client()
+    client = ready_client()
     if client is not None:
         try:
             client.delete(*names)
@@ -115,7 +126,7 @@ def _remember_lost(names: list[str]) -> None:
             current_app.extensions["cache_lost"] = ALL
 
 
-def _ready_client():
+def ready_client():
     """The client, after replaying invalidations lost while Redis was away; None when it is away."""
     client = redis_client()
     lost = current_app.extensions.get("cache_lost")

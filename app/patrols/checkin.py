@@ -4,12 +4,12 @@ Check-in is the hot path: after the token (no database) it costs two statements:
 caller's live sign-up (found by account: the sign-up keeps it) and attendance, then INSERT ... ON CONFLICT DO NOTHING."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, text, update
 
 from app.common import geo
 from app.common import time as clock
 from app.common.ids import random_id
-from app.common.upsert import insert
+from app.common.types import UTCDateTime
 from app.errors import Conflict, Forbidden
 from app.extensions import db
 from app.patrols import codes
@@ -20,6 +20,19 @@ from app.volunteers import service as volunteer_service
 EARLY = timedelta(minutes=30)
 MAX_ACCURACY_ALLOWANCE_M = 50  # a phone's reported accuracy widens the fence this much at most
 _NO_SYNC = {"synchronize_session": False}
+
+
+# One attendance per volunteer and patrol, raced safely by the unique constraint. Text, not an insert() construct:
+# SQLAlchemy compiles INSERT … ON CONFLICT afresh on every call (it never caches it), which cost more CPU than
+# the statement. The same SQL runs on PostgreSQL and SQLite (3.35+).
+_RECORD_ARRIVAL = text("""
+INSERT INTO patrol_attendances (id, patrol_id, volunteer_id, checked_in_at, checkin_lat, checkin_lng,
+                                checkin_accuracy_m, checkin_distance_m, auto_checkout, certifications)
+VALUES (:id, :patrol_id, :volunteer_id, :checked_in_at, :checkin_lat, :checkin_lng,
+        :checkin_accuracy_m, :checkin_distance_m, :auto_checkout, :certifications)
+ON CONFLICT (patrol_id, volunteer_id) DO NOTHING
+RETURNING id
+""").bindparams(bindparam("checked_in_at", type_=UTCDateTime))
 
 
 def hours_tenths(checked_in: datetime, checked_out: datetime, starts_at: datetime, ends_at: datetime) -> int:
@@ -53,9 +66,7 @@ def check_in(*, user, token: str, lat: float, lng: float, accuracy_m: int) -> tu
                   checkin_accuracy_m=accuracy_m, checkin_distance_m=distance, auto_checkout=False, certifications=0)
     attendance = Attendance(id=random_id(), **values)
     # RETURNING, not rowcount: psycopg 3.3 through SQLAlchemy reports -1 for every INSERT.
-    inserted = db.session.execute(insert(Attendance.__table__).values(id=attendance.id, **values)
-                                  .on_conflict_do_nothing(index_elements=["patrol_id", "volunteer_id"])
-                                  .returning(Attendance.__table__.c.id)).first()
+    inserted = db.session.execute(_RECORD_ARRIVAL, {"id": attendance.id, **values}).first()
     db.session.commit()
     if inserted is None:  # an identical check-in won the race: answer with its row
         return _attendance(patrol.id, volunteer_id), False

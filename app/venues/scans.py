@@ -8,13 +8,14 @@ import hashlib
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, insert, literal, or_, select, true
+from sqlalchemy import BigInteger, and_, bindparam, column, insert, or_, select, text, true
 
 from app.common.ids import random_id
 from app.common.pagination import decode_cursor, page
 from app.common.sql import transaction
 from app.common import upsert
 from app.common.time import utcnow
+from app.common.types import UTCDateTime
 from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.extensions import db
 from app.health_codes import service as hc_service
@@ -27,13 +28,16 @@ CHECKIN_DEDUP = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(minutes=2)
 
 
-def record_staff_scan(*, venue_id: int, staff_id: int, code: HealthCode, colour: str, at: datetime) -> Scan:
-    """Record a staff scan (the caller checked the staff binding and the token)."""
-    scan = Scan(id=random_id(), scanned_at=at, venue_id=venue_id, health_code_id=code.id, kind="staff",
-                colour=colour, passed=colour == "green", staff_user_id=staff_id)
-    db.session.add(scan)
+def record_staff_scan(*, venue_id: int, staff_id: int, code: HealthCode, colour: str, at: datetime) -> int:
+    """Record a staff scan (the caller checked the staff binding and the token); returns the scan id.
+
+    A Core INSERT, not session.add: the unit of work would cost more CPU than the statement itself."""
+    scan_id = random_id()
+    db.session.execute(insert(Scan).values(id=scan_id, scanned_at=at, venue_id=venue_id, health_code_id=code.id,
+                                           kind="staff", colour=colour, passed=colour == "green",
+                                           staff_user_id=staff_id, offline=False))
     db.session.commit()
-    return scan
+    return scan_id
 
 
 def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
@@ -82,17 +86,34 @@ def _previous_visit(code_id: int, venue_id: int):
                                                      LatestCheckin.venue_id == venue_id)
 
 
+# PostgreSQL: claim the (code, venue) slot and record the scan in ONE statement (data-modifying CTEs), reading
+# the earlier visit's time in the same round trip. Written as text: SQLAlchemy never caches an INSERT … ON
+# CONFLICT construct (the PostgreSQL Insert sets inherit_cache = False), and compiling this one on every
+# check-in cost more CPU than the rest of the request.
+_CLAIM_VISIT = text("""
+WITH claim AS (
+    INSERT INTO latest_checkins (health_code_id, venue_id, scan_id, checked_in_at)
+    VALUES (:code_id, :venue_id, :scan_id, :now)
+    ON CONFLICT (health_code_id, venue_id) DO UPDATE
+        SET scan_id = excluded.scan_id, checked_in_at = excluded.checked_in_at
+        WHERE latest_checkins.checked_in_at <= :dedup_before
+    RETURNING scan_id
+), record AS (
+    INSERT INTO scans (id, scanned_at, venue_id, health_code_id, kind, colour, passed, offline)
+    SELECT scan_id, :now, :venue_id, :code_id, 'checkin', :colour, :passed, false FROM claim
+    RETURNING id
+)
+SELECT (SELECT id FROM record) AS created,
+       (SELECT checked_in_at FROM latest_checkins WHERE health_code_id = :code_id AND venue_id = :venue_id) AS previous
+""").bindparams(bindparam("now", type_=UTCDateTime), bindparam("dedup_before", type_=UTCDateTime)) \
+    .columns(column("created", BigInteger), column("previous", UTCDateTime))
+
+
 def _claim_visit(*, code_id: int, venue_id: int, colour: str, now: datetime) -> tuple[bool, datetime]:
-    """PostgreSQL: claim the slot and record the scan in ONE statement (data-modifying CTEs), reading the
-    earlier visit's time in the same round trip; (created, checked-in time)."""
-    scan_id = random_id()
-    claim = _claim_upsert(code_id=code_id, venue_id=venue_id, scan_id=scan_id, now=now).cte("claim")
-    values = {Scan.id: scan_id, Scan.scanned_at: now, Scan.venue_id: venue_id, Scan.health_code_id: code_id,
-              Scan.kind: "checkin", Scan.colour: colour, Scan.passed: colour == "green", Scan.offline: False}
-    record = insert(Scan).from_select(list(values), select(*[literal(v, c.type) for c, v in values.items()])
-                                      .select_from(claim)).returning(Scan.id).cte("record")
-    created, previous = db.session.execute(select(select(record.c.id).scalar_subquery(),
-                                                  _previous_visit(code_id, venue_id).scalar_subquery())).one()
+    """PostgreSQL: _CLAIM_VISIT; (created, checked-in time)."""
+    created, previous = db.session.execute(_CLAIM_VISIT, {
+        "code_id": code_id, "venue_id": venue_id, "scan_id": random_id(), "now": now,
+        "dedup_before": now - CHECKIN_DEDUP, "colour": colour, "passed": colour == "green"}).one()
     if created is not None:
         return True, now
     # The visit that beat this one may have committed after this statement's snapshot: read it now.

@@ -1,0 +1,151 @@
+"""The signed-in account as each request sees it: its id, whether it is active, and its role grants.
+
+Every request needs these before anything else, so with Redis they come from a short-lived cache entry read in
+the same round trip as the token's revocation check (`tokens.is_access_revoked`); without Redis, or on a miss,
+from one database statement. Whenever an account or a grant changes through the ORM, the entry is deleted after
+the commit (session events below); the bulk import deletes those of the accounts it granted a role. An entry
+lives PRINCIPAL_TTL seconds at most, which also bounds how long one written just before a change can be served.
+
+A `Principal` answers `id`, `is_active`, `has_role`, `areas_for`, `acts_on` and `roles` from the cache; any other
+attribute (the phone, the WeChat id, `grants`) loads the account row once and is read from, or written to, it."""
+from itertools import chain
+
+from flask import g, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import RoleGrant, User
+from app.common import cache
+from app.extensions import db
+
+PRINCIPAL_TTL = 60
+_CHANGED = "jiefang_principals_changed"
+
+
+def cache_key(user_id) -> str:
+    """The cache key (without cache.PREFIX) of an account's principal."""
+    return f"principal:{user_id}"
+
+
+class Principal:
+    """An account's id, state and grants; other attributes come from the account row, loaded on first use."""
+
+    __slots__ = ("id", "is_active", "grants_held", "_account")
+
+    def __init__(self, user_id: int, is_active: bool, grants_held: tuple[tuple[str, str], ...]):
+        self.id, self.is_active, self.grants_held, self._account = user_id, is_active, grants_held, None
+
+    @property
+    def roles(self) -> set[str]:
+        return {role for role, _ in self.grants_held}
+
+    def has_role(self, *roles: str) -> bool:
+        """Whether the account holds any of these roles, in any area."""
+        return any(role in roles for role, _ in self.grants_held)
+
+    def areas_for(self, *roles: str) -> list[str]:
+        """Area codes over which the account holds any of these roles."""
+        return sorted({area for role, area in self.grants_held if role in roles})
+
+    def acts_on(self, area_code: str, *roles: str) -> bool:
+        """Whether one of these roles is granted over area_code or an area above it."""
+        return any(role in roles and area_code.startswith(area) for role, area in self.grants_held)
+
+    @property
+    def account(self) -> User:
+        """The account row (loaded once per request)."""
+        if self._account is None:
+            self._account = db.session.get(User, self.id)
+        return self._account
+
+    def __getattr__(self, name: str):
+        # Only reached for names that are not slots or properties above: read them from the account row.
+        return getattr(self.account, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in Principal.__slots__:
+            object.__setattr__(self, name, value)
+        else:  # a change to the account (a grant revoked, say) goes to its row
+            setattr(self.account, name, value)
+
+    def __repr__(self) -> str:
+        return f"<Principal {self.id}>"
+
+
+def encode(principal: Principal) -> str:
+    """`1|resident@4401,organiser@440106`: the cache entry (no personal data)."""
+    return f"{int(principal.is_active)}|" + ",".join(f"{role}@{area}" for role, area in principal.grants_held)
+
+
+def decode(user_id: int, raw: bytes | str) -> Principal | None:
+    """A principal from its cache entry; None when the entry is unreadable (then the database answers)."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    active, sep, grants = text.partition("|")
+    if not sep or active not in ("0", "1"):
+        return None
+    held = tuple(tuple(item.split("@", 1)) for item in grants.split(",") if item)
+    if any(len(pair) != 2 for pair in held):
+        return None
+    return Principal(user_id, active == "1", held)
+
+
+def peek_key(payload: dict) -> str | None:
+    """The cache key (with prefix) to read with the revocation check for this token's account, if it has one."""
+    sub = payload.get("sub")
+    return cache.PREFIX + cache_key(sub) if isinstance(sub, str) and sub.isdigit() else None
+
+
+def peeked(key: str, raw) -> None:
+    """Keep what the revocation check read under `peek_key` (None: not cached) for `load` in this request."""
+    g.principal_peeked = (key, raw)
+
+
+def load(user_id: int) -> Principal | None:
+    """The account's principal for this request: the entry read with the revocation check, else the database
+    (and then the cache is filled). None when there is no such account."""
+    seen = g.pop("principal_peeked", None)
+    if seen is not None and seen[0] == cache.PREFIX + cache_key(user_id) and seen[1] is not None:
+        principal = decode(user_id, seen[1])
+        if principal is not None:
+            return principal
+    rows = db.session.execute(select(User.is_active, RoleGrant.role, RoleGrant.area_code)
+                              .outerjoin(RoleGrant, RoleGrant.user_id == User.id).where(User.id == user_id)).all()
+    if not rows:
+        return None
+    principal = Principal(user_id, bool(rows[0].is_active),
+                          tuple(sorted((r.role, r.area_code) for r in rows if r.role is not None)))
+    if seen is not None:  # Redis answered the revocation check (it is up): fill the entry
+        cache.set_text(cache_key(user_id), encode(principal), PRINCIPAL_TTL)
+    return principal
+
+
+def forget(user_ids) -> None:
+    """Delete the cached principals of these accounts (after a commit that changed them)."""
+    cache.delete(*[cache_key(user_id) for user_id in set(user_ids)])
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session, _flush_context) -> None:
+    changed = None
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, RoleGrant):
+            user_id = obj.user_id if obj.user_id is not None else getattr(obj.user, "id", None)
+        elif isinstance(obj, User):
+            user_id = obj.id
+        else:
+            continue
+        if user_id is not None:
+            changed = session.info.setdefault(_CHANGED, set()) if changed is None else changed
+            changed.add(user_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_changed(session) -> None:
+    changed = session.info.pop(_CHANGED, None)
+    if changed and has_app_context():
+        forget(changed)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_changed(session) -> None:
+    session.info.pop(_CHANGED, None)

@@ -3,23 +3,18 @@
 Every request needs these before anything else, so with Redis they come from a short-lived cache entry read in
 the same round trip as the token's revocation check (`tokens.is_access_revoked`); without Redis, or on a miss,
 from one database statement. Whenever an account or a grant changes through the ORM, the entry is deleted after
-the commit (session events below); the bulk import deletes those of the accounts it granted a role. An entry
+the commit (`cache.forget_on_change` below); the bulk import deletes those of the accounts it granted a role. An entry
 lives PRINCIPAL_TTL seconds at most, which also bounds how long one written just before a change can be served.
 
 A `Principal` answers `id`, `is_active`, `has_role`, `areas_for`, `acts_on` and `roles` from the cache; any other
 attribute (the phone, the WeChat id, `grants`) loads the account row once and is read from, or written to, it."""
-from itertools import chain
-
-from flask import g, has_app_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from app.auth.models import RoleGrant, User
 from app.common import cache
 from app.extensions import db
 
 PRINCIPAL_TTL = 60
-_CHANGED = "jiefang_principals_changed"
 
 
 def cache_key(user_id) -> str:
@@ -95,17 +90,12 @@ def peek_key(payload: dict) -> str | None:
     return cache.PREFIX + cache_key(sub) if isinstance(sub, str) and sub.isdigit() else None
 
 
-def peeked(key: str, raw) -> None:
-    """Keep what the revocation check read under `peek_key` (None: not cached) for `load` in this request."""
-    g.principal_peeked = (key, raw)
-
-
 def load(user_id: int) -> Principal | None:
     """The account's principal for this request: the entry read with the revocation check, else the database
     (and then the cache is filled). None when there is no such account."""
-    seen = g.pop("principal_peeked", None)
-    if seen is not None and seen[0] == cache.PREFIX + cache_key(user_id) and seen[1] is not None:
-        principal = decode(user_id, seen[1])
+    seen = cache.fetched(cache_key(user_id))
+    if cache.was_fetched(seen) and seen is not None:
+        principal = decode(user_id, seen)
         if principal is not None:
             return principal
     rows = db.session.execute(select(User.is_active, RoleGrant.role, RoleGrant.area_code)
@@ -114,38 +104,24 @@ def load(user_id: int) -> Principal | None:
         return None
     principal = Principal(user_id, bool(rows[0].is_active),
                           tuple(sorted((r.role, r.area_code) for r in rows if r.role is not None)))
-    if seen is not None:  # Redis answered the revocation check (it is up): fill the entry
+    if cache.was_fetched(seen):  # Redis answered the revocation check (it is up): fill the entry
         cache.set_text(cache_key(user_id), encode(principal), PRINCIPAL_TTL)
     return principal
 
 
 def forget(user_ids) -> None:
-    """Delete the cached principals of these accounts (after a commit that changed them)."""
+    """Delete the cached principals of these accounts (after a Core statement changed them)."""
     cache.delete(*[cache_key(user_id) for user_id in set(user_ids)])
 
 
-@event.listens_for(Session, "after_flush")
-def _note_changes(session, _flush_context) -> None:
-    changed = None
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, RoleGrant):
-            user_id = obj.user_id if obj.user_id is not None else getattr(obj.user, "id", None)
-        elif isinstance(obj, User):
-            user_id = obj.id
-        else:
-            continue
-        if user_id is not None:
-            changed = session.info.setdefault(_CHANGED, set()) if changed is None else changed
-            changed.add(user_id)
+def _account_keys(user: User) -> list[str]:
+    return [cache_key(user.id)] if user.id is not None else []
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_changed(session) -> None:
-    changed = session.info.pop(_CHANGED, None)
-    if changed and has_app_context():
-        forget(changed)
+def _grant_keys(grant: RoleGrant) -> list[str]:
+    user_id = grant.user_id if grant.user_id is not None else getattr(grant.user, "id", None)
+    return [cache_key(user_id)] if user_id is not None else []
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_changed(session) -> None:
-    session.info.pop(_CHANGED, None)
+cache.forget_on_change(User, _account_keys)
+cache.forget_on_change(RoleGrant, _grant_keys)

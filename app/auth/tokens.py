@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 
 from app.auth import principal
 from app.auth.models import RefreshToken, RevokedToken, User
+from app.common import cache
 from app.common.cache import ready_client, redis_client, redis_failed
 from app.common.time import utcnow
 from app.common.upsert import insert
@@ -135,8 +136,8 @@ def _warm_redis(client) -> None:
 def is_access_revoked(jti: str, family: str | None = None, *, peek: str | None = None) -> bool:
     """Whether an access token (or its sign-in) was revoked: Redis when it answers and is warm, else the database.
 
-    `peek`: one more key read in the same round trip (the account's cached principal), handed to
-    `principal.peeked`; it is not consulted when Redis does not answer."""
+    `peek` (the account's cached principal) and the view's `cache.prefetch` keys are read in the same round trip
+    and handed to `cache.fetched`; they are not read when Redis does not answer."""
     keys = [jti, family] if family else [jti]
     client = ready_client()
     if client is None:
@@ -145,10 +146,11 @@ def is_access_revoked(jti: str, family: str | None = None, *, peek: str | None =
         if current_app.extensions.get("revocations_stale"):
             client.delete(_WARM_KEY)
             current_app.extensions["revocations_stale"] = False
-        names = [f"revoked:{key}" for key in keys] + [_WARM_KEY] + ([peek] if peek else [])
-        values = client.mget(names)
-        if peek:
-            principal.peeked(peek, values.pop())
+        extra = ([peek] if peek else []) + cache.queued()
+        values = client.mget([f"revoked:{key}" for key in keys] + [_WARM_KEY] + extra)
+        if extra:
+            cache.keep_fetched(extra, values[-len(extra):])
+            del values[-len(extra):]
         *hits, warm = values
         if any(hits):
             return True

@@ -8,15 +8,23 @@ Domains cache like this, and delete the key in the service call that changes the
     venue = cache.cached(f"venue:{venue_id}", lambda: _venue_dict(venue_id), ttl=60)
     cache.delete(f"venue:{venue_id}")
 An invalidation that cannot reach Redis is kept and replayed before this process next reads the cache, so
-an entry that outlived a network cut is not served stale.
+an entry that outlived a network cut is not served stale. `forget_on_change(Model, keys_of)` deletes keys after
+any commit that changed such a row through the ORM; writes that bypass the ORM delete their keys themselves.
+
+A hot view can name the keys it will read with `@prefetch(keys_of)` above `@require`: the auth layer then reads
+them in the same round trip as the token's revocation check, and `fetched(key)` hands them out.
 """
 import json
 import logging
 import time
+from functools import wraps
+from itertools import chain
 from typing import Any, Callable
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 log = logging.getLogger("jiefang.cache")
 PREFIX = "cache:"
@@ -154,3 +162,90 @@ def _batches(items, size: int):
             batch = []
     if batch:
         yield batch
+
+
+# ---- prefetch: a view's cache keys read in the auth layer's round trip --------------------------------------
+
+_NOT_FETCHED = object()
+
+
+def prefetch(keys_of: Callable[..., list[str]]):
+    """Decorate a view (above `@require`): keys_of(**view_args) names the cache keys it will read."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            g.cache_prefetch = [PREFIX + key for key in keys_of(**kwargs)]
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def queued() -> list[str]:
+    """The (prefixed) keys this request's view asked to prefetch."""
+    return g.get("cache_prefetch") or []
+
+
+def keep_fetched(names: list[str], values: list) -> None:
+    """Record what a round trip read for queued() keys."""
+    g.cache_fetched = dict(zip(names, values))
+
+
+def fetched(key: str):
+    """The raw value read for a prefetched key (None: not in Redis), or a sentinel when it was not read in this
+    request (test it with `was_fetched`)."""
+    return (g.get("cache_fetched") or {}).get(PREFIX + key, _NOT_FETCHED)
+
+
+def was_fetched(value) -> bool:
+    return value is not _NOT_FETCHED
+
+
+def get_text(key: str) -> str | None:
+    """A cached plain string (prefetched in this request if it was), or None."""
+    raw = fetched(key)
+    if not was_fetched(raw):
+        client = ready_client()
+        if client is None:
+            return None
+        try:
+            raw = client.get(PREFIX + key)
+        except RedisError:
+            redis_failed("reading the cache")
+            return None
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+# ---- invalidation on ORM changes -----------------------------------------------------------------------------
+
+_WATCHED: dict[type, Callable[[Any], list[str]]] = {}
+_CHANGED = "jiefang_cache_changed"
+
+
+def forget_on_change(model: type, keys_of: Callable[[Any], list[str]]) -> None:
+    """After a commit that inserted, changed or deleted a `model` row through the ORM, delete keys_of(row)."""
+    _WATCHED[model] = keys_of
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session, _flush_context) -> None:
+    for obj in chain(session.new, session.dirty, session.deleted):
+        keys_of = _WATCHED.get(type(obj))
+        if keys_of is not None:
+            keys = [key for key in keys_of(obj) if key]
+            if keys:
+                session.info.setdefault(_CHANGED, set()).update(keys)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_changed(session) -> None:
+    keys = session.info.pop(_CHANGED, None)
+    if keys and has_app_context():
+        delete(*keys)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_changed(session) -> None:
+    session.info.pop(_CHANGED, None)

@@ -4,6 +4,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from app.auth.access import require
+from app.common import cache
 from app.common.sql import autocommit
 from app.errors import doc_errors
 from app.health_codes import keys, schemas, service, tokens
@@ -111,12 +112,13 @@ def declare(data, code_id):
 
 @blp.route(CODE + "/token", methods=["GET"])
 @autocommit
+@cache.prefetch(lambda code_id: [service.card_key(code_id)])
 @require()
 @blp.response(200, schemas.TokenRead)
 @doc_errors(404)
 def token(code_id):
     """亮码: a signed token valid two minutes; refresh every refresh_in seconds."""
-    return service.issue_token(code=service.get_own(code_id=code_id, owner_id=current_user.id)), NO_STORE
+    return service.issue_own_token(code_id=code_id, owner_id=current_user.id), NO_STORE
 
 
 @blp.route(CODE + "/qr.png", methods=["GET"])
@@ -126,6 +128,5 @@ def token(code_id):
 @doc_errors(404, 422)
 def qr_image(args, code_id):
     """The current token as a QR image in the code's colour (PNG, or SVG with ?format=svg)."""
-    code = service.get_own(code_id=code_id, owner_id=current_user.id)
-    image = service.qr_image(code=code, fmt=args["format"])
+    image = service.qr_image(code_id=code_id, owner_id=current_user.id, fmt=args["format"])
     return Response(image, mimetype="image/png" if args["format"] == "png" else "image/svg+xml", headers=NO_STORE)

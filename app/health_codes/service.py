@@ -5,6 +5,7 @@ masked_holders, get, official_set_colour and history (the last three live in off
 raises. Personal data never leaves the domain unmasked."""
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import qr
+from app.common import cache
 from app.common.ids import random_id
 from app.common.time import SHANGHAI, to_shanghai, utcnow
 from app.errors import Conflict, TooManyRequests, ValidationFailed
@@ -142,21 +144,76 @@ def declare(*, code_id: int, owner_id: int, temperature_c: float, symptoms: list
 def issue_token(*, code: HealthCode, now: datetime | None = None) -> dict:
     """亮码: a fresh signed token for the code, valid HEALTH_CODE_TOKEN_TTL_SECONDS (≤ 120 s), no write."""
     now = now or utcnow()
-    current = status(code, now=now)
+    return _signed(ref=code.ref, colour=status(code, now=now).colour, now=now)
+
+
+def _signed(*, ref: str, colour: str, now: datetime) -> dict:
     ring, cfg = keys.keyring(), current_app.config
     issued = int(now.timestamp())
     ttl = cfg["HEALTH_CODE_TOKEN_TTL_SECONDS"]
-    token = tokens.sign(key=ring.signing_key, kid=ring.kid, ref=bytes.fromhex(code.ref), colour=current.colour,
+    token = tokens.sign(key=ring.signing_key, kid=ring.kid, ref=bytes.fromhex(ref), colour=colour,
                         issued_at=issued, ttl=ttl)
-    return {"token": token, "colour": current.colour, "issued_at": datetime.fromtimestamp(issued, timezone.utc),
+    return {"token": token, "colour": colour, "issued_at": datetime.fromtimestamp(issued, timezone.utc),
             "expires_at": datetime.fromtimestamp(issued + ttl, timezone.utc),
             "refresh_in": cfg["HEALTH_CODE_TOKEN_REFRESH_SECONDS"]}
 
 
-def qr_image(*, code: HealthCode, fmt: str) -> bytes:
-    """The current token as a QR image (PNG or SVG) drawn in the code's colour."""
-    issued = issue_token(code=code)
+def qr_image(*, code_id: int, owner_id: int, fmt: str) -> bytes:
+    """The owner's current token as a QR image (PNG or SVG) drawn in the code's colour."""
+    issued = issue_own_token(code_id=code_id, owner_id=owner_id)
     return qr.render(issued["token"], issued["colour"], fmt)
+
+
+# The token card: what 亮码 needs of a live code (owner, pseudonym, colour and when that colour is due for
+# review), cached so that a phone refreshing its code every minute costs no SQL. Deleted after any commit that
+# changes the code (cache.forget_on_change); CARD_TTL bounds a card written just before such a change.
+CARD_TTL = 60
+
+
+def card_key(code_id: int) -> str:
+    return f"hc:{code_id}"
+
+
+@dataclass(frozen=True)
+class Card:
+    owner_id: int
+    ref: str
+    colour: str
+    review_at: int | None  # Unix seconds
+    rules_version: str
+
+    def text(self) -> str:
+        return f"{self.owner_id}|{self.ref}|{self.colour}|{self.review_at or ''}|{self.rules_version}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Card | None":
+        parts = (text or "").split("|")
+        if len(parts) != 5 or not parts[0].isdigit() or parts[2] not in tokens.COLOURS:
+            return None
+        review = int(parts[3]) if parts[3].isdigit() else None
+        return cls(int(parts[0]), parts[1], parts[2], review, parts[4])
+
+    def usable(self, owner_id: int, now: datetime) -> bool:
+        """The owner's, and its colour still the verdict (no review due, current rules)."""
+        return self.owner_id == owner_id and self.rules_version == rules.RULES_VERSION and (
+            self.review_at is None or self.review_at > now.timestamp())
+
+
+def issue_own_token(*, code_id: int, owner_id: int, now: datetime | None = None) -> dict:
+    """亮码 for the owner: from the cached card when it is usable, else from the database (404
+    health_code_not_found for someone else's or a withdrawn code), which then caches the card."""
+    now = now or utcnow()
+    card = Card.parse(cache.get_text(card_key(code_id)))
+    if card is None or not card.usable(owner_id, now):
+        code = get_own(code_id=code_id, owner_id=owner_id)
+        colour = status(code, now=now).colour  # re-evaluated first if the stored verdict was due
+        card = Card(code.owner_id, code.ref, colour, int(code.review_at.timestamp()) if code.review_at else None,
+                    code.rules_version)
+        cache.set_text(card_key(code_id), card.text(), CARD_TTL)
+    return _signed(ref=card.ref, colour=card.colour, now=now)
+
+
+cache.forget_on_change(HealthCode, lambda code: [card_key(code.id)] if code.id is not None else [])
 
 
 # ---- verify (验码) --------------------------------------------------------------------------------------

@@ -57,16 +57,24 @@ def redis_failed(doing: str) -> None:
     log.warning("redis unavailable while %s; carrying on without it", doing)
 
 
-def get_json(key: str) -> Any:
-    """The cached value, or None: absent, expired, unreadable, or Redis away."""
+def _get_raw(key: str) -> bytes | None:
+    """The stored bytes (prefetched in this request if they were), or None: absent, or Redis away."""
+    raw = fetched(key)
+    if was_fetched(raw):
+        return raw
     client = ready_client()
     if client is None:
         return None
     try:
-        raw = client.get(PREFIX + key)
+        return client.get(PREFIX + key)
     except RedisError:
         redis_failed("reading the cache")
         return None
+
+
+def get_json(key: str) -> Any:
+    """The cached value, or None: absent, expired, unreadable, or Redis away."""
+    raw = _get_raw(key)
     try:
         return None if raw is None else json.loads(raw)
     except ValueError:
@@ -205,16 +213,7 @@ def was_fetched(value) -> bool:
 
 def get_text(key: str) -> str | None:
     """A cached plain string (prefetched in this request if it was), or None."""
-    raw = fetched(key)
-    if not was_fetched(raw):
-        client = ready_client()
-        if client is None:
-            return None
-        try:
-            raw = client.get(PREFIX + key)
-        except RedisError:
-            redis_failed("reading the cache")
-            return None
+    raw = _get_raw(key)
     return raw.decode() if isinstance(raw, bytes) else raw
 
 

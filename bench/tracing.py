@@ -64,7 +64,7 @@ def run(ctx, quick: bool) -> list[Row]:
         total = db.session.execute(select(text("count(*)")).select_from(Scan)).scalar()
         db.session.rollback()
     ok_index = timing.reads_index(plan, "venue_id_scanned_at_idx")
-    used = ", ".join(timing.indexes_used(plan)[:3])
+    used = ", ".join(timing.indexes_used(plan))
     note = (f"{len(result['visits'])} visits, {result['contact_count']:,} contacts ({len(result['contacts']):,} "
             f"sightings) in {total:,} scans; its statement {timing.execution_ms(plan)} ms in EXPLAIN ANALYZE, "
             f"{'(venue, time) index' if ok_index else 'NOT the (venue, time) index'}: {used}; p95 in the p99 column")

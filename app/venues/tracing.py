@@ -8,11 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, insert, select, true
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.common.converters import MAX_ID
-from app.common.time import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.health_codes import personal
@@ -57,24 +55,26 @@ def _near_sqlite(element, compiler, **kw):
 
 
 def _statement():
-    visits = (select(Scan.id, Scan.venue_id, Scan.scanned_at, Scan.kind)
-              .where(Scan.health_code_id == bindparam("code"), Scan.scanned_at >= bindparam("since"),
-                     Scan.scanned_at <= bindparam("until"))
-              .order_by(Scan.scanned_at).limit(MAX_VISITS).subquery("visits"))
-    seen, holder = aliased(Scan, name="seen"), aliased(HealthCode, name="holder")
+    scans, venues, codes = Scan.__table__, Venue.__table__, HealthCode.__table__  # Core: rows, no ORM loading
+    visits = (select(scans.c.id, scans.c.venue_id, scans.c.scanned_at, scans.c.kind)
+              .where(scans.c.health_code_id == bindparam("code"), scans.c.scanned_at >= bindparam("since"),
+                     scans.c.scanned_at <= bindparam("until"))
+              .order_by(scans.c.scanned_at).limit(MAX_VISITS).subquery("visits"))
+    seen, holder = scans.alias("seen"), codes.alias("holder")
     # The constant bounds let the planner drop the partitions no window reaches.
-    nearby = and_(seen.venue_id == visits.c.venue_id, seen.scanned_at >= bindparam("lo"),
-                  seen.scanned_at <= bindparam("hi"), _near(seen.scanned_at, visits.c.scanned_at, bindparam("minutes")),
-                  seen.health_code_id != bindparam("code"))
-    return (select(visits.c.id.label("visit_id"), visits.c.venue_id, visits.c.scanned_at.label("visit_at"),
-                   visits.c.kind, Venue.name.label("venue_name"), seen.id.label("seen_id"),
-                   seen.scanned_at.label("seen_at"), seen.health_code_id, holder.colour, holder.name_enc)
-            .select_from(HealthCode).outerjoin(visits, true()).outerjoin(Venue, Venue.id == visits.c.venue_id)
-            .outerjoin(seen, nearby).outerjoin(holder, holder.id == seen.health_code_id)
-            .where(HealthCode.id == bindparam("code")).order_by(seen.scanned_at))
+    nearby = and_(seen.c.venue_id == visits.c.venue_id, seen.c.scanned_at >= bindparam("lo"),
+                  seen.c.scanned_at <= bindparam("hi"), _near(seen.c.scanned_at, visits.c.scanned_at,
+                                                              bindparam("minutes")),
+                  seen.c.health_code_id != bindparam("code"))
+    return (select(visits.c.id, visits.c.venue_id, visits.c.scanned_at, visits.c.kind, venues.c.name, seen.c.id,
+                   seen.c.scanned_at, seen.c.health_code_id, holder.c.colour, holder.c.name_enc)
+            .select_from(codes).outerjoin(visits, true()).outerjoin(venues, venues.c.id == visits.c.venue_id)
+            .outerjoin(seen, nearby).outerjoin(holder, holder.c.id == seen.c.health_code_id)
+            .where(codes.c.id == bindparam("code")).order_by(seen.c.scanned_at))
 
 
 TRACE = _statement()
+_AUDIT = insert(TracingQuery.__table__)  # Core, built once: the ORM's bulk path costs more than the INSERT itself
 
 
 def trace_params(code_id: int, since: datetime, until: datetime, window_minutes: int) -> dict:
@@ -84,33 +84,33 @@ def trace_params(code_id: int, since: datetime, until: datetime, window_minutes:
             "hi": until + window}
 
 
-def _read(rows: list, window: timedelta) -> tuple[list, dict]:
-    """(visit rows oldest first, {sighting: (row, gap)} in sighting order) from TRACE's rows; each sighting
-    keeps its nearest visit (the earliest of equally near ones)."""
+def _read(rows: list, window: timedelta) -> tuple[list, list]:
+    """(visits oldest first, sightings in time order) from TRACE's rows, each sighting with its nearest visit (the
+    earliest of equally near ones). Plain tuples: a busy case has hundreds of rows."""
     visits, nearest = {}, {}
-    for r in rows:
-        if r.visit_id is None:  # the code exists but has no visits
+    for visit_id, venue_id, visit_at, kind, venue_name, seen_id, seen_at, code, colour, name_enc in rows:
+        if visit_id is None:  # the code exists but has no visits
             continue
-        visits.setdefault((r.visit_at, r.visit_id), r)
-        if r.seen_id is None:
+        visits.setdefault((visit_at, visit_id), (venue_id, venue_name, visit_at, kind))
+        if seen_id is None or (gap := abs(seen_at - visit_at)) > window:
             continue
-        gap = abs(r.seen_at - r.visit_at)
-        best = nearest.get(key := (r.seen_at, r.seen_id))
-        if gap <= window and (best is None or (gap, r.visit_at) < (best[1], best[0].visit_at)):
-            nearest[key] = (r, gap)
-    return [visits[k] for k in sorted(visits)], nearest
+        best = nearest.get(key := (seen_at, seen_id))
+        if best is None or (gap, visit_at) < best[:2]:
+            nearest[key] = (gap, visit_at, venue_id, venue_name, seen_at, code, colour, name_enc)
+    return [visits[k] for k in sorted(visits)], list(nearest.values())
 
 
-def _contacts(nearest: dict) -> list[dict]:
-    names = {}  # one decryption per contact code, however often it was seen
+def _contacts(sightings: list) -> list[dict]:
+    holders, venues = {}, {}  # one decryption per contact code and one venue dict per venue, however often seen
     contacts = []
-    for r, gap in nearest.values():
-        code = r.health_code_id
-        if code not in names:
-            names[code] = personal.masked_name(_Holder(code, r.name_enc)) if r.colour is not None else None
-        contacts.append({"health_code_id": str(code), "holder": names[code], "colour": r.colour,
-                         "venue": {"id": str(r.venue_id), "name": r.venue_name}, "visit_at": r.visit_at,
-                         "seen_at": r.seen_at, "minutes_apart": round(gap.total_seconds() / 60, 1)})
+    for gap, visit_at, venue_id, venue_name, seen_at, code, colour, name_enc in sightings:
+        if code not in holders:
+            holders[code] = (str(code), personal.masked_name(_Holder(code, name_enc)) if colour is not None else None)
+        if venue_id not in venues:
+            venues[venue_id] = {"id": str(venue_id), "name": venue_name}
+        code_id, holder = holders[code]
+        contacts.append({"health_code_id": code_id, "holder": holder, "colour": colour, "venue": venues[venue_id],
+                         "visit_at": visit_at, "seen_at": seen_at, "minutes_apart": round(gap.total_seconds() / 60, 1)})
     return contacts
 
 
@@ -122,16 +122,16 @@ def trace(*, official, health_code_id: int, since: datetime, until: datetime, wi
             if 0 < health_code_id <= MAX_ID else [])
     if not rows:
         hc_service.get(code_id=health_code_id)  # no such code: raises NotFound
-    visits, nearest = _read(rows, timedelta(minutes=window_minutes))
-    contacts = _contacts(nearest)
+    visits, sightings = _read(rows, timedelta(minutes=window_minutes))
+    contacts = _contacts(sightings)
     contact_count = len({c["health_code_id"] for c in contacts})
-    db.session.execute(insert(TracingQuery).values(
-        official_id=official.id, purpose=purpose, health_code_id=health_code_id, since=since, until=until,
-        window_minutes=window_minutes, visits=len(visits), contacts=contact_count, created_at=utcnow()))
+    db.session.execute(_AUDIT, {"official_id": official.id, "purpose": purpose, "health_code_id": health_code_id,
+                                "since": since, "until": until, "window_minutes": window_minutes,
+                                "visits": len(visits), "contacts": contact_count})
     db.session.commit()
     return {"health_code_id": str(health_code_id), "window_minutes": window_minutes,
-            "visits": [{"venue": {"id": str(v.venue_id), "name": v.venue_name}, "at": v.visit_at, "kind": v.kind}
-                       for v in visits],
+            "visits": [{"venue": {"id": str(venue_id), "name": name}, "at": at, "kind": kind}
+                       for venue_id, name, at, kind in visits],
             "contacts": contacts, "contact_count": contact_count}
 
 

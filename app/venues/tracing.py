@@ -3,7 +3,6 @@
 One statement reads everything a trace shows: the case's code (it must exist), its visits, the venues' names and,
 per visit, the other codes scanned at the venue within ±window (through the (venue, time) index), with their
 colour and encrypted name. Names are decrypted once per contact code, and the audit row is one INSERT."""
-from collections import namedtuple
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, insert, select, true
@@ -20,7 +19,6 @@ from app.venues.models import Scan, TracingQuery, Venue
 
 MAX_RANGE = timedelta(days=28)
 MAX_VISITS = 500
-_Holder = namedtuple("_Holder", "id name_enc")  # what personal.masked_name reads
 
 
 def _check_range(since: datetime, until: datetime, window: int) -> None:
@@ -101,16 +99,17 @@ def _read(rows: list, window: timedelta) -> tuple[list, list]:
 
 
 def _contacts(sightings: list) -> list[dict]:
-    holders, venues = {}, {}  # one decryption per contact code and one venue dict per venue, however often seen
-    contacts = []
-    for gap, visit_at, venue_id, venue_name, seen_at, code, colour, name_enc in sightings:
-        if code not in holders:
-            holders[code] = (str(code), personal.masked_name(_Holder(code, name_enc)) if colour is not None else None)
+    # One decryption per contact code (None when the code is unknown) and one venue dict per venue.
+    names = personal.masked_names({code: blob for *_, code, colour, blob in sightings if colour is not None}.items())
+    codes, venues, contacts = {}, {}, []
+    for gap, visit_at, venue_id, venue_name, seen_at, code, colour, _ in sightings:
+        if code not in codes:
+            codes[code] = str(code)
         if venue_id not in venues:
             venues[venue_id] = {"id": str(venue_id), "name": venue_name}
-        code_id, holder = holders[code]
-        contacts.append({"health_code_id": code_id, "holder": holder, "colour": colour, "venue": venues[venue_id],
-                         "visit_at": visit_at, "seen_at": seen_at, "minutes_apart": round(gap.total_seconds() / 60, 1)})
+        contacts.append({"health_code_id": codes[code], "holder": names.get(code), "colour": colour,
+                         "venue": venues[venue_id], "visit_at": visit_at, "seen_at": seen_at,
+                         "minutes_apart": round(gap.total_seconds() / 60, 1)})
     return contacts
 
 

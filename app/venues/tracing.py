@@ -5,7 +5,7 @@ per visit, the other codes scanned at the venue within ±window (through the (ve
 colour and encrypted name. Names are decrypted once per contact code, and the audit row is one INSERT."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, insert, select, true
+from sqlalchemy import Boolean, Integer, and_, bindparam, insert, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -34,22 +34,22 @@ class _near(FunctionElement):
     """`seen` within ±`minutes` of `at` (timestamps): an index range on PostgreSQL; on SQLite, whose timestamps are
     text, a comparison at millisecond precision that never drops a match (trace() keeps the exact ones)."""
 
+    type = Boolean()
     inherit_cache = True
 
 
 @compiles(_near, "postgresql")
 def _near_pg(element, compiler, **kw):
     seen, at, minutes = (compiler.process(c, **kw) for c in element.clauses)
-    return (f"{seen} BETWEEN {at} - make_interval(mins => {minutes}) "
-            f"AND {at} + make_interval(mins => {minutes})")
+    return f"({seen} BETWEEN {at} - make_interval(mins => {minutes}) AND {at} + make_interval(mins => {minutes}))"
 
 
 @compiles(_near, "sqlite")
 def _near_sqlite(element, compiler, **kw):
     seen, at, minutes = (compiler.process(c, **kw) for c in element.clauses)
     ms = "'%Y-%m-%d %H:%M:%f'"
-    return (f"strftime({ms}, {seen}) BETWEEN strftime({ms}, {at}, -{minutes} || ' minutes') "
-            f"AND strftime({ms}, {at}, {minutes} || ' minutes')")
+    return (f"(strftime({ms}, {seen}) BETWEEN strftime({ms}, {at}, -{minutes} || ' minutes') "
+            f"AND strftime({ms}, {at}, {minutes} || ' minutes'))")
 
 
 def _statement():
@@ -61,9 +61,8 @@ def _statement():
     seen, holder = scans.alias("seen"), codes.alias("holder")
     # The constant bounds let the planner drop the partitions no window reaches.
     nearby = and_(seen.c.venue_id == visits.c.venue_id, seen.c.scanned_at >= bindparam("lo"),
-                  seen.c.scanned_at <= bindparam("hi"), _near(seen.c.scanned_at, visits.c.scanned_at,
-                                                              bindparam("minutes")),
-                  seen.c.health_code_id != bindparam("code"))
+                  seen.c.scanned_at <= bindparam("hi"), seen.c.health_code_id != bindparam("code"),
+                  _near(seen.c.scanned_at, visits.c.scanned_at, bindparam("minutes", type_=Integer)))
     return (select(visits.c.id, visits.c.venue_id, visits.c.scanned_at, visits.c.kind, venues.c.name, seen.c.id,
                    seen.c.scanned_at, seen.c.health_code_id, holder.c.colour, holder.c.name_enc)
             .select_from(codes).outerjoin(visits, true()).outerjoin(venues, venues.c.id == visits.c.venue_id)

@@ -128,3 +128,19 @@ def test_apply_tracing_is_all_or_nothing(client, db, official, codes):
     r = client.post("/api/v1/admin/tracing/apply", headers=official[1],
                     json={"health_code_ids": [str(codes[1])], "colour": "red", "reason": "密接"})
     assert r.status_code == 422
+
+
+def test_tracing_window_is_inclusive_to_the_microsecond(client, db, official, codes):
+    case, edge, beyond, before = codes
+    t0 = utcnow().replace(microsecond=123456) - timedelta(days=1)
+    _scan(db, case, 1, t0)
+    _scan(db, edge, 1, t0 + timedelta(minutes=120))                            # exactly +window: in
+    _scan(db, beyond, 1, t0 + timedelta(minutes=120, microseconds=1))          # a microsecond beyond: out
+    _scan(db, before, 1, t0 - timedelta(minutes=120))                          # exactly -window: in
+    db.session.commit()
+    body = {"health_code_id": str(case), "since": (t0 - timedelta(hours=1)).isoformat(),
+            "until": utcnow().isoformat(), "purpose": "边界"}
+    result = client.post("/api/v1/admin/tracing", json=body, headers=official[1]).get_json()
+    assert [(c["health_code_id"], c["minutes_apart"]) for c in result["contacts"]] == [(str(before), 120.0),
+                                                                                       (str(edge), 120.0)]
+    assert result["contact_count"] == 2

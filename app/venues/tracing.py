@@ -1,8 +1,15 @@
-"""流调: who shared a venue with a case. Every query is audited; applying its result is one transaction."""
+"""流调: who shared a venue with a case. Every query is audited; applying its result is one transaction.
+
+One statement reads everything a trace shows: the case's code (it must exist), its visits, the venues' names and,
+per visit, the other codes scanned at the venue within ±window (through the (venue, time) index), with their
+colour and encrypted name. Names are decrypted once per contact code, and the audit row is one INSERT."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Boolean, Integer, and_, bindparam, insert, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
+from app.common.converters import MAX_ID
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.health_codes import personal
@@ -23,62 +30,107 @@ def _check_range(since: datetime, until: datetime, window: int) -> None:
         raise ValidationFailed("window_invalid", "时间窗口应在 1 到 1440 分钟之间")
 
 
-def visits_of(code_id: int, since: datetime, until: datetime) -> list:
-    """The code's scans in the range as (venue_id, scanned_at, kind) rows, oldest first (at most MAX_VISITS)."""
-    return db.session.execute(select(Scan.venue_id, Scan.scanned_at, Scan.kind).where(Scan.health_code_id == code_id, Scan.scanned_at >= since,
-                                                 Scan.scanned_at <= until)
-                              .order_by(Scan.scanned_at).limit(MAX_VISITS)).all()
+class _near(FunctionElement):
+    """`seen` within ±`minutes` of `at` (timestamps): an index range on PostgreSQL; on SQLite, whose timestamps are
+    text, a comparison at millisecond precision that never drops a match (trace() keeps the exact ones)."""
+
+    type = Boolean()
+    inherit_cache = True
 
 
-def contacts_query(code_id: int, visits: list, window: timedelta):
-    """Every other code seen at a visited venue within ±window of a visit: one query, one index range per visit."""
-    ranges = [and_(Scan.venue_id == v.venue_id, Scan.scanned_at >= v.scanned_at - window,
-                   Scan.scanned_at <= v.scanned_at + window) for v in visits]
-    return (select(Scan.health_code_id, Scan.venue_id, Scan.scanned_at)
-            .where(or_(*ranges), Scan.health_code_id != code_id).order_by(Scan.scanned_at))
+@compiles(_near, "postgresql")
+def _near_pg(element, compiler, **kw):
+    seen, at, minutes = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({seen} BETWEEN {at} - make_interval(mins => {minutes}) AND {at} + make_interval(mins => {minutes}))"
 
 
-def _contacts(code_id: int, visits: list, window: timedelta) -> list:
-    # Plain rows, not ORM objects: a busy case has hundreds of contacts.
-    if not visits:
-        return []
-    return db.session.execute(contacts_query(code_id, visits, window)).all()
+@compiles(_near, "sqlite")
+def _near_sqlite(element, compiler, **kw):
+    seen, at, minutes = (compiler.process(c, **kw) for c in element.clauses)
+    ms = "'%Y-%m-%d %H:%M:%f'"
+    return (f"(strftime({ms}, {seen}) BETWEEN strftime({ms}, {at}, -{minutes} || ' minutes') "
+            f"AND strftime({ms}, {at}, {minutes} || ' minutes'))")
+
+
+def _statement():
+    scans, venues, codes = Scan.__table__, Venue.__table__, HealthCode.__table__  # Core: rows, no ORM loading
+    visits = (select(scans.c.id, scans.c.venue_id, scans.c.scanned_at, scans.c.kind)
+              .where(scans.c.health_code_id == bindparam("code"), scans.c.scanned_at >= bindparam("since"),
+                     scans.c.scanned_at <= bindparam("until"))
+              .order_by(scans.c.scanned_at).limit(MAX_VISITS).subquery("visits"))
+    seen, holder = scans.alias("seen"), codes.alias("holder")
+    # The constant bounds let the planner drop the partitions no window reaches.
+    nearby = and_(seen.c.venue_id == visits.c.venue_id, seen.c.scanned_at >= bindparam("lo"),
+                  seen.c.scanned_at <= bindparam("hi"), seen.c.health_code_id != bindparam("code"),
+                  _near(seen.c.scanned_at, visits.c.scanned_at, bindparam("minutes", type_=Integer)))
+    return (select(visits.c.id, visits.c.venue_id, visits.c.scanned_at, visits.c.kind, venues.c.name, seen.c.id,
+                   seen.c.scanned_at, seen.c.health_code_id, holder.c.colour, holder.c.name_enc)
+            .select_from(codes).outerjoin(visits, true()).outerjoin(venues, venues.c.id == visits.c.venue_id)
+            .outerjoin(seen, nearby).outerjoin(holder, holder.c.id == seen.c.health_code_id)
+            .where(codes.c.id == bindparam("code")).order_by(seen.c.scanned_at))
+
+
+TRACE = _statement()
+_AUDIT = insert(TracingQuery.__table__)  # Core, built once: the ORM's bulk path costs more than the INSERT itself
+
+
+def trace_params(code_id: int, since: datetime, until: datetime, window_minutes: int) -> dict:
+    """TRACE's parameters for one query."""
+    window = timedelta(minutes=window_minutes)
+    return {"code": code_id, "since": since, "until": until, "minutes": window_minutes, "lo": since - window,
+            "hi": until + window}
+
+
+def _read(rows: list, window: timedelta) -> tuple[list, list]:
+    """(visits oldest first, sightings in time order) from TRACE's rows, each sighting with its nearest visit (the
+    earliest of equally near ones). Plain tuples: a busy case has hundreds of rows."""
+    visits, nearest = {}, {}
+    for visit_id, venue_id, visit_at, kind, venue_name, seen_id, seen_at, code, colour, name_enc in rows:
+        if visit_id is None:  # the code exists but has no visits
+            continue
+        visits.setdefault((visit_at, visit_id), (venue_id, venue_name, visit_at, kind))
+        if seen_id is None or (gap := abs(seen_at - visit_at)) > window:
+            continue
+        best = nearest.get(key := (seen_at, seen_id))
+        if best is None or (gap, visit_at) < best[:2]:
+            nearest[key] = (gap, visit_at, venue_id, venue_name, seen_at, code, colour, name_enc)
+    return [visits[k] for k in sorted(visits)], list(nearest.values())
+
+
+def _contacts(sightings: list) -> list[dict]:
+    # One decryption per contact code (None when the code is unknown) and one venue dict per venue.
+    names = personal.masked_names({code: blob for *_, code, colour, blob in sightings if colour is not None}.items())
+    codes, venues, contacts = {}, {}, []
+    for gap, visit_at, venue_id, venue_name, seen_at, code, colour, _ in sightings:
+        if code not in codes:
+            codes[code] = str(code)
+        if venue_id not in venues:
+            venues[venue_id] = {"id": str(venue_id), "name": venue_name}
+        contacts.append({"health_code_id": codes[code], "holder": names.get(code), "colour": colour,
+                         "venue": venues[venue_id], "visit_at": visit_at, "seen_at": seen_at,
+                         "minutes_apart": round(gap.total_seconds() / 60, 1)})
+    return contacts
 
 
 def trace(*, official, health_code_id: int, since: datetime, until: datetime, window_minutes: int,
           purpose: str) -> dict:
     """The index person's visits and the codes seen near each visit (masked), audited."""
     _check_range(since, until, window_minutes)
-    hc_service.get(code_id=health_code_id)  # raises NotFound for an unknown code
-    window = timedelta(minutes=window_minutes)
-    visits = visits_of(health_code_id, since, until)
-    seen = _contacts(health_code_id, visits, window)
-    venues = dict(db.session.execute(select(Venue.id, Venue.name).where(
-        Venue.id.in_({v.venue_id for v in visits}))).all())
-    codes = {c.id: c for c in db.session.execute(select(HealthCode).where(
-        HealthCode.id.in_({s.health_code_id for s in seen}))).scalars()}
-    visits_at: dict[int, list] = {}
-    for v in visits:
-        visits_at.setdefault(v.venue_id, []).append(v)
-    contacts = []
-    for s in seen:
-        near = min(visits_at[s.venue_id], key=lambda v: abs((v.scanned_at - s.scanned_at).total_seconds()))
-        gap = abs((near.scanned_at - s.scanned_at).total_seconds()) / 60
-        code = codes.get(s.health_code_id)
-        contacts.append({"health_code_id": str(s.health_code_id),
-                         "holder": personal.masked_name(code) if code is not None else None,
-                         "colour": code.colour if code is not None else None,
-                         "venue": {"id": str(s.venue_id), "name": venues.get(s.venue_id)},
-                         "visit_at": near.scanned_at, "seen_at": s.scanned_at,
-                         "minutes_apart": round(gap, 1)})
-    db.session.add(TracingQuery(official_id=official.id, purpose=purpose, health_code_id=health_code_id,
-                                since=since, until=until, window_minutes=window_minutes, visits=len(visits),
-                                contacts=len({c["health_code_id"] for c in contacts})))
+    rows = (db.session.execute(TRACE, trace_params(health_code_id, since, until, window_minutes)).all()
+            if 0 < health_code_id <= MAX_ID else [])
+    if not rows:
+        hc_service.get(code_id=health_code_id)  # no such code: raises NotFound
+    visits, sightings = _read(rows, timedelta(minutes=window_minutes))
+    contacts = _contacts(sightings)
+    contact_count = len({c["health_code_id"] for c in contacts})
+    db.session.execute(_AUDIT, {"official_id": official.id, "purpose": purpose, "health_code_id": health_code_id,
+                                "since": since, "until": until, "window_minutes": window_minutes,
+                                "visits": len(visits), "contacts": contact_count})
     db.session.commit()
     return {"health_code_id": str(health_code_id), "window_minutes": window_minutes,
-            "visits": [{"venue": {"id": str(v.venue_id), "name": venues.get(v.venue_id)}, "at": v.scanned_at,
-                        "kind": v.kind} for v in visits],
-            "contacts": contacts, "contact_count": len({c["health_code_id"] for c in contacts})}
+            "visits": [{"venue": {"id": str(venue_id), "name": name}, "at": at, "kind": kind}
+                       for venue_id, name, at, kind in visits],
+            "contacts": contacts, "contact_count": contact_count}
 
 
 def apply(*, official, health_code_ids: list[int], colour: str, reason: str) -> list[dict]:

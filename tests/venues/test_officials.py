@@ -128,3 +128,39 @@ def test_apply_tracing_is_all_or_nothing(client, db, official, codes):
     r = client.post("/api/v1/admin/tracing/apply", headers=official[1],
                     json={"health_code_ids": [str(codes[1])], "colour": "red", "reason": "密接"})
     assert r.status_code == 422
+
+
+def test_tracing_window_is_inclusive_to_the_microsecond(client, db, official, codes):
+    case, edge, beyond, before = codes
+    t0 = utcnow().replace(microsecond=123456) - timedelta(days=1)
+    _scan(db, case, 1, t0)
+    _scan(db, edge, 1, t0 + timedelta(minutes=120))                            # exactly +window: in
+    _scan(db, beyond, 1, t0 + timedelta(minutes=120, microseconds=1))          # a microsecond beyond: out
+    _scan(db, before, 1, t0 - timedelta(minutes=120))                          # exactly -window: in
+    db.session.commit()
+    body = {"health_code_id": str(case), "since": (t0 - timedelta(hours=1)).isoformat(),
+            "until": utcnow().isoformat(), "purpose": "边界"}
+    result = client.post("/api/v1/admin/tracing", json=body, headers=official[1]).get_json()
+    assert [(c["health_code_id"], c["minutes_apart"]) for c in result["contacts"]] == [(str(before), 120.0),
+                                                                                       (str(edge), 120.0)]
+    assert result["contact_count"] == 2
+
+
+def test_tracing_contacts_dump_as_the_documented_schema_would(db, official, codes):
+    """TracedContacts skips marshmallow's per-field walk; its output must be what List(Nested(TracedContact)) gives."""
+    import marshmallow as ma
+    from marshmallow import fields
+
+    from app.venues import scan_schemas, tracing
+
+    case, near, far, _ = codes
+    t0 = utcnow() - timedelta(days=2)
+    for code, minutes in ((case, 0), (near, 90), (far, -30), (424242, 5)):  # 424242: scanned, but no such code
+        _scan(db, code, 1, t0 + timedelta(minutes=minutes))
+    db.session.commit()
+    result = tracing.trace(official=official[0], health_code_id=case, since=t0 - timedelta(days=1), until=utcnow(),
+                           window_minutes=120, purpose="核对")
+    reference = ma.Schema.from_dict({"contacts": fields.List(fields.Nested(scan_schemas.TracedContact))})()
+    dumped = scan_schemas.TracingRead().dump(result)
+    assert len(dumped["contacts"]) == 3 and dumped["contacts"] == reference.dump(result)["contacts"]
+    assert {c["holder"] is None for c in dumped["contacts"]} == {True, False}

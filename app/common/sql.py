@@ -23,7 +23,7 @@ def _epoch_sqlite(element, compiler, **kw):
     return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
-_AUTOCOMMIT = "jiefang_autocommit"
+AUTOCOMMIT = "jiefang_autocommit"  # session.info flag read by app.extensions.Session.get_bind
 
 
 def autocommit(view):
@@ -31,15 +31,15 @@ def autocommit(view):
 
     Only for views whose every write is ONE statement (atomic on its own) and whose reads need no common
     snapshot: token issue, staff verify + scan, check-in. Anything that needs a real transaction (a row lock,
-    two writes that stand or fall together) calls `transaction()` first. Put it directly under
-    `@blp.route`, above `@require`, so the user load runs on the same connection."""
+    two writes that stand or fall together) calls `transaction()` first. Put it directly under `@blp.route`.
+    Nothing is checked out here: the session takes an autocommit connection only if the view reaches the
+    database at all (token issue from the cache does not)."""
     from app.extensions import db
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not db.session().in_transaction():  # a caller holding the session open (a test) keeps its transaction
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            db.session.info[_AUTOCOMMIT] = True
+            db.session.info[AUTOCOMMIT] = True
         return view(*args, **kwargs)
 
     return wrapper
@@ -49,5 +49,5 @@ def transaction() -> None:
     """Make the next statements run in a real transaction, even inside an `autocommit` view."""
     from app.extensions import db
 
-    if db.session.info.pop(_AUTOCOMMIT, False):
+    if db.session.info.pop(AUTOCOMMIT, False) and db.session().in_transaction():
         db.session.commit()  # ends the autocommit connection's use; the next statement begins a transaction

@@ -126,10 +126,10 @@ class RowChecker:
     def check(self, cells: list[str], header: dict[str, int]) -> tuple | list[str]:
         """(phone, name, grid, trade_id, interest ids, role bits), or the reasons the row is refused."""
         errors, find, phone, width = [], self.catalogue.find, None, len(cells)
+        value = {column: cells[n] for column, n in header.items() if n < width}
 
         def get(column: str) -> str:
-            n = header.get(column)
-            return cells[n] if n is not None and n < width else ""
+            return value.get(column, "")
 
         try:
             phone = checked_phone(get("phone"))
@@ -154,7 +154,7 @@ class RowChecker:
             errors.append("服务岗位：至少填写一项（信息员、巡防员、调解员、宣传员、支援员、引导员）")
         if errors:
             return errors
-        return phone, name, grid, trade.id, sorted(interests), sorted(roles)
+        return phone, name, grid, trade.id, tuple(sorted(interests)), tuple(sorted(roles))
 
     def _tags(self, kind: str, text: str, label: str, errors: list) -> frozenset[int]:
         parsed = self._parsed.get((kind, text))

@@ -4,6 +4,7 @@ keep the counts exact; rows are upserted in key order so that concurrent writers
 import json
 from collections import Counter
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, func, or_, select, text
 from sqlalchemy.schema import CreateTable
@@ -109,7 +110,7 @@ def total(area_code: str) -> int:
 
 def stats(*, by: str, area_code: str, catalogue: Catalogue | None = None) -> dict:
     """{"total", "rows": [{"key", "name", "count"}]} of the volunteers inside an area, by an area level or a tag."""
-    area = area_service.get(area_code)
+    area = _area(area_code)
     if by in AREA_DIMS:
         n, counts = _area_counts(area, by)
         rows = [{"key": code, "name": name, "count": counts.get(code, 0)} for code, name in _children(area.code, by)]
@@ -134,6 +135,18 @@ def _area_counts(area, level: str) -> tuple[int, dict[str, int]]:
     return counts.pop(area.code, 0), counts
 
 
+class _Area(NamedTuple):
+    code: str
+    level: str
+
+
+@lru_cache(maxsize=4096)
+def _area(code: str) -> _Area:
+    # reference data, as below: an area's level read once per process (NotFound raises, and is not cached)
+    area = area_service.get(code)
+    return _Area(area.code, area.level)
+
+
 @lru_cache(maxsize=512)
 def _children(area_code: str, level: str) -> tuple:
     # The area tree is reference data (seeded, never edited at run time): each process reads a subtree once.
@@ -146,7 +159,7 @@ def stats_json(*, by: str, area_code: str, catalogue: Catalogue | None = None) -
     encoding those took most of the 100 ms budget."""
     if by not in AREA_DIMS:
         return _dumps(stats(by=by, area_code=area_code, catalogue=catalogue))
-    area = area_service.get(area_code)
+    area = _area(area_code)
     n, counts = _area_counts(area, by)
     rows = ",".join([f'{{"count":{counts.get(code, 0)},{rest}' for code, rest in _fragments(area.code, by)])
     return f'{{"rows":[{rows}],"total":{n}}}'

@@ -12,7 +12,7 @@ from app.auth import service as auth_service
 from app.auth.models import RoleGrant, User
 from app.common.phone import normalise_cn_mobile
 from app.errors import ValidationFailed
-from app.volunteers.importer import checked_phone
+from app.volunteers.importer import _mobile_prefix_valid, checked_phone
 from app.volunteers.models import Group, Volunteer, VolunteerCount
 from tests import factories
 from tests.volunteer_helpers import (GRID_A1, GRID_B, GRID_OTHER_DISTRICT, GRID_OTHER_STREET, assert_counts_exact,
@@ -159,6 +159,26 @@ def test_phone_fast_path_agrees_with_the_full_check():
 
     assert [fast(n) for n in numbers] == [full(n) for n in numbers]
     assert sum(full(n) is not None for n in numbers) > 1000
+
+
+def test_phone_cache_per_five_digit_prefix_agrees_with_the_full_check_for_every_prefix():
+    # The fast path caches validity per 5-digit prefix: for every one of them, numbers with other digits after it
+    # (all zeros, all nines, a random tail) must get the full check's answer.
+    rng = random.Random(11)
+
+    def full(number):
+        try:
+            return normalise_cn_mobile(number) == number
+        except ValidationFailed:
+            return False
+
+    valid = 0
+    for prefix in (f"1{p:04d}" for p in range(10**4)):
+        cached = _mobile_prefix_valid(prefix)
+        tails = ("000000", "999999", f"{rng.randrange(10**6):06d}")
+        assert all(full(prefix + tail) == cached for tail in tails), prefix
+        valid += cached
+    assert 4000 < valid < 7000  # 13…, 15…, 18… and most of 14…, 16…, 17…, 19… (5,216 with phonenumbers 9.0.43)
 
 
 # ---- HTTP ----------------------------------------------------------------------------------------------------------

@@ -52,10 +52,11 @@ class RoleGrant(db.Model):
     """A role held over an area (and everything below it); residents hold theirs over the whole city."""
 
     __tablename__ = "role_grants"
+    # user_id leads the unique index, which serves every look-up by user (no second index: see migration 0008)
     __table_args__ = (UniqueConstraint("user_id", "role", "area_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20))
     area_code: Mapped[str] = mapped_column(code_string(14), default=CITY_CODE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

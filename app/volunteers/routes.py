@@ -1,7 +1,7 @@
 """/trades, /interests, /volunteers, /stats/volunteers, /admin/volunteers/imports: thin views over the services."""
 from functools import wraps
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
@@ -11,7 +11,6 @@ from app.auth.models import CITY_CODE
 from app.common.pagination import page_schema
 from app.errors import doc_errors
 from app.volunteers import counts, groups, importer, schemas, search, service, taxonomy
-from app.volunteers.taxonomy import Catalogue
 
 blp = Blueprint("volunteers", __name__, url_prefix="/api/v1", description="广州街坊志愿者：档案、行业与兴趣、检索、统计、导入导出")
 STAFF = ("organiser", "admin")
@@ -134,9 +133,10 @@ def search_volunteers(args):
 @doc_errors(404, 422)
 def volunteer_stats(args):
     """Exact volunteer counts inside my area, by district, street, community, grid, trade, interest or role."""
-    # Built by counts.stats in exactly the StatsRead shape (ints and strings) and sent as JSON directly: by grid,
-    # the city has 19,500 rows, which marshmallow would take ~200 ms to dump.
-    return jsonify(counts.stats(by=args["by"], area_code=scope(args.get("area")), catalogue=Catalogue()))
+    # Built by counts.stats_json in exactly the StatsRead shape and sent as it is: by grid, the city has 19,500
+    # rows, which marshmallow would take ~200 ms to dump (and jsonify of the dicts ~50 ms).
+    body = counts.stats_json(by=args["by"], area_code=scope(args.get("area")))
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @blp.route("/volunteers/export.csv", methods=["GET"])

@@ -15,6 +15,7 @@ from app.errors import ValidationFailed
 from app.volunteers.importer import _mobile_prefix_valid, checked_phone
 from app.volunteers.models import Group, Volunteer, VolunteerCount
 from tests import factories
+from tests.test_auth_revocation import live, redis_server, use_redis  # noqa: F401 — fixtures
 from tests.volunteer_helpers import (GRID_A1, GRID_B, GRID_OTHER_DISTRICT, GRID_OTHER_STREET, assert_counts_exact,
                                      count, profile_body)
 
@@ -110,6 +111,18 @@ def test_import_updates_a_self_registered_volunteer(app, client, db, tmp_path):
     assert len(vs) == 1 and vs[0].user_id == user.id and vs[0].grid_code == GRID_A1 and vs[0].source == "self"
     assert count("total", GRID_B) == 0 and count("total", GRID_A1) == 1
     assert_counts_exact()
+
+
+def test_import_forgets_the_cached_principal_of_an_existing_account(app, client, db, tmp_path, live):
+    """A resident signed in (principal cached in Redis) then imported: the volunteer role counts at once."""
+    user = factories.user(phone_number="13800000001")
+    headers = factories.auth_headers(user)
+    assert client.get("/api/v1/volunteers/me", headers=headers).status_code in (403, 404)
+    assert live.get(f"cache:principal:{user.id}") == b"1|resident@4401"
+    run_import(app, tmp_path, csv_bytes(GOOD[:2]))
+    assert live.get(f"cache:principal:{user.id}") is None
+    r = client.get("/api/v1/volunteers/me", headers=headers)
+    assert r.status_code == 200 and r.get_json()["grid"] == GRID_A1
 
 
 def test_same_phone_twice_in_a_file_keeps_the_later_row(app, db, tmp_path):

@@ -14,6 +14,7 @@ from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, Smal
                         literal, select, text, true, union_all, update)
 from sqlalchemy.schema import CreateTable
 
+from app.auth import principal
 from app.auth.models import CITY_CODE, RoleGrant, User
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
@@ -102,6 +103,9 @@ class Writer:
         run(update(_STAGE).values(user_id=select(User.id).where(User.phone_hash == _STAGE.c.phone_hash)
                                   .scalar_subquery()))
         run(self._grants(("resident", "volunteer") if new_users else ("volunteer",), now))
+        # Accounts that were there before may have gained the volunteer role: their cached principals must go
+        # (after the commit). New accounts have none; forgetting them too is harmless.
+        known = run(select(_STAGE.c.user_id)).scalars().all() if new_users < len(batch.rows) else []
         inserted = run(self._volunteers(now)).rowcount
         moved = {}
         if inserted < len(batch.rows):  # someone was a volunteer already (never when every account is new)
@@ -116,6 +120,8 @@ class Writer:
         if not self.postgres:
             run(_STAGE.delete())
         db.session.commit()
+        if known:
+            principal.forget(known)
         return Written(inserted, len(batch.rows) - inserted)
 
     def _fill(self, rows: list) -> None:

@@ -3,6 +3,7 @@
 This module is the domain's whole interface. For issue 4 (venues, scans, officials): verify_token, status,
 masked_holders, get, official_set_colour and history (the last three live in officials.py); each says what it
 raises. Personal data never leaves the domain unmasked."""
+import functools
 import logging
 import secrets
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import qr
@@ -223,20 +224,29 @@ def verify_token(token: str, *, at: datetime | None = None) -> HealthCode:
 
     One indexed SELECT (by the token's pseudonymous ref). Raises ValidationFailed token_invalid (malformed,
     flipped bit, unknown or retired key id, another key's signature) or token_expired, Gone code_revoked."""
-    return verify_token_with(token, None, at=at)[0]
+    return verify_token_with(token, at=at)[0]
 
 
-def verify_token_with(token: str, extra, *, at: datetime | None = None) -> tuple[HealthCode, Any]:
-    """verify_token, with one more column (a scalar subquery another domain needs) read in the same SELECT:
-    (code, that value). A hot path saves a round trip; the errors are verify_token's."""
+@functools.cache
+def _by_ref(extra=None):
+    """SELECT the code by its token's ref (bound as :ref), with one more column if given: built once per column,
+    so that a scan does not rebuild (and re-key) the statement."""
+    columns = (HealthCode,) if extra is None else (HealthCode, extra)
+    return select(*columns).where(HealthCode.ref == bindparam("ref"))
+
+
+def verify_token_with(token: str, extra=None, params: dict | None = None, *,
+                      at: datetime | None = None) -> tuple[HealthCode, Any]:
+    """verify_token, with one more column (a scalar subquery another domain needs, a module constant whose bound
+    parameters come in `params`) read in the same SELECT: (code, that value). A hot path saves a round trip;
+    the errors are verify_token's."""
     try:
         claims = tokens.verify(token, keys.keyring().public_keys, at or utcnow())
     except tokens.TokenExpired:
         raise _token_error("token_expired", "健康码已过期，请持码人刷新健康码后重新扫码") from None
     except tokens.TokenError:
         raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码") from None
-    columns = (HealthCode,) if extra is None else (HealthCode, extra)
-    row = db.session.execute(select(*columns).where(HealthCode.ref == claims.ref.hex())).first()
+    row = db.session.execute(_by_ref(extra), {"ref": claims.ref.hex(), **(params or {})}).first()
     if row is None:
         raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码")
     if row[0].revoked_at is not None:

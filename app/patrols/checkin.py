@@ -1,7 +1,8 @@
 """签到/签退: check in on site with the rotating code, check out, and close patrols that ended.
 
-Check-in is the hot path: after the token (no database) it costs two statements: the patrol joined with the
-caller's live sign-up (found by account: the sign-up keeps it) and attendance, then INSERT ... ON CONFLICT DO NOTHING."""
+Check-in is the hot path: after the token (no database) it costs two statements, in driver autocommit (the route is
+`app.common.sql.autocommit`): the patrol joined with the caller's live sign-up (found by account: the sign-up keeps
+it) and attendance, then INSERT ... ON CONFLICT DO NOTHING."""
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, select, text, update
@@ -35,6 +36,15 @@ RETURNING id
 """).bindparams(bindparam("checked_in_at", type_=UTCDateTime))
 
 
+# The patrol, the caller's live sign-up and any attendance, in one round trip; built once (bound :patrol_id,
+# :user_id). A user has at most one live sign-up per patrol: leaving the force cancels the departed volunteer's.
+_PATROL_AND_SIGNUP = (
+    select(Patrol, Signup.volunteer_id, Signup.status, Attendance).where(Patrol.id == bindparam("patrol_id"))
+    .outerjoin(Signup, and_(Signup.patrol_id == Patrol.id, Signup.user_id == bindparam("user_id"),
+                            Signup.status != "cancelled"))
+    .outerjoin(Attendance, and_(Attendance.patrol_id == Patrol.id, Attendance.volunteer_id == Signup.volunteer_id)))
+
+
 def hours_tenths(checked_in: datetime, checked_out: datetime, starts_at: datetime, ends_at: datetime) -> int:
     """Tenths of an hour of [check-in, check-out] inside [start, end], rounded half up."""
     seconds = (min(checked_out, ends_at) - max(checked_in, starts_at)).total_seconds()
@@ -46,13 +56,7 @@ def check_in(*, user, token: str, lat: float, lng: float, accuracy_m: int) -> tu
     Returns (attendance, created)."""
     now = clock.utcnow()
     patrol_id = codes.verify(token, now)
-    # A user has at most one live sign-up per patrol: leaving the force cancels the departed volunteer's.
-    row = db.session.execute(
-        select(Patrol, Signup.volunteer_id, Signup.status, Attendance).where(Patrol.id == patrol_id)
-        .outerjoin(Signup, and_(Signup.patrol_id == Patrol.id, Signup.user_id == user.id,
-                                Signup.status != "cancelled"))
-        .outerjoin(Attendance, and_(Attendance.patrol_id == Patrol.id, Attendance.volunteer_id == Signup.volunteer_id))
-    ).first()
+    row = db.session.execute(_PATROL_AND_SIGNUP, {"patrol_id": patrol_id, "user_id": user.id}).first()
     if row is None:
         raise codes.invalid()
     patrol, volunteer_id, status, attendance = row

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from app.auth.access import require
 from app.common import time as clock
 from app.common.pagination import PageArgs, page_schema
+from app.common.sql import autocommit
 from app.errors import doc_errors
 from app.patrols import checkin, codes, hours, leaderboard, notifications, points, schemas, service, signups
 from app.patrols import hooks  # noqa: F401 — events keeping patrols in step with volunteers who move or leave
@@ -130,6 +131,7 @@ def checkin_code_png(patrol_id):
 
 
 @blp.route("/patrols/checkins", methods=["POST"])
+@autocommit
 @require("volunteer")
 @blp.arguments(schemas.PatrolCheckin)
 @blp.response(201, schemas.AttendanceRead)

@@ -28,14 +28,17 @@ CHECKIN_DEDUP = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(minutes=2)
 
 
+_INSERT_SCAN = insert(Scan.__table__)  # one constant: values come as parameters, the compiled form is reused
+
+
 def record_staff_scan(*, venue_id: int, staff_id: int, code: HealthCode, colour: str, at: datetime) -> int:
     """Record a staff scan (the caller checked the staff binding and the token); returns the scan id.
 
     A Core INSERT, not session.add: the unit of work would cost more CPU than the statement itself."""
     scan_id = random_id()
-    db.session.execute(insert(Scan).values(id=scan_id, scanned_at=at, venue_id=venue_id, health_code_id=code.id,
-                                           kind="staff", colour=colour, passed=colour == "green",
-                                           staff_user_id=staff_id, offline=False))
+    db.session.execute(_INSERT_SCAN, {"id": scan_id, "scanned_at": at, "venue_id": venue_id,
+                                      "health_code_id": code.id, "kind": "staff", "colour": colour,
+                                      "passed": colour == "green", "staff_user_id": staff_id, "offline": False})
     db.session.commit()
     return scan_id
 
@@ -45,7 +48,8 @@ def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
     if venue_id is None:
         return hc_service.check(token=token)
     try:  # the staff binding is read in the code's SELECT: user, code + binding, INSERT, COMMIT
-        code, role = hc_service.verify_token_with(token, venue_service.staff_role_subquery(venue_id, user.id))
+        code, role = hc_service.verify_token_with(token, venue_service.STAFF_ROLE,
+                                                  venue_service.staff_params(venue_id, user.id))
     except AppError:
         venue_service.ensure_staff(venue_id, user)  # a caller who is not staff hears that first, as before
         raise
@@ -57,11 +61,14 @@ def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
     return result
 
 
+# One round trip for both single-row look-ups (an explicit cross join of two primary-key hits), built once.
+_VENUE_AND_CODE = select(Venue, HealthCode).join(HealthCode, true()).where(Venue.id == bindparam("venue_id"),
+                                                                           HealthCode.id == bindparam("code_id"))
+
+
 def _venue_and_code(venue_token: str, code_id: int):
     venue_id, version = codes.parse(venue_token)
-    # One round trip for both single-row look-ups (an explicit cross join of two primary-key hits).
-    row = db.session.execute(select(Venue, HealthCode).join(HealthCode, true())
-                             .where(Venue.id == venue_id, HealthCode.id == code_id)).first()
+    row = db.session.execute(_VENUE_AND_CODE, {"venue_id": venue_id, "code_id": code_id}).first()
     if row is None:
         if db.session.get(Venue, venue_id) is None:
             raise ValidationFailed("venue_code_invalid", "场所码无效，请扫描场所张贴的最新场所码")

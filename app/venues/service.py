@@ -1,5 +1,5 @@
 """Venue rules: registration, who may see and manage a venue, staff binding, the 场所码 and its rotation."""
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from app.areas import service as area_service
 from app.auth import service as auth_service
@@ -23,15 +23,20 @@ def get(venue_id: int) -> Venue:
     return venue
 
 
-def staff_role_subquery(venue_id: int, user_id: int):
-    """The user's role at the venue as a scalar subquery (NULL when not staff), to fold into another SELECT."""
-    return select(VenueStaff.role).where(VenueStaff.venue_id == venue_id,
-                                         VenueStaff.user_id == user_id).scalar_subquery()
+# The user's role at the venue as a scalar subquery (NULL when not staff), to fold into another SELECT; bound
+# parameters :staff_venue_id and :staff_user_id (see staff_params). One constant: hot paths do not rebuild it.
+STAFF_ROLE = select(VenueStaff.role).where(VenueStaff.venue_id == bindparam("staff_venue_id"),
+                                           VenueStaff.user_id == bindparam("staff_user_id")).scalar_subquery()
+_STAFF_ROLE_ALONE = select(STAFF_ROLE)
+
+
+def staff_params(venue_id: int, user_id: int) -> dict:
+    return {"staff_venue_id": venue_id, "staff_user_id": user_id}
 
 
 def staff_role(venue_id: int, user_id: int) -> str | None:
     """The user's role at the venue (admin / inspector), or None."""
-    return db.session.execute(select(staff_role_subquery(venue_id, user_id))).scalar()
+    return db.session.execute(_STAFF_ROLE_ALONE, staff_params(venue_id, user_id)).scalar()
 
 
 def ensure_can_view(venue: Venue, user: User) -> None:

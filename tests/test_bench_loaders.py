@@ -79,6 +79,9 @@ def test_plans_are_read_for_their_indexes_and_time():
     assert timing.reads_index(PLAN, "venue_id_scanned_at_idx")
     assert not timing.reads_index(PLAN, "health_code_id_scanned_at_idx")
     assert not timing.reads_index(PLAN + "\n  ->  Seq Scan on scans_y2026m09", "venue_id_scanned_at_idx")
+    assert not timing.reads_index(PLAN + "\n  ->  Seq Scan on scans seen", "venue_id_scanned_at_idx")
+    # a small side table read whole is the planner's right choice, not a scan of the scans table
+    assert timing.reads_index(PLAN + "\n  ->  Seq Scan on health_codes holder", "venue_id_scanned_at_idx")
     assert timing.execution_ms(PLAN) == 0.346
 
 

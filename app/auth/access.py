@@ -1,4 +1,4 @@
-"""Who may call what: a decorator checks the token, loads the user fresh from the database, checks roles."""
+"""Who may call what: a decorator checks the token, loads the caller (app.auth.principal: roles cached at most 60 s, deleted on change), checks roles."""
 from functools import wraps
 
 from flask import g

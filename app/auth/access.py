@@ -1,4 +1,5 @@
-"""Who may call what: a decorator checks the token, loads the caller (app.auth.principal: roles cached at most 60 s, deleted on change), checks roles."""
+"""Who may call what: a decorator checks the token, loads the caller (`app.auth.principal`: roles cached in Redis
+at most 60 s and deleted on change), checks roles."""
 from functools import wraps
 
 from flask import g

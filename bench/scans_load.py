@@ -101,8 +101,10 @@ def load(ctx, quick: bool) -> dict:
     ensure_venues(db, ctx.fixtures.users(1, role="venue_staff")[0].id)
     db.session.commit()
     have, run = markers.read(db, "scans"), db.session.execute
+    # Fewer rows than planned means a load that did not finish. More is fine: the hot-path scenarios record scans
+    # too, some at a synthetic venue (the first bench venue worker also owns those), and must not force a reload.
     fresh = not markers.matches(have, {k: want[k] for k in ("seed", "rows", "start")}) \
-        or _count(run, start, DAYS) != want["rows"]
+        or _count(run, start, DAYS) < want["rows"]
     old_missing = _count(run, old, 28) != want["old_rows"]
     db.session.commit()
     if not fresh and not old_missing:

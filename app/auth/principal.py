@@ -84,10 +84,11 @@ def decode(user_id: int, raw: bytes | str) -> Principal | None:
     return Principal(user_id, active == "1", held)
 
 
-def peek_key(payload: dict) -> str | None:
-    """The cache key (with prefix) to read with the revocation check for this token's account, if it has one."""
+def want_for(payload: dict) -> None:
+    """Queue this token's account's cached principal for the revocation check's round trip (`cache.want`)."""
     sub = payload.get("sub")
-    return cache.PREFIX + cache_key(sub) if isinstance(sub, str) and sub.isdigit() else None
+    if isinstance(sub, str) and sub.isdigit():
+        cache.want(cache_key(sub))
 
 
 def load(user_id: int) -> Principal | None:

@@ -133,11 +133,11 @@ def _warm_redis(client) -> None:
     pipe.execute()
 
 
-def is_access_revoked(jti: str, family: str | None = None, *, peek: str | None = None) -> bool:
+def is_access_revoked(jti: str, family: str | None = None) -> bool:
     """Whether an access token (or its sign-in) was revoked: Redis when it answers and is warm, else the database.
 
-    `peek` (the account's cached principal) and the view's `cache.prefetch` keys are read in the same round trip
-    and handed to `cache.fetched`; they are not read when Redis does not answer."""
+    The keys queued with `cache.want` (the caller's principal, the view's `cache.prefetch` keys) are read in the
+    same round trip and handed to `cache.fetched`; they are not read when Redis does not answer."""
     keys = [jti, family] if family else [jti]
     client = ready_client()
     if client is None:
@@ -146,7 +146,7 @@ def is_access_revoked(jti: str, family: str | None = None, *, peek: str | None =
         if current_app.extensions.get("revocations_stale"):
             client.delete(_WARM_KEY)
             current_app.extensions["revocations_stale"] = False
-        extra = ([peek] if peek else []) + cache.queued()
+        extra = cache.queued()
         values = client.mget([f"revoked:{key}" for key in keys] + [_WARM_KEY] + extra)
         if extra:
             cache.keep_fetched(extra, values[-len(extra):])
@@ -173,7 +173,8 @@ def purge_expired() -> dict[str, int]:
 def _blocklisted(_header, payload) -> bool:
     if payload.get("type") == "refresh":
         return False  # refresh tokens are checked (and reuse detected) by rotate()
-    return is_access_revoked(payload["jti"], payload.get("fam"), peek=principal.peek_key(payload))
+    principal.want_for(payload)
+    return is_access_revoked(payload["jti"], payload.get("fam"))
 
 
 @jwt.user_lookup_loader

@@ -85,14 +85,8 @@ def get_json(key: str) -> Any:
 
 def set_json(key: str, value: Any, ttl: int = DEFAULT_TTL) -> None:
     """Cache a JSON-serialisable value for ttl seconds (keep it short: the database stays the truth)."""
-    client = ready_client()
-    if client is None:
-        return
-    data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))  # a TypeError here is a caller's bug
-    try:
-        client.set(PREFIX + key, data, ex=ttl)
-    except RedisError:
-        redis_failed("writing the cache")
+    # a TypeError here is a caller's bug
+    set_text(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ttl)
 
 
 def set_text(key: str, value: str, ttl: int = DEFAULT_TTL) -> None:
@@ -183,7 +177,8 @@ def prefetch(keys_of: Callable[..., list[str]]):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            g.cache_prefetch = [PREFIX + key for key in keys_of(**kwargs)]
+            for key in keys_of(**kwargs):
+                want(key)
             return view(*args, **kwargs)
 
         return wrapper
@@ -191,8 +186,13 @@ def prefetch(keys_of: Callable[..., list[str]]):
     return decorator
 
 
+def want(key: str) -> None:
+    """Queue a key for the auth layer's round trip in this request (the view's, or the caller's account)."""
+    g.setdefault("cache_prefetch", []).append(PREFIX + key)
+
+
 def queued() -> list[str]:
-    """The (prefixed) keys this request's view asked to prefetch."""
+    """The (prefixed) keys queued for this request's round trip."""
     return g.get("cache_prefetch") or []
 
 

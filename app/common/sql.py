@@ -23,7 +23,7 @@ def _epoch_sqlite(element, compiler, **kw):
     return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
-AUTOCOMMIT = "jiefang_autocommit"  # session.info flag read by app.extensions.Session.get_bind
+AUTOCOMMIT = "jiefang_autocommit"  # the session.info flag app.extensions.Session.get_bind reads
 
 
 def autocommit(view):

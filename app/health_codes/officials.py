@@ -27,8 +27,8 @@ def masked_holders(code_ids) -> dict[int, str | None]:
     wanted = {i for i in code_ids if state.in_range(i)}
     if not wanted:
         return {}
-    rows = db.session.execute(select(HealthCode.id, HealthCode.name_enc).where(HealthCode.id.in_(wanted)))
-    return {row.id: personal.masked_name(row) for row in rows}
+    return personal.masked_names(db.session.execute(select(HealthCode.id, HealthCode.name_enc)
+                                                    .where(HealthCode.id.in_(wanted))).all())
 
 
 _OFFICIAL_REASON = {"red": "official_red", "yellow": "official_yellow", "green": "official_release"}

@@ -12,7 +12,6 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.common.converters import MAX_ID
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.health_codes import personal
 from app.health_codes import service as hc_service
 from app.health_codes.models import HealthCode
 from app.venues.models import Scan, TracingQuery, Venue
@@ -99,7 +98,7 @@ def _read(rows: list, window: timedelta) -> tuple[list, list]:
 
 def _contacts(sightings: list) -> list[dict]:
     # One decryption per contact code (None when the code is unknown) and one venue dict per venue.
-    names = personal.masked_names({code: blob for *_, code, colour, blob in sightings if colour is not None}.items())
+    names = hc_service.masked_names({code: blob for *_, code, colour, blob in sightings if colour is not None}.items())
     codes, venues, contacts = {}, {}, []
     for gap, visit_at, venue_id, venue_name, seen_at, code, colour, _ in sightings:
         if code not in codes:

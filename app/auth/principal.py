@@ -85,10 +85,12 @@ def decode(user_id: int, raw: bytes | str) -> Principal | None:
 
 
 def want_for(payload: dict) -> None:
-    """Queue this token's account's cached principal for the revocation check's round trip (`cache.want`)."""
+    """Queue this token's account's cached principal, and the keys the view names for its caller, for the revocation
+    check's round trip (`cache.want`)."""
     sub = payload.get("sub")
     if isinstance(sub, str) and sub.isdigit():
         cache.want(cache_key(sub))
+        cache.want_for_caller(int(sub))
 
 
 def load(user_id: int) -> Principal | None:

@@ -100,6 +100,20 @@ def set_text(key: str, value: str, ttl: int = DEFAULT_TTL) -> None:
         redis_failed("writing the cache")
 
 
+def set_texts(values: dict[str, str], ttl: int = DEFAULT_TTL) -> None:
+    """set_text for several keys in one round trip."""
+    client = ready_client()
+    if client is None or not values:
+        return
+    try:
+        pipe = client.pipeline(transaction=False)
+        for key, value in values.items():
+            pipe.set(PREFIX + key, value, ex=ttl)
+        pipe.execute()
+    except RedisError:
+        redis_failed("writing the cache")
+
+
 def delete(*keys: str) -> None:
     """Invalidate entries; when Redis is away the keys are kept and deleted before the next cache read."""
     if current_app.extensions.get("redis") is None or not keys:
@@ -184,6 +198,30 @@ def prefetch(keys_of: Callable[..., list[str]]):
         return wrapper
 
     return decorator
+
+
+def prefetch_for_caller(keys_of: Callable[..., list[str]]):
+    """Like `prefetch`, for keys that name the caller: keys_of(caller_id, **view_args), asked once the auth layer
+    has read the caller's id from the token (`want_for_caller`). keys_of may read the request body; it must not
+    raise on any body (the view's schema refuses a bad one afterwards)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            g.cache_prefetch_caller = lambda caller_id: keys_of(caller_id, **kwargs)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def want_for_caller(caller_id: int) -> None:
+    """Queue the keys a `prefetch_for_caller` view names for this caller (called by the auth layer)."""
+    keys_of = g.pop("cache_prefetch_caller", None)
+    if keys_of is not None:
+        for key in keys_of(caller_id):
+            want(key)
 
 
 def want(key: str) -> None:

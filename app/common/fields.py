@@ -16,7 +16,15 @@ class Id(fields.Field):
         return None if value is None else str(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-        if not (text.isascii() and text.isdigit()) or text.startswith("0") or int(text) > MAX_ID:
+        number = id_value(value)
+        if number is None:
             raise ValidationError("无效的编号")
-        return int(text)
+        return number
+
+
+def id_value(value) -> int | None:
+    """The id a JSON value spells as `Id` reads it ("123" or 123), or None."""
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit()) or text.startswith("0") or int(text) > MAX_ID:
+        return None
+    return int(text)

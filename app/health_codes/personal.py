@@ -58,7 +58,12 @@ def encrypt_into(code: HealthCode, person: Holder) -> None:
 
 def masked_name(code: HealthCode) -> str | None:
     """张*明 (None once erased)."""
-    return mask_name(cipher().decrypt(code.name_enc, aad(code.id, "name")))
+    return masked_blob(code.id, code.name_enc)
+
+
+def masked_blob(code_id: int, name_enc: bytes | None) -> str | None:
+    """张*明 from a code's stored name (None once erased)."""
+    return mask_name(cipher().decrypt(name_enc, aad(code_id, "name")))
 
 
 def masked_names(codes) -> dict[int, str | None]:

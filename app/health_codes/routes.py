@@ -64,6 +64,7 @@ def public_keys():
 
 @blp.route("/verify", methods=["POST"])
 @autocommit
+@cache.prefetch_for_caller(lambda caller_id: _scans().verify_keys(caller_id))
 @require("venue_staff", "health_official", "volunteer")
 @blp.arguments(schemas.VerifyRequest)
 @blp.response(200, schemas.VerifyResult)
@@ -71,9 +72,13 @@ def public_keys():
 def verify(data):
     """验码: check a scanned token; the colour is the code's current one, the holder's name masked.
     With `venue_id` (staff of that venue only) the scan is recorded for the venue."""
-    from app.venues import scans
+    return _scans().staff_verify(user=current_user, token=data["token"], venue_id=data["venue_id"]), NO_STORE
 
-    return scans.staff_verify(user=current_user, token=data["token"], venue_id=data["venue_id"]), NO_STORE
+
+def _scans():
+    from app.venues import scans  # venues builds on this domain: imported when first used
+
+    return scans
 
 
 @blp.route(CODE, methods=["GET"])

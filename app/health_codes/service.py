@@ -3,6 +3,7 @@
 This module is the domain's whole interface. For issue 4 (venues, scans, officials): verify_token, status,
 masked_holders, masked_names (tracing: names already read with its own statement), get, official_set_colour and
 history (the last three live in officials.py); each says what it raises. Personal data never leaves the domain unmasked."""
+import base64
 import functools
 import logging
 import secrets
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from cryptography.exceptions import InvalidTag
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select
@@ -165,14 +168,19 @@ def qr_image(*, code_id: int, owner_id: int, fmt: str) -> bytes:
     return qr.render(issued["token"], issued["colour"], fmt)
 
 
-# The token card: what 亮码 needs of a live code (owner, pseudonym, colour and when that colour is due for
-# review), cached so that a phone refreshing its code every minute costs no SQL. Deleted after any commit that
-# changes the code (cache.forget_on_change); CARD_TTL bounds a card written just before such a change.
+# The card: what 亮码, 验码 and 扫场所码 need of a live code (owner, pseudonym, colour and reason, when that verdict
+# is due for review, and the holder's name still encrypted), cached under the code's id and under its token's ref so
+# that a phone refreshing its code every minute, and a scan at the door, cost no SQL for the code. Deleted after any
+# commit that changes the code (cache.forget_on_change); CARD_TTL bounds a card written just before such a change.
 CARD_TTL = 60
 
 
 def card_key(code_id: int) -> str:
     return f"hc:{code_id}"
+
+
+def ref_key(ref: str) -> str:
+    return f"hcref:{ref}"
 
 
 @dataclass(frozen=True)
@@ -182,39 +190,83 @@ class Card:
     colour: str
     review_at: int | None  # Unix seconds
     rules_version: str
+    code_id: int
+    reason: str
+    name_enc: bytes | None  # the holder's name as stored (AES-GCM): the cache holds no clear personal data
 
     def text(self) -> str:
-        return f"{self.owner_id}|{self.ref}|{self.colour}|{self.review_at or ''}|{self.rules_version}"
+        name = base64.b64encode(self.name_enc).decode() if self.name_enc else ""
+        return (f"{self.owner_id}|{self.ref}|{self.colour}|{self.review_at or ''}|{self.rules_version}|"
+                f"{self.code_id}|{self.reason}|{name}")
 
     @classmethod
     def parse(cls, text: str | None) -> "Card | None":
         parts = (text or "").split("|")
-        if len(parts) != 5 or not parts[0].isdigit() or parts[2] not in tokens.COLOURS:
+        if len(parts) != 8 or not parts[0].isdigit() or parts[2] not in tokens.COLOURS or not parts[5].isdigit() \
+                or parts[6] not in rules.REASONS:
+            return None
+        try:
+            name = base64.b64decode(parts[7], validate=True) or None
+        except ValueError:
             return None
         review = int(parts[3]) if parts[3].isdigit() else None
-        return cls(int(parts[0]), parts[1], parts[2], review, parts[4])
+        return cls(int(parts[0]), parts[1], parts[2], review, parts[4], int(parts[5]), parts[6], name)
+
+    @classmethod
+    def of(cls, code: HealthCode, current: Status) -> "Card":
+        """The card of a live code whose status was just read (and refreshed if it was due)."""
+        review = int(current.next_review_at.timestamp()) if current.next_review_at else None
+        return cls(code.owner_id, code.ref, current.colour, review, code.rules_version, code.id, current.reason,
+                   code.name_enc)
+
+    def fresh(self, now: datetime) -> bool:
+        """Its colour is still the verdict (no review due, current rules)."""
+        return self.rules_version == rules.RULES_VERSION and (self.review_at is None
+                                                                 or self.review_at > now.timestamp())
 
     def usable(self, owner_id: int, now: datetime) -> bool:
-        """The owner's, and its colour still the verdict (no review due, current rules)."""
-        return self.owner_id == owner_id and self.rules_version == rules.RULES_VERSION and (
-            self.review_at is None or self.review_at > now.timestamp())
+        """The owner's, and fresh."""
+        return self.owner_id == owner_id and self.fresh(now)
+
+    def verdict(self, now: datetime) -> dict | None:
+        """What a checker is shown (as `verdict`), or None when the name cannot be read (a retired key): the
+        caller then asks the database."""
+        try:
+            holder = personal.masked_blob(self.code_id, self.name_enc)
+        except (KeyError, ValueError, InvalidTag):
+            return None
+        return {"colour": self.colour, "pass": self.colour == "green", "holder": holder,
+                "reason": {"code": self.reason, "message": rules.REASONS[self.reason]}, "checked_at": now}
+
+
+def cached_card(key: str) -> Card | None:
+    """The card under a key (prefetched in this request if it was), or None."""
+    return Card.parse(cache.get_text(key))
+
+
+def remember(card: Card) -> None:
+    """Cache a card under the code's id and its ref, when the request found Redis up (one round trip)."""
+    text = card.text()
+    cache.set_texts({card_key(card.code_id): text, ref_key(card.ref): text}, CARD_TTL)
 
 
 def issue_own_token(*, code_id: int, owner_id: int, now: datetime | None = None) -> dict:
     """亮码 for the owner: from the cached card when it is usable, else from the database (404
     health_code_not_found for someone else's or a withdrawn code), which then caches the card."""
     now = now or utcnow()
-    card = Card.parse(cache.get_text(card_key(code_id)))
+    card = cached_card(card_key(code_id))
     if card is None or not card.usable(owner_id, now):
         code = get_own(code_id=code_id, owner_id=owner_id)
-        colour = status(code, now=now).colour  # re-evaluated first if the stored verdict was due
-        card = Card(code.owner_id, code.ref, colour, int(code.review_at.timestamp()) if code.review_at else None,
-                    code.rules_version)
-        cache.set_text(card_key(code_id), card.text(), CARD_TTL)
+        card = Card.of(code, status(code, now=now))  # re-evaluated first if the stored verdict was due
+        remember(card)
     return _signed(ref=card.ref, colour=card.colour, now=now)
 
 
-cache.forget_on_change(HealthCode, lambda code: [card_key(code.id)] if code.id is not None else [])
+def _card_keys(code: HealthCode) -> list[str]:
+    return [card_key(code.id), ref_key(code.ref)] if code.id is not None and code.ref else []
+
+
+cache.forget_on_change(HealthCode, _card_keys)
 
 
 # ---- verify (验码) --------------------------------------------------------------------------------------
@@ -240,13 +292,32 @@ def verify_token_with(token: str, extra=None, params: dict | None = None, *,
     """verify_token, with one more column (a scalar subquery another domain needs, a module constant whose bound
     parameters come in `params`) read in the same SELECT: (code, that value). A hot path saves a round trip;
     the errors are verify_token's."""
+    return code_by_ref(token_ref(token, at=at), extra, params)
+
+
+def token_ref(token: str, *, at: datetime | None = None) -> str:
+    """The pseudonymous ref (hex) a token names, once its signature and time are checked (no SQL). Raises
+    ValidationFailed token_invalid or token_expired."""
     try:
-        claims = tokens.verify(token, keys.keyring().public_keys, at or utcnow())
+        return tokens.verify(token, keys.keyring().public_keys, at or utcnow()).ref.hex()
     except tokens.TokenExpired:
         raise _token_error("token_expired", "健康码已过期，请持码人刷新健康码后重新扫码") from None
     except tokens.TokenError:
         raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码") from None
-    row = db.session.execute(_by_ref(extra), {"ref": claims.ref.hex(), **(params or {})}).first()
+
+
+def unverified_ref(token) -> str | None:
+    """The ref a token claims, without checking it (to name cache keys before the check), or None."""
+    try:
+        return tokens.parse(token)[0].ref.hex()
+    except tokens.TokenError:
+        return None
+
+
+def code_by_ref(ref: str, extra=None, params: dict | None = None) -> tuple[HealthCode, Any]:
+    """The live code with this ref (one indexed SELECT, with `extra` as in verify_token_with). Raises
+    ValidationFailed token_invalid (no such code), Gone code_revoked."""
+    row = db.session.execute(_by_ref(extra), {"ref": ref, **(params or {})}).first()
     if row is None:
         raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码")
     if row[0].revoked_at is not None:
@@ -259,12 +330,26 @@ def _token_error(error: str, message: str) -> ValidationFailed:
 
 
 def check(*, token: str) -> dict:
-    """A checkpoint's verdict: the colour from the database (not the token's hint) and the masked holder."""
-    return verdict(verify_token(token))
+    """A checkpoint's verdict: the colour from the code's card or the database (not the token's hint) and the
+    masked holder."""
+    ref = token_ref(token)
+    hit = cached_verdict(ref)
+    return hit[1] if hit else verdict(code_by_ref(ref)[0])
+
+
+def cached_verdict(ref: str) -> tuple[int, dict] | None:
+    """(code id, verdict) from the card cached under the ref (read with the request's prefetch), or None: no
+    fresh card."""
+    now = utcnow()
+    card = cached_card(ref_key(ref))
+    result = card.verdict(now) if card is not None and card.fresh(now) else None
+    return (card.code_id, result) if result else None
 
 
 def verdict(code: HealthCode) -> dict:
-    """What a checker is shown for a live code: current colour, pass, masked holder, reason, time."""
+    """What a checker is shown for a live code: current colour, pass, masked holder, reason, time. The code's
+    card is cached on the way (the next scan of this code reads no SQL for it)."""
     current = status(code)
+    remember(Card.of(code, current))
     return {"colour": current.colour, "pass": current.colour == "green", "holder": current.holder,
             "reason": {"code": current.reason, "message": current.message}, "checked_at": utcnow()}

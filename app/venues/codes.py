@@ -20,3 +20,9 @@ def parse(token: str) -> tuple[int, int]:
     if pair is None:
         raise ValidationFailed(*_INVALID)
     return pair
+
+
+def peek_venue_id(token) -> int | None:
+    """The venue id of a valid token, else None; never raises (it names cache keys before the request is checked)."""
+    pair = signing.unseal(prefix=PREFIX, key=current_app.config["VENUE_CODE_KEY"], context=b"", token=token)
+    return pair[0] if pair else None

@@ -3,6 +3,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from app.auth.access import require
+from app.common import cache
 from app.common.pagination import page_schema
 from app.common.sql import autocommit
 from app.errors import doc_errors
@@ -17,6 +18,7 @@ admin = Blueprint("admin_health", __name__, url_prefix="/api/v1/admin",
 
 @blp.route("/checkins", methods=["POST"])
 @autocommit
+@cache.prefetch(scans.checkin_keys)
 @require()
 @blp.arguments(schemas.CheckinCreate)
 @blp.response(201, schemas.CheckinRead)

@@ -7,9 +7,10 @@ statement, so no BEGIN/COMMIT round trips). Scans carry no personal data: a code
 import hashlib
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, request
 from sqlalchemy import BigInteger, and_, bindparam, column, insert, or_, select, text, true
 
+from app.common.fields import id_value
 from app.common.ids import random_id
 from app.common.pagination import decode_cursor, page
 from app.common.sql import transaction
@@ -20,7 +21,6 @@ from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.extensions import db
 from app.health_codes import service as hc_service
 from app.health_codes.models import HealthCode
-from app.health_codes.state import status as code_status
 from app.venues import codes, service as venue_service
 from app.venues.models import LatestCheckin, OfflineScan, Scan, Venue
 
@@ -31,32 +31,61 @@ CLOCK_SKEW = timedelta(minutes=2)
 _INSERT_SCAN = insert(Scan.__table__)  # one constant: values come as parameters, the compiled form is reused
 
 
-def record_staff_scan(*, venue_id: int, staff_id: int, code: HealthCode, colour: str, at: datetime) -> int:
+def record_staff_scan(*, venue_id: int, staff_id: int, code_id: int, colour: str, at: datetime) -> int:
     """Record a staff scan (the caller checked the staff binding and the token); returns the scan id.
 
     A Core INSERT, not session.add: the unit of work would cost more CPU than the statement itself."""
     scan_id = random_id()
     db.session.execute(_INSERT_SCAN, {"id": scan_id, "scanned_at": at, "venue_id": venue_id,
-                                      "health_code_id": code.id, "kind": "staff", "colour": colour,
+                                      "health_code_id": code_id, "kind": "staff", "colour": colour,
                                       "passed": colour == "green", "staff_user_id": staff_id, "offline": False})
     db.session.commit()
     return scan_id
 
 
+def verify_keys(caller_id: int) -> list[str]:
+    """The cache keys a staff scan reads (its code's card, the caller's role at the venue), named from the request
+    body before the auth check so that they come in its round trip (`cache.prefetch_for_caller`)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return []
+    ref, venue_id = hc_service.unverified_ref(body.get("token")), id_value(body.get("venue_id"))
+    keys = [hc_service.ref_key(ref)] if ref else []
+    if venue_id is not None:
+        keys.append(venue_service.staff_key(venue_id, caller_id))
+    return keys
+
+
 def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
-    """验码 at a checkpoint; with a venue, the caller must be its staff and the scan is recorded."""
+    """验码 at a checkpoint; with a venue, the caller must be its staff and the scan is recorded.
+
+    With the code's card and the caller's role at the venue in the cache, the INSERT is the only statement;
+    otherwise one SELECT reads both (and fills the cache)."""
     if venue_id is None:
         return hc_service.check(token=token)
-    try:  # the staff binding is read in the code's SELECT: user, code + binding, INSERT, COMMIT
-        code, role = hc_service.verify_token_with(token, venue_service.STAFF_ROLE,
-                                                  venue_service.staff_params(venue_id, user.id))
+    try:
+        ref = hc_service.token_ref(token)
     except AppError:
         venue_service.ensure_staff(venue_id, user)  # a caller who is not staff hears that first, as before
         raise
-    if role is None:
+    known, role = venue_service.cached_staff_role(venue_id, user.id)
+    hit = hc_service.cached_verdict(ref) if known else None
+    if hit is None:
+        try:  # the staff binding is read in the code's SELECT: code + binding, INSERT
+            code, role = hc_service.code_by_ref(ref, venue_service.STAFF_ROLE,
+                                                venue_service.staff_params(venue_id, user.id))
+        except AppError:
+            venue_service.ensure_staff(venue_id, user)
+            raise
+        venue_service.remember_staff_role(venue_id, user.id, role)
+        if role is None:
+            raise venue_service.not_staff()
+        code_id, result = code.id, hc_service.verdict(code)
+    elif role is None:
         raise venue_service.not_staff()
-    result = hc_service.verdict(code)
-    record_staff_scan(venue_id=venue_id, staff_id=user.id, code=code, colour=result["colour"],
+    else:
+        code_id, result = hit
+    record_staff_scan(venue_id=venue_id, staff_id=user.id, code_id=code_id, colour=result["colour"],
                       at=result["checked_at"])
     return result
 
@@ -66,8 +95,7 @@ _VENUE_AND_CODE = select(Venue, HealthCode).join(HealthCode, true()).where(Venue
                                                                            HealthCode.id == bindparam("code_id"))
 
 
-def _venue_and_code(venue_token: str, code_id: int):
-    venue_id, version = codes.parse(venue_token)
+def _venue_and_code(venue_id: int, version: int, code_id: int):
     row = db.session.execute(_VENUE_AND_CODE, {"venue_id": venue_id, "code_id": code_id}).first()
     if row is None:
         if db.session.get(Venue, venue_id) is None:
@@ -75,8 +103,12 @@ def _venue_and_code(venue_token: str, code_id: int):
         raise NotFound("health_code_not_found", "健康码不存在")
     venue, code = row
     if version != venue.code_version:
-        raise ValidationFailed("venue_code_outdated", "该场所码已更新，请扫描场所张贴的最新场所码")
+        raise _outdated()
     return venue, code
+
+
+def _outdated() -> ValidationFailed:
+    return ValidationFailed("venue_code_outdated", "该场所码已更新，请扫描场所张贴的最新场所码")
 
 
 def _claim_upsert(*, code_id: int, venue_id: int, scan_id: int, now: datetime):
@@ -138,22 +170,47 @@ def _claim_visit_portable(*, code_id: int, venue_id: int, colour: str, now: date
     return False, db.session.execute(_previous_visit(code_id, venue_id)).scalar()
 
 
+def checkin_keys() -> list[str]:
+    """The cache keys a check-in reads (the venue's card, the code's), named from the request body before the auth
+    check so that they come in its round trip (`cache.prefetch`)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return []
+    venue_id, code_id = codes.peek_venue_id(body.get("venue_code")), id_value(body.get("health_code_id"))
+    return ([venue_service.card_key(venue_id)] if venue_id else []) + \
+        ([hc_service.card_key(code_id)] if code_id else [])
+
+
+def _checkin_view(user, venue_code: str, code_id: int) -> tuple[dict, dict]:
+    """(venue card, verdict) for a check-in: from the cache when both cards are there, else one SELECT (which fills
+    them). Raises venue_code_invalid/outdated, health_code_not_found (someone else's code), code_revoked."""
+    venue_id, version = codes.parse(venue_code)
+    venue, card, now = venue_service.cached_card(venue_id), hc_service.cached_card(hc_service.card_key(code_id)), \
+        utcnow()
+    current = card.verdict(now) if venue is not None and card is not None and card.usable(user.id, now) else None
+    if current is None:
+        row, code = _venue_and_code(venue_id, version, code_id)
+        if code.owner_id != user.id:
+            raise NotFound("health_code_not_found", "健康码不存在")
+        if code.revoked_at is not None:
+            raise Gone("code_revoked", "该健康码已注销，请重新申领")
+        return venue_service.remember_card(row), hc_service.verdict(code)
+    if version != venue["code_version"]:
+        raise _outdated()
+    return venue, current
+
+
 def check_in(*, user, venue_code: str, health_code_id: int) -> tuple[dict, bool]:
     """扫场所码: record the visit (one per code and venue within 5 minutes); returns (result, created)."""
-    venue, code = _venue_and_code(venue_code, health_code_id)
-    if code.owner_id != user.id:
-        raise NotFound("health_code_not_found", "健康码不存在")
-    if code.revoked_at is not None:
-        raise Gone("code_revoked", "该健康码已注销，请重新申领")
-    current = code_status(code)
+    venue, current = _checkin_view(user, venue_code, health_code_id)
     now = utcnow()
     claim = _claim_visit if db.session.get_bind().dialect.name == "postgresql" else _claim_visit_portable
-    created, checked_in_at = claim(code_id=code.id, venue_id=venue.id, colour=current.colour, now=now)
+    created, checked_in_at = claim(code_id=health_code_id, venue_id=int(venue["id"]), colour=current["colour"],
+                                   now=now)
     db.session.commit()
-    result = {"venue": {"id": str(venue.id), "name": venue.name, "address": venue.address,
-                        "category": venue.category},
-              "colour": current.colour, "pass": current.colour == "green", "holder": current.holder,
-              "reason": {"code": current.reason, "message": current.message}, "checked_in_at": checked_in_at}
+    result = {"venue": {key: venue[key] for key in ("id", "name", "address", "category")},
+              "colour": current["colour"], "pass": current["pass"], "holder": current["holder"],
+              "reason": current["reason"], "checked_in_at": checked_in_at}
     return result, created
 
 

@@ -4,6 +4,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from app.areas import service as area_service
 from app.auth import service as auth_service
 from app.auth.models import User
+from app.common import cache
 from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, page
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -37,6 +38,52 @@ def staff_params(venue_id: int, user_id: int) -> dict:
 def staff_role(venue_id: int, user_id: int) -> str | None:
     """The user's role at the venue (admin / inspector), or None."""
     return db.session.execute(_STAFF_ROLE_ALONE, staff_params(venue_id, user_id)).scalar()
+
+
+# Hot-path caches (验码 and 扫场所码 at the door): a venue's card (what a check-in shows, and its code version)
+# and a user's role at a venue ("-": none). Deleted after any commit that changes the row through the ORM; the
+# Core statements below delete theirs themselves. CARD_TTL bounds an entry written just before such a change.
+CARD_TTL = 60
+_NONE = "-"
+
+
+def card_key(venue_id: int) -> str:
+    return f"venue:{venue_id}"
+
+
+def staff_key(venue_id: int, user_id: int) -> str:
+    return f"vstaff:{venue_id}:{user_id}"
+
+
+def cached_card(venue_id: int) -> dict | None:
+    """{id, name, address, category, code_version} of a venue from the cache (prefetched if it was), or None."""
+    value = cache.get_json(card_key(venue_id))
+    if not (isinstance(value, list) and len(value) == 4 and isinstance(value[3], int)):
+        return None
+    return {"id": str(venue_id), "name": value[0], "address": value[1], "category": value[2],
+            "code_version": value[3]}
+
+
+def remember_card(venue: Venue) -> dict:
+    """Cache the venue's card; returns it."""
+    cache.set_json(card_key(venue.id), [venue.name, venue.address, venue.category, venue.code_version], CARD_TTL)
+    return {"id": str(venue.id), "name": venue.name, "address": venue.address, "category": venue.category,
+            "code_version": venue.code_version}
+
+
+def cached_staff_role(venue_id: int, user_id: int) -> tuple[bool, str | None]:
+    """(known, role): the user's cached role at the venue, None for none; known False when nothing is cached."""
+    role = cache.get_text(staff_key(venue_id, user_id))
+    return role is not None, (None if role in (None, _NONE) else role)
+
+
+def remember_staff_role(venue_id: int, user_id: int, role: str | None) -> None:
+    cache.set_text(staff_key(venue_id, user_id), role or _NONE, CARD_TTL)
+
+
+cache.forget_on_change(Venue, lambda venue: [card_key(venue.id)] if venue.id is not None else [])
+cache.forget_on_change(VenueStaff, lambda link: [staff_key(link.venue_id, link.user_id)]
+                       if link.venue_id is not None and link.user_id is not None else [])
 
 
 def ensure_can_view(venue: Venue, user: User) -> None:
@@ -138,6 +185,7 @@ def unbind_staff(*, venue: Venue, user: User, member_id: int) -> None:
         auth_service.revoke_role(user=auth_service.get_user(member_id), role="venue_staff",
                                  area_code=venue.area_code)
     db.session.commit()
+    cache.delete(staff_key(venue.id, member_id))  # a Core DELETE: no ORM event
 
 
 def list_staff(*, venue: Venue, user: User) -> list[dict]:
@@ -159,6 +207,7 @@ def rotate_code(*, venue: Venue, user: User) -> Venue:
     ensure_can_manage(venue, user)
     db.session.execute(update(Venue).where(Venue.id == venue.id).values(code_version=Venue.code_version + 1))
     db.session.commit()
+    cache.delete(card_key(venue.id))  # a Core UPDATE: no ORM event
     db.session.refresh(venue)
     return venue
 

@@ -1,5 +1,6 @@
 """亮码 from the cached token card (Redis): no SQL once cached, and never a colour or owner the database has
 changed (the card is forgotten after the commit), nor a verdict that is due for review."""
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -58,22 +59,22 @@ def test_card_from_older_rules_goes_back_to_the_database(client, db, clock, logi
     assert _colour(client, code, resident[1]) == "yellow"
     card = service.Card.parse(live.get(f"cache:hc:{code['id']}").decode())
     assert card.colour == "yellow"
-    live.set(f"cache:hc:{code['id']}", service.Card(card.owner_id, card.ref, "green", card.review_at,
-                                                    card.rules_version).text())
+    live.set(f"cache:hc:{code['id']}", replace(card, colour="green").text())
     assert _colour(client, code, resident[1]) == "green"  # the card is trusted while it is usable...
-    live.set(f"cache:hc:{code['id']}", service.Card(card.owner_id, card.ref, "green", card.review_at, "old-rules")
-             .text())
+    live.set(f"cache:hc:{code['id']}", replace(card, colour="green", rules_version="old-rules").text())
     assert _colour(client, code, resident[1]) != "green"  # ...not once the rules it came from changed
 
 
-@pytest.mark.parametrize("text", [None, "", "x|y", "1|ab|purple||v1", "a|ab|green||v1"])
+@pytest.mark.parametrize("text", [None, "", "x|y", "1|ab|purple||v1", "a|ab|green||v1", "1|ab|green||v1",
+                                  "1|ab|green||v1|x|initial|", "1|ab|green||v1|5|no-such-reason|",
+                                  "1|ab|green||v1|5|initial|not base64!"])
 def test_unreadable_cards_are_ignored(text):
     assert service.Card.parse(text) is None
 
 
 def test_card_is_unusable_once_its_review_is_due(clock):
     due = int(clock.now.timestamp()) + 60
-    card = service.Card(7, "00" * 8, "yellow", due, service.rules.RULES_VERSION)
+    card = service.Card(7, "00" * 8, "yellow", due, service.rules.RULES_VERSION, 9, "no_risk", b"\x01sealed")
     assert card.usable(7, clock.now) and not card.usable(8, clock.now)
     assert not card.usable(7, clock.now + timedelta(seconds=60))
     assert service.Card.parse(card.text()) == card

@@ -3,7 +3,7 @@ import flask_jwt_extended
 import jwt as pyjwt
 from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.default_callbacks import default_decode_key_callback
-from flask_jwt_extended.tokens import _decode_jwt
+from flask_jwt_extended.exceptions import JWTDecodeError
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -48,27 +48,40 @@ class Session(FlaskSession):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False, "class_": Session})
 migrate = Migrate(compare_type=True, render_as_batch=True, include_object=include_object)
 class JWTManager(flask_jwt_extended.JWTManager):
-    """flask-jwt-extended's manager (pinned 4.7.4), decoding a token once instead of three times.
+    """flask-jwt-extended's manager (pinned 4.7.4), decoding a token once instead of three or four times.
 
     The stock method parses the token twice without verifying it, only to hand its header and claims to a
-    decode-key callback, then a third time to verify it: about 15 % of a hot request's CPU. Jiefang registers no
-    such callback (one key from JWT_SECRET_KEY), so the verifying decode alone gives the same claims and raises
-    the same errors (the auth tests cover expired, tampered, foreign-key and wrong-type tokens)."""
+    decode-key callback, then a third time to verify it, and the request check parses its header a fourth time:
+    about 15 % of a hot request's CPU. Jiefang registers no such callback (one key from JWT_SECRET_KEY), so the
+    verifying decode alone gives the same header and claims and raises the same errors (the auth tests cover
+    expired, tampered, foreign-key and wrong-type tokens). `app.auth.access.authenticate` uses `decode_verified`."""
 
     def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
-        if self._decode_key_callback is not default_decode_key_callback:
+        if self._decode_key_callback is not default_decode_key_callback or csrf_value is not None:
             return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        kwargs = {"algorithms": jwt_config.decode_algorithms, "audience": jwt_config.decode_audience,
-                  "csrf_value": csrf_value, "encoded_token": encoded_token,
-                  "identity_claim_key": jwt_config.identity_claim_key, "issuer": jwt_config.decode_issuer,
-                  "leeway": jwt_config.leeway, "secret": jwt_config.decode_key,
-                  "verify_aud": jwt_config.decode_audience is not None, "verify_sub": jwt_config.verify_sub}
+        return self.decode_verified(encoded_token, allow_expired)[1]
+
+    def decode_verified(self, encoded_token: str, allow_expired: bool = False) -> tuple[dict, dict]:
+        """(header, claims) of a token verified with the configured key, in one parse; the claims completed as
+        flask-jwt-extended's `_decode_jwt` completes them. An expired token's error carries both, as the stock
+        method attaches them for the expired-token callback."""
+        options = {"verify_aud": jwt_config.decode_audience is not None, "verify_sub": jwt_config.verify_sub}
+        if allow_expired:
+            options["verify_exp"] = False
         try:
-            return _decode_jwt(**kwargs, allow_expired=allow_expired)
-        except pyjwt.ExpiredSignatureError as error:  # what the stock method attaches for the expired callback
-            error.jwt_header = pyjwt.get_unverified_header(encoded_token)
-            error.jwt_data = _decode_jwt(**kwargs, allow_expired=True)
+            done = pyjwt.decode_complete(encoded_token, jwt_config.decode_key, algorithms=jwt_config.decode_algorithms,
+                                         audience=jwt_config.decode_audience, issuer=jwt_config.decode_issuer,
+                                         leeway=jwt_config.leeway, options=options)
+        except pyjwt.ExpiredSignatureError as error:
+            error.jwt_header, error.jwt_data = self.decode_verified(encoded_token, allow_expired=True)
             raise
+        header, claims = done["header"], done["payload"]
+        if jwt_config.identity_claim_key not in claims:
+            raise JWTDecodeError(f"Missing claim: {jwt_config.identity_claim_key}")
+        claims.setdefault("type", "access")
+        claims.setdefault("fresh", False)
+        claims.setdefault("jti", None)
+        return header, claims
 
 
 jwt = JWTManager()

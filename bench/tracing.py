@@ -46,6 +46,7 @@ def loaded_range() -> tuple[datetime, datetime]:
 
 
 def run(ctx, quick: bool) -> list[Row]:
+    from app.common.sql import autocommit
     from app.extensions import db
     from app.venues import tracing
     from app.venues.models import Scan
@@ -54,8 +55,9 @@ def run(ctx, quick: bool) -> list[Row]:
         since, until = loaded_range()
         code_id = case_code(ctx.fixtures, since)
         official = ctx.fixtures.users(1, role="health_official")[0]
-        call = lambda: tracing.trace(official=official, health_code_id=code_id, since=since,  # noqa: E731
-                                     until=until, window_minutes=WINDOW_MINUTES, purpose="压测：流调基准")
+        db.session.commit()  # then in autocommit, as POST /admin/tracing runs it (no BEGIN / COMMIT round trips)
+        call = autocommit(lambda: tracing.trace(official=official, health_code_id=code_id, since=since,
+                                                until=until, window_minutes=WINDOW_MINUTES, purpose="压测：流调基准"))
         median, p95, result = timing.warm_ms(call, runs=20 if quick else 40)
         params = tracing.trace_params(code_id, since, until, WINDOW_MINUTES)
         query = lambda: db.session.execute(tracing.TRACE, params).all()  # noqa: E731 — the statement alone

@@ -89,6 +89,7 @@ def history(code_id):
 
 
 @admin.route("/tracing", methods=["POST"])
+@autocommit
 @require("health_official")
 @admin.arguments(schemas.TracingCreate)
 @admin.response(200, schemas.TracingRead)

@@ -12,7 +12,7 @@ from app.auth import service as auth_service
 from app.auth.models import RoleGrant, User
 from app.common.phone import normalise_cn_mobile
 from app.errors import ValidationFailed
-from app.volunteers.importer import _mobile_prefix_valid, checked_phone
+from app.volunteers.checks import _mobile_prefix_valid, checked_phone
 from app.volunteers.models import Group, Volunteer, VolunteerCount
 from tests import factories
 from tests.test_auth_revocation import live, redis_server, use_redis  # noqa: F401 — fixtures

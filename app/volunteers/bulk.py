@@ -18,7 +18,7 @@ from app.auth import principal
 from app.auth.models import CITY_CODE, RoleGrant, User
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
-from app.common.ids import random_id
+from app.common.ids import random_ids
 from app.common.upsert import copy_rows, insert, is_postgres
 from app.extensions import db
 from app.volunteers import counts, locality
@@ -26,7 +26,7 @@ from app.volunteers.models import Volunteer
 from app.volunteers.taxonomy import Catalogue
 
 class StageRow(NamedTuple):
-    """A checked, encrypted row: the first ten fields are staged (COPY), the last two only feed the tally."""
+    """A checked, encrypted row, as staged (COPY)."""
 
     line: int
     phone_hash: str
@@ -38,11 +38,9 @@ class StageRow(NamedTuple):
     interest_mask: int
     service_roles: int
     new_id: int
-    interest_ids: list
-    role_bits: list
 
 
-STAGE_COLUMNS = StageRow._fields[:10]
+STAGE_COLUMNS = StageRow._fields
 _STAGE = Table("volunteer_import_stage", MetaData(),
                Column("line", Integer), Column("phone_hash", String(32)), Column("phone_enc", LargeBinary),
                Column("name_enc", LargeBinary), Column("name_index", String(32)), Column("grid_code", String(14)),
@@ -53,10 +51,12 @@ _STAGE = Table("volunteer_import_stage", MetaData(),
 
 @dataclass
 class Batch:
-    """Checked rows ready to write (at most one per phone), and the counts they add."""
+    """Checked rows ready to write (at most one per phone; plain tuples in STAGE_COLUMNS order), the counts they
+    add and the communities they live in."""
 
     rows: list = field(default_factory=list)
     tally: counts.Tally = field(default_factory=counts.Tally)
+    communities: set = field(default_factory=set)
 
 
 @dataclass
@@ -73,14 +73,13 @@ def make_batch(rows_by_phone: dict) -> Batch:
     ids, still random, ascend in grid order, and the volunteers are inserted in that order, so the volunteers' id
     and grid indexes are swept too instead of hit at random."""
     rows = [rows_by_phone[key] for key in sorted(rows_by_phone)]
-    ids = sorted(random_id() for _ in rows)
+    _, _, _, _, _, grids, trades, interests, roles, _ = columns = list(zip(*rows))
     new_ids = [0] * len(rows)
-    for rank, n in enumerate(sorted(range(len(rows)), key=lambda n: rows[n].grid_code)):
-        new_ids[n] = ids[rank]
-    batch = Batch(rows=[row._replace(new_id=new_id) for row, new_id in zip(rows, new_ids)])
-    add = batch.tally.add
-    for row in batch.rows:
-        add(row.grid_code, row.trade_id, row.interest_ids, row.role_bits)
+    for n, new_id in zip(sorted(range(len(rows)), key=grids.__getitem__), sorted(random_ids(len(rows)))):
+        new_ids[n] = new_id
+    columns[-1] = new_ids
+    batch = Batch(rows=list(zip(*columns)), communities={grid[:12] for grid in set(grids)})
+    batch.tally.add_masks(grids, trades, interests, roles)
     return batch
 
 
@@ -113,7 +112,7 @@ class Writer:
         # counters before groups, as registrations and moves do: writers meet the same locks in the same order
         counts.apply(batch.tally, self.catalogue)
         locality.drop_memberships(moved)
-        fresh = {row.grid_code[:12] for row in batch.rows} - self.communities
+        fresh = batch.communities - self.communities
         if fresh:
             locality.ensure_auto_groups(fresh)
             self.communities |= fresh
@@ -126,9 +125,9 @@ class Writer:
 
     def _fill(self, rows: list) -> None:
         if self.postgres:
-            copy_rows(_STAGE.name, STAGE_COLUMNS, (row[:10] for row in rows))
+            copy_rows(_STAGE.name, STAGE_COLUMNS, rows)
         else:
-            db.session.execute(_STAGE.insert(), [dict(zip(STAGE_COLUMNS, row[:10])) for row in rows])
+            db.session.execute(_STAGE.insert(), [dict(zip(STAGE_COLUMNS, row)) for row in rows])
 
     @staticmethod
     def _users(now):

@@ -43,6 +43,7 @@ class StageRow(NamedTuple):
 
 
 STAGE_COLUMNS = StageRow._fields
+_STAGE_TYPES = ("int4", "varchar", "bytea", "bytea", "varchar", "varchar", "int2", "int8", "int2", "int8")  # binary COPY
 _STAGE = Table("volunteer_import_stage", MetaData(),
                Column("line", Integer), Column("phone_hash", String(32)), Column("phone_enc", LargeBinary),
                Column("name_enc", LargeBinary), Column("name_index", String(32)), Column("grid_code", String(14)),
@@ -127,7 +128,7 @@ class Writer:
 
     def _fill(self, rows: list) -> None:
         if self.postgres:
-            copy_rows(_STAGE.name, STAGE_COLUMNS, rows)
+            copy_rows(_STAGE.name, STAGE_COLUMNS, rows, _STAGE_TYPES)
         else:
             db.session.execute(_STAGE.insert(), [dict(zip(STAGE_COLUMNS, row)) for row in rows])
 

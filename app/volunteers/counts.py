@@ -111,7 +111,7 @@ def apply(tally: Tally, catalogue: Catalogue) -> int:
     table = VolunteerCount.__table__
     if len(rows) >= _COPY_FROM and is_postgres():
         db.session.execute(CreateTable(_COUNT_STAGE, if_not_exists=True))
-        copy_rows(_COUNT_STAGE.name, ("dim", "area_code", "key", "n"), rows)
+        copy_rows(_COUNT_STAGE.name, ("dim", "area_code", "key", "n"), rows, ("varchar", "varchar", "varchar", "int8"))
         c = _COUNT_STAGE.c
         in_key_order = (col.collate("C") for col in (c.dim, c.area_code, c.key))  # byte order, as Python sorts
         picked = select(c.dim, c.area_code, c.key, c.n).order_by(*in_key_order)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, SmallInteger, String, Table, case,
-                        literal, select, text, true, union_all, update)
+                        exists, literal, select, text, true, union_all, update)
 from sqlalchemy.schema import CreateTable
 
 from app.auth import principal
@@ -44,12 +44,23 @@ class StageRow(NamedTuple):
 
 STAGE_COLUMNS = StageRow._fields
 _STAGE_TYPES = ("int4", "varchar", "bytea", "bytea", "varchar", "varchar", "int2", "int8", "int2", "int8")  # binary COPY
-_STAGE = Table("volunteer_import_stage", MetaData(),
-               Column("line", Integer), Column("phone_hash", String(32)), Column("phone_enc", LargeBinary),
-               Column("name_enc", LargeBinary), Column("name_index", String(32)), Column("grid_code", String(14)),
-               Column("trade_id", SmallInteger), Column("interest_mask", BigInteger),
-               Column("service_roles", SmallInteger), Column("new_id", BigInteger), Column("user_id", BigInteger),
-               prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS")
+
+
+def _stage(user_id: Column) -> Table:
+    return Table("volunteer_import_stage", MetaData(),
+                 Column("line", Integer), Column("phone_hash", String(32)), Column("phone_enc", LargeBinary),
+                 Column("name_enc", LargeBinary), Column("name_index", String(32)), Column("grid_code", String(14)),
+                 Column("trade_id", SmallInteger), Column("interest_mask", BigInteger),
+                 Column("service_roles", SmallInteger), Column("new_id", BigInteger), user_id,
+                 prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS")
+
+
+# On PostgreSQL each staged row draws an account id from the users' sequence as COPY fills the stage: new accounts
+# are inserted with it, and only the phones that had an account already are looked up (an UPDATE of the stage,
+# a rewrite of its rows, is then needed for those alone). SQLite's stage leaves it NULL: INSERT numbers the
+# accounts as usual, and every row is looked up.
+_STAGE = _stage(Column("user_id", BigInteger, server_default=text("nextval('users_id_seq')")))
+_STAGE_SQLITE = _stage(Column("user_id", BigInteger))
 
 
 @dataclass
@@ -96,18 +107,18 @@ class Writer:
     def write(self, batch: Batch) -> Written:
         """Upsert one batch and commit it."""
         # The stage is per connection, and the pool may hand this batch another one: make sure it is there.
-        db.session.execute(CreateTable(_STAGE, if_not_exists=True))
+        db.session.execute(CreateTable(_STAGE if self.postgres else _STAGE_SQLITE, if_not_exists=True))
         now, run = utcnow(), db.session.execute
         if self.postgres:
             run(text("SET LOCAL work_mem = '64MB'"))  # a batch's sorts stay in memory
         self._fill(batch.rows)
         new_users = run(self._users(now)).rowcount
-        run(update(_STAGE).values(user_id=select(User.id).where(User.phone_hash == _STAGE.c.phone_hash)
-                                  .scalar_subquery()))
+        # Accounts that were there before may gain the volunteer role: their cached principals must go (after the
+        # commit). On SQLite the new ones come too; forgetting them is harmless.
+        known = []
+        if new_users < len(batch.rows) or not self.postgres:
+            known = run(self._known_accounts(every_row=new_users == 0)).scalars().all()
         run(self._grants(("resident", "volunteer") if new_users else ("volunteer",), now))
-        # Accounts that were there before may have gained the volunteer role: their cached principals must go
-        # (after the commit). New accounts have none; forgetting them too is harmless.
-        known = run(select(_STAGE.c.user_id)).scalars().all() if new_users < len(batch.rows) else []
         inserted = run(self._volunteers(now)).rowcount
         moved = {}
         if inserted < len(batch.rows):  # someone was a volunteer already (never when every account is new)
@@ -135,9 +146,20 @@ class Writer:
     @staticmethod
     def _users(now):
         s = _STAGE.c
-        picked = select(s.phone_hash, s.phone_enc, true(), literal(now, UTCDateTime)).where(true())
-        return insert(User.__table__).from_select(["phone_hash", "phone_enc", "is_active", "created_at"], picked) \
+        picked = select(s.user_id, s.phone_hash, s.phone_enc, true(), literal(now, UTCDateTime)).where(true())
+        return insert(User.__table__) \
+            .from_select(["id", "phone_hash", "phone_enc", "is_active", "created_at"], picked) \
             .on_conflict_do_nothing(index_elements=["phone_hash"]).execution_options(preserve_rowcount=True)
+
+    @staticmethod
+    def _known_accounts(every_row: bool):
+        """Set the stage's account ids of the phones that had an account already (of every row when none is new);
+        returns those ids."""
+        s = _STAGE.c
+        stmt = update(_STAGE).values(user_id=select(User.id).where(User.phone_hash == s.phone_hash).scalar_subquery())
+        if not every_row:  # a row whose drawn id did not make an account of its phone
+            stmt = stmt.where(~exists().where(User.id == s.user_id, User.phone_hash == s.phone_hash))
+        return stmt.returning(s.user_id)
 
     @staticmethod
     def _grants(roles, now):

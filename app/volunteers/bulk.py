@@ -43,7 +43,8 @@ class StageRow(NamedTuple):
 
 
 STAGE_COLUMNS = StageRow._fields
-_STAGE_TYPES = ("int4", "varchar", "bytea", "bytea", "varchar", "varchar", "int2", "int8", "int2", "int8")  # binary COPY
+# the stage's PostgreSQL types, for binary COPY
+_STAGE_TYPES = ("int4", "varchar", "bytea", "bytea", "varchar", "varchar", "int2", "int8", "int2", "int8")
 
 
 def _stage(user_id: Column) -> Table:

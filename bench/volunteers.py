@@ -220,6 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_310_000)
     parser.add_argument("--export-area", default="4401")
+    parser.add_argument("--import-only", action="store_true", help="stop after the import and the re-import")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     ensure_database(url)
@@ -230,6 +231,8 @@ def main() -> None:
         path = Path(tmp) / "volunteers.csv"
         prepare(app, args.count, path)
         bench_import(app, path, args.count)
+    if args.import_only:
+        return
     from tests import factories  # the same signed tokens the app issues, for an admin over the city
 
     with app.app_context():

@@ -12,9 +12,11 @@ from app.auth import service as auth_service
 from app.auth.models import RoleGrant, User
 from app.common.phone import normalise_cn_mobile
 from app.errors import ValidationFailed
-from app.volunteers.importer import _mobile_prefix_valid, checked_phone
+from app.volunteers import importer
+from app.volunteers.checks import _mobile_prefix_valid, checked_phone
 from app.volunteers.models import Group, Volunteer, VolunteerCount
 from tests import factories
+from tests.auth_flows import sign_in
 from tests.test_auth_revocation import live, redis_server, use_redis  # noqa: F401 — fixtures
 from tests.volunteer_helpers import (GRID_A1, GRID_B, GRID_OTHER_DISTRICT, GRID_OTHER_STREET, assert_counts_exact,
                                      count, profile_body)
@@ -123,6 +125,27 @@ def test_import_forgets_the_cached_principal_of_an_existing_account(app, client,
     assert live.get(f"cache:principal:{user.id}") is None
     r = client.get("/api/v1/volunteers/me", headers=headers)
     assert r.status_code == 200 and r.get_json()["grid"] == GRID_A1
+
+
+def test_one_batch_of_new_phones_and_phones_with_accounts(app, client, db):
+    """New people, a resident and a volunteer who signed up themselves, in the same batch: the two accounts are
+    kept (ids, grants), one account is added, the counts stay exact and every phone signs in to its account."""
+    resident = factories.user(phone_number="13800000001")
+    volunteer = factories.user(phone_number="13800000002")
+    client.post("/api/v1/volunteers", json=profile_body(grid=GRID_A1), headers=factories.auth_headers(volunteer))
+    report = importer.import_stream(io.BytesIO(csv_bytes(GOOD)), batch_size=100)
+    assert (report.total, report.inserted, report.updated, report.rejected) == (3, 2, 1, 0)
+    db.session.expire_all()
+    assert db.session.execute(select(func.count()).select_from(User)).scalar() == 3
+    owners = {v.user_id: v for v in volunteers(db)}
+    assert set(owners) >= {resident.id, volunteer.id} and owners[volunteer.id].grid_code == GRID_B
+    for phone, user_id in (("13800000001", resident.id), ("13800000002", volunteer.id), ("13800000003", None)):
+        body = sign_in(client, phone)
+        assert user_id in (None, int(body["user"]["id"])) and int(body["user"]["id"]) in owners
+        assert {g["role"] for g in body["user"]["roles"]} == {"resident", "volunteer"}
+    assert db.session.execute(select(func.count()).select_from(RoleGrant)).scalar() == 6
+    assert count("total", "4401") == 3 and count("total", GRID_B) == 1
+    assert_counts_exact()
 
 
 def test_same_phone_twice_in_a_file_keeps_the_later_row(app, db, tmp_path):

@@ -1,11 +1,11 @@
 """Accounts, role grants, SMS codes and token state."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.time import utcnow
-from app.common.types import UTCDateTime, code_string
+from app.common.types import UTCDateTime, byte_string, code_string
 from app.extensions import db
 
 ROLES = ("resident", "volunteer", "organiser", "venue_staff", "health_official", "admin")
@@ -17,13 +17,21 @@ class User(db.Model):
     """An account: a resident by phone or WeChat, or staff by username and password."""
 
     __tablename__ = "users"
+    # Most accounts have neither a username nor a WeChat id: their unique indexes leave the NULLs out (see 0009).
+    __table_args__ = (
+        Index("ix_users_username", "username", unique=True, postgresql_where=text("username IS NOT NULL"),
+              sqlite_where=text("username IS NOT NULL")),
+        Index("ix_users_wechat_openid_hash", "wechat_openid_hash", unique=True,
+              postgresql_where=text("wechat_openid_hash IS NOT NULL"),
+              sqlite_where=text("wechat_openid_hash IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    phone_hash: Mapped[str | None] = mapped_column(String(32), unique=True)
+    phone_hash: Mapped[str | None] = mapped_column(byte_string(32), unique=True)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    username: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    wechat_openid_hash: Mapped[str | None] = mapped_column(String(32), unique=True)
+    wechat_openid_hash: Mapped[str | None] = mapped_column(String(32))
     wechat_session_key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -52,13 +60,12 @@ class RoleGrant(db.Model):
     """A role held over an area (and everything below it); residents hold theirs over the whole city."""
 
     __tablename__ = "role_grants"
-    # user_id leads the unique index, which serves every look-up by user (no second index: see migration 0008)
-    __table_args__ = (UniqueConstraint("user_id", "role", "area_code"),)
+    # The grant itself is the key (no surrogate id, nothing refers to a grant): its one index, led by user_id,
+    # serves every look-up by user (see migrations 0008 and 0009).
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(20))
-    area_code: Mapped[str] = mapped_column(code_string(14), default=CITY_CODE)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(byte_string(20), primary_key=True)
+    area_code: Mapped[str] = mapped_column(code_string(14), primary_key=True, default=CITY_CODE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="grants")

@@ -29,14 +29,13 @@ class DataCipher:
         self.keys = {kid: AESGCM(key) for kid, key in keys.items()}
         self.current = current or next(iter(keys))
         self.index_key = index_key
+        self._index_macs: dict[str, hmac.HMAC] = {}  # purpose -> HMAC keyed and fed "purpose:", copied per value
 
     def encrypt(self, plaintext: str | None, aad: bytes = b"") -> bytes | None:
         """Encrypt text with the current key."""
         if plaintext is None:
             return None
-        nonce = os.urandom(12)
-        kid = self.current.encode()
-        return bytes([len(kid)]) + kid + nonce + self.keys[self.current].encrypt(nonce, plaintext.encode(), aad)
+        return self.encryptor().seal(os.urandom(12), plaintext, aad)
 
     def decrypt(self, blob: bytes | None, aad: bytes = b"") -> str | None:
         """Decrypt a blob written by encrypt(), whichever configured key wrote it."""
@@ -57,8 +56,39 @@ class DataCipher:
 
     def blind_index(self, value: str, purpose: str) -> str:
         """A keyed hash (HMAC-SHA256, 128 bits hex) for uniqueness and lookup without plaintext."""
-        mac = hmac.new(self.index_key, f"{purpose}:{value}".encode(), hashlib.sha256)
+        # Copying a keyed HMAC that has already taken the prefix skips the key set-up: half the cost in bulk imports.
+        base = self._index_macs.get(purpose)
+        if base is None:
+            base = self._index_macs[purpose] = hmac.new(self.index_key, f"{purpose}:".encode(), hashlib.sha256)
+        mac = base.copy()
+        mac.update(value.encode())
         return mac.hexdigest()[:32]
+
+    def encryptor(self) -> "Encryptor":
+        """encrypt() for bulk paths, in one thread: the same blobs, nonces drawn from the OS in blocks."""
+        kid = self.current.encode()
+        return Encryptor(self.keys[self.current], bytes([len(kid)]) + kid)
+
+
+class Encryptor:
+    """Encrypts with one key, taking each 12-byte random nonce from a block of os.urandom (one system call per
+    4,096 values instead of one per value). Not for sharing between threads: two could take the same nonce."""
+
+    BLOCK = 12 * 4096
+
+    def __init__(self, aead: AESGCM, head: bytes):
+        self.aead, self.head, self.nonces, self.at = aead, head, b"", 0
+
+    def __call__(self, plaintext: str, aad: bytes = b"") -> bytes:
+        at = self.at
+        if at == len(self.nonces):
+            self.nonces, at = os.urandom(self.BLOCK), 0
+        self.at = at + 12
+        return self.seal(self.nonces[at:at + 12], plaintext, aad)
+
+    def seal(self, nonce: bytes, plaintext: str, aad: bytes) -> bytes:
+        """The blob of one value under a given nonce."""
+        return self.head + nonce + self.aead.encrypt(nonce, plaintext.encode(), aad)
 
 
 def init_cipher(app) -> None:

@@ -15,9 +15,13 @@ def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def copy_rows(table: str, columns, rows) -> None:
-    """PostgreSQL COPY of row tuples into a table, inside the session's transaction (bulk paths only)."""
+def copy_rows(table: str, columns, rows, types=None) -> None:
+    """PostgreSQL COPY of row tuples into a table, inside the session's transaction (bulk paths only). Given the
+    columns' PostgreSQL types, in binary: about half the CPU of text on both sides (no bytea hex, no parsing)."""
     raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    binary = " (FORMAT BINARY)" if types else ""
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{binary}") as copy:
+        if types:
+            copy.set_types(types)
         for row in rows:
             copy.write_row(row)

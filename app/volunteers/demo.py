@@ -7,8 +7,8 @@ from itertools import accumulate
 from app.areas import service as area_service
 from app.auth.models import CITY_CODE
 from app.volunteers import bulk
-from app.volunteers.importer import Sealer
-from app.volunteers.taxonomy import ROLE_NAMES, SERVICE_ROLES, Catalogue
+from app.volunteers.checks import Sealer
+from app.volunteers.taxonomy import ROLE_NAMES, SERVICE_ROLES, Catalogue, interest_mask
 
 # Residents in millions, 7th census (2020).
 DISTRICT_POPULATION = {"440103": 1.24, "440104": 1.04, "440105": 1.82, "440106": 2.24, "440111": 3.74,
@@ -80,13 +80,17 @@ class People:
 
 def batches(people: People, count: int, size: int, start: int = 0):
     """Encrypted batches of demo volunteers, ready for the bulk path."""
-    seal = Sealer().row
+    sealer = Sealer()
     for first in range(start, start + count, size):
         rows = {}
         for i in range(first, min(first + size, start + count)):
-            row = seal(i + 1, *people.person(i))
+            row = _sealed(sealer, i + 1, *people.person(i))
             rows[row.phone_hash] = row
         yield bulk.make_batch(rows)
+
+
+def _sealed(sealer: Sealer, line: int, phone: str, name: str, grid: str, trade_id: int, interests, roles):
+    return sealer.row(line, phone, name, grid, trade_id, interest_mask(interests), sum(1 << r for r in roles))
 
 
 def generate(*, count: int, seed: int = 4401, area: str = CITY_CODE, batch_size: int = 20_000,
@@ -129,7 +133,7 @@ def seed_small() -> list[str]:
 
     catalogue = Catalogue()
     name, grid, trade, interests, roles = DEMO_VOLUNTEER
-    known = Sealer().row(0, phone, name, grid, catalogue.find("trade", trade).id,
+    known = _sealed(Sealer(), 0, phone, name, grid, catalogue.find("trade", trade).id,
                       [catalogue.find("interest", i).id for i in interests],
                       [[c for c, _ in SERVICE_ROLES].index(r) for r in roles])
     parts = [([bulk.make_batch({known.phone_hash: known})])]

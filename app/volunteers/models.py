@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.ids import random_id
 from app.common.time import utcnow
-from app.common.types import UTCDateTime, code_string
+from app.common.types import UTCDateTime, byte_string, code_string
 from app.extensions import db
 
 ID = BigInteger().with_variant(Integer, "sqlite")
@@ -54,7 +54,7 @@ class Volunteer(db.Model):
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False, default=random_id)
     user_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"), unique=True)
     real_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    name_index: Mapped[str | None] = mapped_column(String(32))
+    name_index: Mapped[str | None] = mapped_column(byte_string(32))
     grid_code: Mapped[str | None] = mapped_column(code_string(14))
     trade_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("trades.id"))
     interest_mask: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.common.migrations import include_object
-from app.common.sql import AUTOCOMMIT
+from app.common.sql import AUTOCOMMIT, autocommit_engine
 from app.errors import Api
 
 # Stable constraint names, so that migrations are the same on SQLite and PostgreSQL.
@@ -37,10 +37,7 @@ class Session(FlaskSession):
     def get_bind(self, *args, **kwargs):
         bind = super().get_bind(*args, **kwargs)
         if self.info.get(AUTOCOMMIT) and isinstance(bind, Engine):
-            variant = bind.__dict__.get("_jiefang_autocommit")
-            if variant is None:
-                variant = bind._jiefang_autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
-            return variant
+            return autocommit_engine(bind)
         return bind
 
 

@@ -1,8 +1,10 @@
 """扫码: staff scans of residents' codes, residents' check-ins at venue codes, offline batches, visit history.
 
-The hottest write path: each scan request is at most three statements counting the auth layer's user load
-(verify: user, code + staff binding, INSERT; check-in on PostgreSQL: user, venue + code, one CTE that claims
-the visit and records it), run in autocommit mode (`app.common.sql.autocommit`: each write is one atomic
+The hottest write path. With Redis, the caller's roles, the code's card, the venue's card and the inspector's
+role at the venue come in the auth layer's one round trip, so a scan request runs only its write (verify: the
+INSERT; check-in on PostgreSQL: one CTE that claims the visit and records it). On a cache miss it is at most
+three statements counting the auth layer's user load (user, code + staff binding or venue + code, the write),
+and the caches are filled. All run in autocommit mode (`app.common.sql.autocommit`: each write is one atomic
 statement, so no BEGIN/COMMIT round trips). Scans carry no personal data: a code id, a venue id, a time, a colour."""
 import hashlib
 from datetime import datetime, timedelta
@@ -13,7 +15,7 @@ from sqlalchemy import BigInteger, and_, bindparam, column, insert, or_, select,
 from app.common.fields import id_value
 from app.common.ids import random_id
 from app.common.pagination import decode_cursor, page
-from app.common.sql import transaction
+from app.common.sql import execute_alone, transaction
 from app.common import upsert
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
@@ -34,12 +36,13 @@ _INSERT_SCAN = insert(Scan.__table__)  # one constant: values come as parameters
 def record_staff_scan(*, venue_id: int, staff_id: int, code_id: int, colour: str, at: datetime) -> int:
     """Record a staff scan (the caller checked the staff binding and the token); returns the scan id.
 
-    A Core INSERT, not session.add: the unit of work would cost more CPU than the statement itself."""
+    A Core INSERT on its own autocommit connection (`execute_alone`), not session.add: the unit of work, and even
+    the session's bookkeeping around a statement, would cost more CPU than the statement itself."""
     scan_id = random_id()
-    db.session.execute(_INSERT_SCAN, {"id": scan_id, "scanned_at": at, "venue_id": venue_id,
-                                      "health_code_id": code_id, "kind": "staff", "colour": colour,
-                                      "passed": colour == "green", "staff_user_id": staff_id, "offline": False})
-    db.session.commit()
+    execute_alone(_INSERT_SCAN, {"id": scan_id, "scanned_at": at, "venue_id": venue_id, "health_code_id": code_id,
+                                 "kind": "staff", "colour": colour, "passed": colour == "green",
+                                 "staff_user_id": staff_id, "offline": False})
+    db.session.commit()  # a no-op unless the caller held a transaction open, which the INSERT then joined
     return scan_id
 
 
@@ -149,10 +152,10 @@ SELECT (SELECT id FROM record) AS created,
 
 
 def _claim_visit(*, code_id: int, venue_id: int, colour: str, now: datetime) -> tuple[bool, datetime]:
-    """PostgreSQL: _CLAIM_VISIT; (created, checked-in time)."""
-    created, previous = db.session.execute(_CLAIM_VISIT, {
+    """PostgreSQL: _CLAIM_VISIT on its own autocommit connection (one atomic statement); (created, checked-in time)."""
+    (created, previous), = execute_alone(_CLAIM_VISIT, {
         "code_id": code_id, "venue_id": venue_id, "scan_id": random_id(), "now": now,
-        "dedup_before": now - CHECKIN_DEDUP, "colour": colour, "passed": colour == "green"}).one()
+        "dedup_before": now - CHECKIN_DEDUP, "colour": colour, "passed": colour == "green"})
     if created is not None:
         return True, now
     # The visit that beat this one may have committed after this statement's snapshot: read it now.

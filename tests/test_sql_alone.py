@@ -1,0 +1,55 @@
+"""`execute_alone`, the hot paths' single write: alone in driver autocommit when the session holds no real
+transaction (never two connections for one request), inside the caller's transaction when it holds one."""
+from sqlalchemy import event, func, insert, select
+
+from app.common.ids import random_id
+from app.common.time import utcnow
+from app.common.sql import AUTOCOMMIT, execute_alone
+from app.extensions import db as _db
+from app.yardsticks import BenchWrite
+
+_INSERT = insert(BenchWrite.__table__)
+
+
+def _row(note: str) -> dict:
+    return {"id": random_id(), "note": note, "created_at": utcnow()}
+
+
+def _count(note: str) -> int:
+    with _db.engine.connect() as conn:  # another connection: sees committed rows only
+        return conn.execute(select(func.count()).select_from(BenchWrite).where(BenchWrite.note == note)).scalar()
+
+
+def test_alone_commits_by_itself(db):
+    assert execute_alone(_INSERT, _row("alone")) == []
+    db.session.rollback()  # nothing of the session's to undo
+    assert _count("alone") == 1
+
+
+def test_inside_a_callers_transaction_it_joins_it(db):
+    db.session.execute(select(1))  # the caller's transaction is open
+    execute_alone(_INSERT, _row("joined"))
+    assert _count("joined") == 0  # not committed yet: it is the caller's
+    db.session.rollback()
+    assert _count("joined") == 0
+    db.session.execute(select(1))
+    execute_alone(_INSERT, _row("joined"))
+    db.session.commit()
+    assert _count("joined") == 1
+
+
+def test_an_autocommit_session_gives_its_connection_back_first(db):
+    db.session.info[AUTOCOMMIT] = True
+    db.session.execute(select(1))  # an autocommit view read something: the session holds a connection
+    held = []
+
+    def seen(conn, *_args):
+        held.append(_db.engine.pool.checkedout())
+
+    event.listen(_db.engine, "before_cursor_execute", seen)
+    try:
+        rows = execute_alone(insert(BenchWrite.__table__).returning(BenchWrite.id), _row("autocommit"))
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", seen)
+    assert len(rows) == 1 and held == [1]  # one connection at a time, and the row's id came back
+    assert not db.session().in_transaction() and _count("autocommit") == 1

@@ -61,10 +61,21 @@ def _lua_request(req: Request) -> str:
             f"body = {body}}}")
 
 
+LUA_CHUNK = 5_000  # requests per Lua function: one function holds at most 65,536 constants (LuaJIT)
+
+
+def _lua_chunks(requests: list[Request]) -> str:
+    """The requests as Lua statements appending to REQUESTS, each chunk built in a function of its own, so that a
+    scenario of tens of thousands of distinct requests stays within the per-function constant limit."""
+    return "\n".join(
+        "for _, r in ipairs((function() return {\n  " + ",\n  ".join(map(_lua_request, requests[at:at + LUA_CHUNK]))
+        + "\n} end)()) do REQUESTS[#REQUESTS + 1] = r end" for at in range(0, len(requests), LUA_CHUNK))
+
+
 def run_wrk(wrk: str, base: str, requests: list[Request], *, seconds: float, connections: int, threads: int,
             script: Path, offset: int = 0) -> LoadResult:
     """Drive base with wrk for `seconds`, replaying the requests in turn from `offset`."""
-    script.write_text(TEMPLATE.read_text().replace("--REQUESTS--", ",\n  ".join(map(_lua_request, requests))))
+    script.write_text(TEMPLATE.read_text().replace("--REQUESTS--", _lua_chunks(requests)))
     cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
            "-s", str(script), base, "--", str(offset), str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)

@@ -1,9 +1,8 @@
 -- wrk script for one scenario, filled in by bench/loadgen.py: replays REQUESTS in turn from the offset given
 -- after `--` (threads interleave: thread t sends offset+t, offset+t+threads, ...), so a run does not repeat
 -- what its warm-up already sent; prints one JSON line with the figures when done.
-local REQUESTS = {
-  --REQUESTS--
-}
+local REQUESTS = {}
+--REQUESTS--
 local formatted = {}
 local index = 0
 local stride = 1

@@ -264,6 +264,26 @@ def test_concurrent_identical_check_ins_make_one_row(app, db, place, holder, con
 
 
 @pytest.mark.postgres
+def test_concurrent_identical_check_ins_in_autocommit_make_one_row(app, db, place, holder, concurrently):
+    """As POST /checkins runs them: each claim is one statement on a connection of its own (execute_alone)."""
+    from app.auth.models import User
+    from app.common.sql import autocommit
+    from app.venues import scans
+
+    user_id, code_id = holder["user"].id, int(holder["code"]["id"])
+
+    def go(_):
+        user = _db.session.get(User, user_id)
+        _db.session.commit()  # the view starts with no transaction open, as a request does
+        return autocommit(lambda: scans.check_in(user=user, venue_code=place["code"], health_code_id=code_id))()[1]
+
+    created = concurrently(go, 20)
+    assert created.count(True) == 1
+    assert db.session.execute(select(func.count()).select_from(Scan)).scalar() == 1
+    assert db.session.execute(select(func.count()).select_from(LatestCheckin)).scalar() == 1
+
+
+@pytest.mark.postgres
 def test_concurrent_duplicate_offline_uploads_make_one_scan(app, db, place, holder, concurrently):
     from app.auth.models import User
     from app.venues import scans

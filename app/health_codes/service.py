@@ -2,7 +2,9 @@
 
 This module is the domain's whole interface. For issue 4 (venues, scans, officials): verify_token, status,
 masked_holders, masked_names (tracing: names already read with its own statement), get, official_set_colour and
-history (the last three live in officials.py); each says what it raises. Personal data never leaves the domain unmasked."""
+history (the last three live in officials.py); for the scans at the door (issue 7): token_ref, unverified_ref,
+code_by_ref, verdict, cached_verdict, and the cached Card with card_key, ref_key and cached_card. Each says what
+it raises. Personal data never leaves the domain unmasked (a card keeps the name encrypted)."""
 import base64
 import functools
 import logging
@@ -245,7 +247,7 @@ def cached_card(key: str) -> Card | None:
 
 
 def remember(card: Card) -> None:
-    """Cache a card under the code's id and its ref, when the request found Redis up (one round trip)."""
+    """Cache a card under the code's id and its ref (one round trip; nothing without Redis)."""
     text = card.text()
     cache.set_texts({card_key(card.code_id): text, ref_key(card.ref): text}, CARD_TTL)
 

@@ -44,6 +44,8 @@ class Session(FlaskSession):
 # expire_on_commit=False: a committed row stays readable without a reload (no extra SELECT on hot paths).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False, "class_": Session})
 migrate = Migrate(compare_type=True, render_as_batch=True, include_object=include_object)
+
+
 class JWTManager(flask_jwt_extended.JWTManager):
     """flask-jwt-extended's manager (pinned 4.7.4), decoding a token once instead of three or four times.
 
@@ -53,8 +55,13 @@ class JWTManager(flask_jwt_extended.JWTManager):
     verifying decode alone gives the same header and claims and raises the same errors (the auth tests cover
     expired, tampered, foreign-key and wrong-type tokens). `app.auth.access.authenticate` uses `decode_verified`."""
 
+    @property
+    def decodes_alone(self) -> bool:
+        """Whether the one verifying decode is enough: no decode-key callback wants the unverified token first."""
+        return self._decode_key_callback is default_decode_key_callback
+
     def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
-        if self._decode_key_callback is not default_decode_key_callback or csrf_value is not None:
+        if not self.decodes_alone or csrf_value is not None:
             return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
         return self.decode_verified(encoded_token, allow_expired)[1]
 
@@ -66,9 +73,9 @@ class JWTManager(flask_jwt_extended.JWTManager):
         if allow_expired:
             options["verify_exp"] = False
         try:
-            done = pyjwt.decode_complete(encoded_token, jwt_config.decode_key, algorithms=jwt_config.decode_algorithms,
-                                         audience=jwt_config.decode_audience, issuer=jwt_config.decode_issuer,
-                                         leeway=jwt_config.leeway, options=options)
+            done = pyjwt.decode_complete(encoded_token, jwt_config.decode_key,
+                                         algorithms=jwt_config.decode_algorithms, audience=jwt_config.decode_audience,
+                                         issuer=jwt_config.decode_issuer, leeway=jwt_config.leeway, options=options)
         except pyjwt.ExpiredSignatureError as error:
             error.jwt_header, error.jwt_data = self.decode_verified(encoded_token, allow_expired=True)
             raise

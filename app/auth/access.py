@@ -33,7 +33,7 @@ def authenticate(*, fresh: bool = False) -> None:
     (JWT_TOKEN_LOCATION is headers only), with the token parsed once (`JWTManager.decode_verified`) instead of
     twice more for its header. The same checks in the same order raise the same errors, and the same request
     globals are set, so `current_user` and `get_jwt()` work as before (pinned flask-jwt-extended 4.7.4)."""
-    if list(jwt_config.token_location) != ["headers"]:  # configured to read tokens elsewhere too: the stock check
+    if list(jwt_config.token_location) != ["headers"] or not jwt.decodes_alone:  # configured otherwise: stock
         view_decorators.verify_jwt_in_request(fresh=fresh)
         return
     if request.method in jwt_config.exempt_methods:

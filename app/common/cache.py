@@ -5,8 +5,8 @@ process leaves Redis alone for REDIS_PAUSE_SECONDS (`redis_client()` answers Non
 frozen Redis costs one short timeout, not one per request.
 
 Domains cache like this, and delete the key in the service call that changes the row, after its commit:
-    venue = cache.cached(f"venue:{venue_id}", lambda: _venue_dict(venue_id), ttl=60)
-    cache.delete(f"venue:{venue_id}")
+    area = cache.cached(f"area:{code}", lambda: _area_dict(code), ttl=60)
+    cache.delete(f"area:{code}")
 An invalidation that cannot reach Redis is kept and replayed before this process next reads the cache, so
 an entry that outlived a network cut is not served stale. `forget_on_change(Model, keys_of)` deletes keys after
 any commit that changed such a row through the ORM; writes that bypass the ORM delete their keys themselves.

@@ -31,9 +31,9 @@ def autocommit(view):
 
     Only for views whose every write is ONE statement (atomic on its own) and whose reads need no common
     snapshot: token issue, staff verify + scan, check-in, tracing (one read, one audit row). Anything that needs
-    a real transaction (a row lock, two writes that stand or fall together) calls `transaction()` first. Put it directly under `@blp.route`.
-    Nothing is checked out here: the session takes an autocommit connection only if the view reaches the
-    database at all (token issue from the cache does not)."""
+    a real transaction (a row lock, two writes that stand or fall together) calls `transaction()` first. Put it
+    directly under `@blp.route`. Nothing is checked out here: the session takes an autocommit connection only if
+    the view reaches the database at all (token issue from the cache does not)."""
     from app.extensions import db
 
     @wraps(view)

@@ -278,7 +278,7 @@ def verify_token(token: str, *, at: datetime | None = None) -> HealthCode:
 
     One indexed SELECT (by the token's pseudonymous ref). Raises ValidationFailed token_invalid (malformed,
     flipped bit, unknown or retired key id, another key's signature) or token_expired, Gone code_revoked."""
-    return verify_token_with(token, at=at)[0]
+    return code_by_ref(token_ref(token, at=at))[0]
 
 
 @functools.cache
@@ -287,14 +287,6 @@ def _by_ref(extra=None):
     so that a scan does not rebuild (and re-key) the statement."""
     columns = (HealthCode,) if extra is None else (HealthCode, extra)
     return select(*columns).where(HealthCode.ref == bindparam("ref"))
-
-
-def verify_token_with(token: str, extra=None, params: dict | None = None, *,
-                      at: datetime | None = None) -> tuple[HealthCode, Any]:
-    """verify_token, with one more column (a scalar subquery another domain needs, a module constant whose bound
-    parameters come in `params`) read in the same SELECT: (code, that value). A hot path saves a round trip;
-    the errors are verify_token's."""
-    return code_by_ref(token_ref(token, at=at), extra, params)
 
 
 def token_ref(token: str, *, at: datetime | None = None) -> str:
@@ -317,8 +309,9 @@ def unverified_ref(token) -> str | None:
 
 
 def code_by_ref(ref: str, extra=None, params: dict | None = None) -> tuple[HealthCode, Any]:
-    """The live code with this ref (one indexed SELECT, with `extra` as in verify_token_with). Raises
-    ValidationFailed token_invalid (no such code), Gone code_revoked."""
+    """(the live code with this ref, `extra`): one indexed SELECT, with one more column if given (a scalar subquery
+    another domain needs, a module constant whose bound parameters come in `params`: a hot path saves a round
+    trip). Raises ValidationFailed token_invalid (no such code), Gone code_revoked."""
     row = db.session.execute(_by_ref(extra), {"ref": ref, **(params or {})}).first()
     if row is None:
         raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码")

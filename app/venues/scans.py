@@ -68,26 +68,18 @@ def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
         return hc_service.check(token=token)
     try:
         ref = hc_service.token_ref(token)
+        known, role = venue_service.cached_staff_role(venue_id, user.id)
+        hit = hc_service.cached_verdict(ref) if known else None
+        if hit is None:  # the staff binding is read in the code's SELECT: code + binding, INSERT
+            code, role = hc_service.code_by_ref(ref, venue_service.STAFF_ROLE,
+                                                venue_service.staff_params(venue_id, user.id))
+            venue_service.remember_staff_role(venue_id, user.id, role)
     except AppError:
         venue_service.ensure_staff(venue_id, user)  # a caller who is not staff hears that first, as before
         raise
-    known, role = venue_service.cached_staff_role(venue_id, user.id)
-    hit = hc_service.cached_verdict(ref) if known else None
-    if hit is None:
-        try:  # the staff binding is read in the code's SELECT: code + binding, INSERT
-            code, role = hc_service.code_by_ref(ref, venue_service.STAFF_ROLE,
-                                                venue_service.staff_params(venue_id, user.id))
-        except AppError:
-            venue_service.ensure_staff(venue_id, user)
-            raise
-        venue_service.remember_staff_role(venue_id, user.id, role)
-        if role is None:
-            raise venue_service.not_staff()
-        code_id, result = code.id, hc_service.verdict(code)
-    elif role is None:
+    if role is None:
         raise venue_service.not_staff()
-    else:
-        code_id, result = hit
+    code_id, result = hit or (code.id, hc_service.verdict(code))
     record_staff_scan(venue_id=venue_id, staff_id=user.id, code_id=code_id, colour=result["colour"],
                       at=result["checked_at"])
     return result
@@ -188,8 +180,8 @@ def _checkin_view(user, venue_code: str, code_id: int) -> tuple[dict, dict]:
     """(venue card, verdict) for a check-in: from the cache when both cards are there, else one SELECT (which fills
     them). Raises venue_code_invalid/outdated, health_code_not_found (someone else's code), code_revoked."""
     venue_id, version = codes.parse(venue_code)
-    venue, card, now = venue_service.cached_card(venue_id), hc_service.cached_card(hc_service.card_key(code_id)), \
-        utcnow()
+    now = utcnow()
+    venue, card = venue_service.cached_card(venue_id), hc_service.cached_card(hc_service.card_key(code_id))
     current = card.verdict(now) if venue is not None and card is not None and card.usable(user.id, now) else None
     if current is None:
         row, code = _venue_and_code(venue_id, version, code_id)

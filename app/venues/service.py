@@ -55,20 +55,24 @@ def staff_key(venue_id: int, user_id: int) -> str:
     return f"vstaff:{venue_id}:{user_id}"
 
 
+def _card(venue_id: int, name: str, address: str, category: str, code_version: int) -> dict:
+    return {"id": str(venue_id), "name": name, "address": address, "category": category,
+            "code_version": code_version}
+
+
 def cached_card(venue_id: int) -> dict | None:
     """{id, name, address, category, code_version} of a venue from the cache (prefetched if it was), or None."""
     value = cache.get_json(card_key(venue_id))
     if not (isinstance(value, list) and len(value) == 4 and isinstance(value[3], int)):
         return None
-    return {"id": str(venue_id), "name": value[0], "address": value[1], "category": value[2],
-            "code_version": value[3]}
+    return _card(venue_id, *value)
 
 
 def remember_card(venue: Venue) -> dict:
     """Cache the venue's card; returns it."""
-    cache.set_json(card_key(venue.id), [venue.name, venue.address, venue.category, venue.code_version], CARD_TTL)
-    return {"id": str(venue.id), "name": venue.name, "address": venue.address, "category": venue.category,
-            "code_version": venue.code_version}
+    stored = [venue.name, venue.address, venue.category, venue.code_version]
+    cache.set_json(card_key(venue.id), stored, CARD_TTL)
+    return _card(venue.id, *stored)
 
 
 def cached_staff_role(venue_id: int, user_id: int) -> tuple[bool, str | None]:

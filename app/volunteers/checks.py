@@ -10,7 +10,7 @@ from app.common.phone import normalise_cn_mobile
 from app.errors import ValidationFailed
 from app.volunteers import bulk
 from app.volunteers.service import NAME_AAD, REAL_NAME, name_index
-from app.volunteers.taxonomy import Catalogue, interest_mask
+from app.volunteers.taxonomy import Catalogue, interest_mask, role_id_mask
 
 MAX_INTERESTS_PER_VOLUNTEER = 5
 TAG_CACHE_SIZE = 50_000  # distinct interest/role cells remembered per import (a few MB at most)
@@ -128,7 +128,7 @@ class RowChecker:
             else:
                 ids.add(entry.id)
         # interest id n is bit n-1 of the mask (taxonomy.interest_mask); service role n is bit n
-        mask = interest_mask(ids) if kind == "interest" else sum(1 << n for n in ids)
+        mask = interest_mask(ids) if kind == "interest" else role_id_mask(ids)
         return frozenset(ids), tuple(errors), mask
 
 

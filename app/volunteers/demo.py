@@ -8,7 +8,7 @@ from app.areas import service as area_service
 from app.auth.models import CITY_CODE
 from app.volunteers import bulk
 from app.volunteers.checks import Sealer
-from app.volunteers.taxonomy import ROLE_NAMES, SERVICE_ROLES, Catalogue, interest_mask
+from app.volunteers.taxonomy import ROLE_NAMES, SERVICE_ROLES, Catalogue, interest_mask, role_id_mask
 
 # Residents in millions, 7th census (2020).
 DISTRICT_POPULATION = {"440103": 1.24, "440104": 1.04, "440105": 1.82, "440106": 2.24, "440111": 3.74,
@@ -90,7 +90,7 @@ def batches(people: People, count: int, size: int, start: int = 0):
 
 
 def _sealed(sealer: Sealer, line: int, phone: str, name: str, grid: str, trade_id: int, interests, roles):
-    return sealer.row(line, phone, name, grid, trade_id, interest_mask(interests), sum(1 << r for r in roles))
+    return sealer.row(line, phone, name, grid, trade_id, interest_mask(interests), role_id_mask(roles))
 
 
 def generate(*, count: int, seed: int = 4401, area: str = CITY_CODE, batch_size: int = 20_000,

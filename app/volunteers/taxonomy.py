@@ -68,6 +68,14 @@ def interest_mask(ids) -> int:
     return mask
 
 
+def role_id_mask(ids) -> int:
+    """The bit mask of a set of service-role ids (role id n is bit n)."""
+    mask = 0
+    for n in ids:
+        mask |= 1 << n
+    return mask
+
+
 def role_mask(codes) -> int:
     """The bit mask of a set of service-role codes."""
     mask = 0

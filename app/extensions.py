@@ -13,7 +13,7 @@ from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.common.migrations import include_object
-from app.common.sql import AUTOCOMMIT, autocommit_engine
+from app.common.sql import AUTOCOMMIT, autocommit_engine, autocommit_view
 from app.errors import Api
 
 # Stable constraint names, so that migrations are the same on SQLite and PostgreSQL.
@@ -33,6 +33,11 @@ class Base(DeclarativeBase):
 class Session(FlaskSession):
     """Flask-SQLAlchemy's session; inside an `app.common.sql.autocommit` view it connects through the engine's
     AUTOCOMMIT variant (same pool; SQLAlchemy sets the level on check-out and resets it on return)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if autocommit_view.get():  # made inside an autocommit view that had no session yet
+            self.info[AUTOCOMMIT] = True
 
     def get_bind(self, *args, **kwargs):
         bind = super().get_bind(*args, **kwargs)

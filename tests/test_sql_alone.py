@@ -1,10 +1,12 @@
 """`execute_alone`, the hot paths' single write: alone in driver autocommit when the session holds no real
-transaction (never two connections for one request), inside the caller's transaction when it holds one."""
+transaction (never two connections for one request), inside the caller's transaction when it holds one. And the
+`autocommit` view decorator: no session made for a view that never reaches the database, driver autocommit for
+one made inside the view, and only there."""
 from sqlalchemy import event, func, insert, select
 
 from app.common.ids import random_id
 from app.common.time import utcnow
-from app.common.sql import AUTOCOMMIT, execute_alone
+from app.common.sql import AUTOCOMMIT, autocommit, execute_alone
 from app.extensions import db as _db
 from app.yardsticks import BenchWrite
 
@@ -53,3 +55,37 @@ def test_an_autocommit_session_gives_its_connection_back_first(db):
         event.remove(_db.engine, "before_cursor_execute", seen)
     assert len(rows) == 1 and held == [1]  # one connection at a time, and the row's id came back
     assert not db.session().in_transaction() and _count("autocommit") == 1
+
+
+def test_an_autocommit_view_that_never_reaches_the_database_makes_no_session(app):
+    with app.app_context():  # a request's own context: no session yet
+        assert autocommit(lambda: "from the cache")() == "from the cache"
+        assert not _db.session.registry.has()
+
+
+def test_a_session_made_inside_an_autocommit_view_writes_in_driver_autocommit(app):
+    def view():
+        _db.session.execute(_INSERT, _row("inside"))
+        return _count("inside")  # another connection sees it at once: committed by itself
+
+    with app.app_context():
+        assert not _db.session.registry.has()
+        assert autocommit(view)() == 1
+        _db.session.remove()  # the request ends
+        _db.session.execute(_INSERT, _row("inside"))  # a session made after the view: a real transaction again
+        assert _count("inside") == 1
+        _db.session.rollback()
+        assert _count("inside") == 1
+
+
+def test_an_autocommit_view_keeps_a_callers_open_transaction(db):
+    db.session.execute(select(1))  # the caller (a test, a CLI command) holds a transaction
+
+    def view():
+        db.session.execute(_INSERT, _row("held"))
+        return _count("held")
+
+    assert autocommit(view)() == 0  # joined the caller's transaction: not committed
+    assert AUTOCOMMIT not in db.session.info
+    db.session.rollback()
+    assert _count("held") == 0

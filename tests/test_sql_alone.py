@@ -6,7 +6,7 @@ from sqlalchemy import event, func, insert, select
 
 from app.common.ids import random_id
 from app.common.time import utcnow
-from app.common.sql import AUTOCOMMIT, autocommit, execute_alone
+from app.common.sql import AUTOCOMMIT, autocommit, commit_held, execute_alone
 from app.extensions import db as _db
 from app.yardsticks import BenchWrite
 
@@ -89,3 +89,11 @@ def test_an_autocommit_view_keeps_a_callers_open_transaction(db):
     assert AUTOCOMMIT not in db.session.info
     db.session.rollback()
     assert _count("held") == 0
+
+
+def test_alone_and_commit_held_make_no_session_when_there_is_none(app):
+    with app.app_context():  # a request whose view read everything from the cache
+        assert execute_alone(_INSERT, _row("sessionless")) == []
+        commit_held()
+        assert not _db.session.registry.has()
+        assert _count("sessionless") == 1

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, and_, bindparam, column, insert, or_, select,
 from app.common.fields import id_value
 from app.common.ids import random_id
 from app.common.pagination import decode_cursor, page
-from app.common.sql import execute_alone, transaction
+from app.common.sql import commit_held, execute_alone, is_postgres_engine, transaction
 from app.common import upsert
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
@@ -42,7 +42,7 @@ def record_staff_scan(*, venue_id: int, staff_id: int, code_id: int, colour: str
     execute_alone(_INSERT_SCAN, {"id": scan_id, "scanned_at": at, "venue_id": venue_id, "health_code_id": code_id,
                                  "kind": "staff", "colour": colour, "passed": colour == "green",
                                  "staff_user_id": staff_id, "offline": False})
-    db.session.commit()  # a no-op unless the caller held a transaction open, which the INSERT then joined
+    commit_held()  # a no-op unless the caller held a transaction open, which the INSERT then joined
     return scan_id
 
 
@@ -199,10 +199,10 @@ def check_in(*, user, venue_code: str, health_code_id: int) -> tuple[dict, bool]
     """扫场所码: record the visit (one per code and venue within 5 minutes); returns (result, created)."""
     venue, current = _checkin_view(user, venue_code, health_code_id)
     now = utcnow()
-    claim = _claim_visit if db.session.get_bind().dialect.name == "postgresql" else _claim_visit_portable
+    claim = _claim_visit if is_postgres_engine() else _claim_visit_portable
     created, checked_in_at = claim(code_id=health_code_id, venue_id=int(venue["id"]), colour=current["colour"],
                                    now=now)
-    db.session.commit()
+    commit_held()
     result = {"venue": {key: venue[key] for key in ("id", "name", "address", "category")},
               "colour": current["colour"], "pass": current["pass"], "holder": current["holder"],
               "reason": current["reason"], "checked_in_at": checked_in_at}

@@ -89,7 +89,7 @@ def check_in(fx) -> list[Request]:
             for venue, _ in places for code, token in people]
 
 
-CHECKINS = 15_000  # distinct (volunteer, patrol) sign-ups: each checks in once
+CHECKINS = 40_000  # distinct (volunteer, patrol) sign-ups: each checks in once (25 s at up to 1,600 req/s)
 STATS = [(by, area) for area in ("4401", "440106") for by in
          ("district", "street", "community", "grid", "trade", "interest", "service_role")
          if not (by == "district" and area != "4401")]

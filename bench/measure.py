@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bench import loadgen
+from bench import cpu_split, loadgen
 from bench.core import Row, Scenario
 
 
@@ -17,6 +17,7 @@ class Measured:
     runs: list = field(default_factory=list)  # LoadResult per measured run
     rss_mb: float = 0.0
     failure: str = ""
+    cpu: dict = field(default_factory=dict)  # µs of CPU per request in the last measured run (bench.cpu_split)
 
 
 def smoke(base: str, scenario: Scenario, requests) -> str:
@@ -62,7 +63,9 @@ def measure(plan: list[Scenario], *, args, gen: str, server, sampler, app, fixtu
                 continue
             warm = _drive(args, gen, server.base, scenario, requests, args.warmup, connections)
             sampler.window_mb()
+            before = cpu_split.snapshot()
             result = _drive(args, gen, server.base, scenario, requests, args.seconds, connections, warm.requests)
+            m.cpu = cpu_split.split(before, cpu_split.snapshot(), result.requests, server.workers())
         except Exception as exc:  # noqa: BLE001 — a broken scenario is a failed row, the others still run
             m.failure = failure(exc)
             say(f"  {scenario.name}: {m.failure}")
@@ -92,7 +95,7 @@ def row_for(m: Measured, ceilings: dict) -> Row:
     row = Row(s.name, rate=rate, p50_ms=sum(r.p50_ms for r in m.runs) / n, p99_ms=sum(r.p99_ms for r in m.runs) / n,
               target="ceiling" if s.key else s.target_text(),
               extra={"runs": [round(r.rate, 1) for r in m.runs], "rss_mb": round(m.rss_mb, 1),
-                     "requests": sum(r.requests for r in m.runs)})
+                     "requests": sum(r.requests for r in m.runs), "cpu_us_per_request": m.cpu})
     errors = {k: sum(r.errors.get(k, 0) for r in m.runs) for k in ("connect", "read", "write", "status", "timeout")}
     row.extra["errors"] = {k: v for k, v in errors.items() if v}
     if s.yardstick and ceilings.get(s.yardstick):

@@ -33,6 +33,33 @@ def text_table(rows: list[Row]) -> str:
     return "\n".join([line(cells[0]), rule, *map(line, cells[1:])])
 
 
+CPU_HEADERS = ("CPU per request, µs (last measured run)", "machine", "app workers", "postgres", "redis", "other")
+
+
+def _cpu_cells(rows: list[Row]) -> list[tuple[str, ...]]:
+    """The HTTP rows' CPU split (bench.cpu_split): whole machine, then gunicorn workers, PostgreSQL, redis-server
+    and the rest (the load generator, the kernel)."""
+    out = []
+    for row in rows:
+        cpu = row.extra.get("cpu_us_per_request")
+        if cpu:
+            other = cpu["machine"] - cpu["app"] - cpu["postgres"] - cpu["redis"]
+            out.append((row.scenario, *(f"{v:,.0f}" for v in (cpu["machine"], cpu["app"], cpu["postgres"],
+                                                                cpu["redis"], other))))
+    return out
+
+
+def cpu_text_table(rows: list[Row]) -> str:
+    """Where the machine's CPU went per request, one line per HTTP scenario ('' when not measured)."""
+    cells = _cpu_cells(rows)
+    if not cells:
+        return ""
+    cells.insert(0, CPU_HEADERS)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(CPU_HEADERS))]
+    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
+
+
 def markdown_table(rows: list[Row]) -> str:
     out = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     out += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |" for r in rows]
@@ -44,8 +71,11 @@ def write(out_dir: Path, rows: list[Row], meta: dict) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     doc = {"meta": meta, "rows": [asdict(r) for r in rows]}
+    cpu = _cpu_cells(rows)
+    cpu_md = ["| " + " | ".join(CPU_HEADERS) + " |", "|" + "---|" * len(CPU_HEADERS),
+              *["| " + " | ".join(c) + " |" for c in cpu], ""] if cpu else []
     md = "\n".join([f"# Jiefang benchmark, {meta.get('mode', '')} run, {stamp}", "", markdown_table(rows), "",
-                    *[f"- {k}: {v}" for k, v in meta.items()], ""])
+                    *cpu_md, *[f"- {k}: {v}" for k, v in meta.items()], ""])
     paths = []
     for name in ("latest", f"bench-{stamp}"):
         for suffix, content in ((".json", json.dumps(doc, ensure_ascii=False, indent=2)), (".md", md)):

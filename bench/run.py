@@ -144,6 +144,9 @@ def _bench(args, started: list) -> int:
     section_rows.update(_run_sections([s for s in DATA_SECTIONS if not s.before_http], ctx, args.quick))
     rows = http_rows + [row for s in DATA_SECTIONS for row in section_rows[s.module]]
     say("\n" + report.text_table(rows) + "\n")
+    cpu = report.cpu_text_table(rows)
+    if cpu:
+        say(cpu + "\n")
     for key, value in meta.items():
         say(f"{key}: {value}")
     paths = report.write(OUT, rows, meta)

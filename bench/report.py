@@ -24,13 +24,22 @@ def _cells(row: Row) -> tuple[str, ...]:
     return row.scenario, rate, _num(row.p50_ms), _num(row.p99_ms), ratio, row.target, met
 
 
-def text_table(rows: list[Row]) -> str:
-    cells = [HEADERS, *map(_cells, rows)]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(HEADERS))]
-    line = lambda r: "  ".join(c.ljust(w) if i in (0, 5, 6) else c.rjust(w)  # noqa: E731
+def _text(headers: tuple, cells: list, left: tuple[int, ...]) -> str:
+    """A plain-text table: columns padded to their widest cell, those in `left` flush left, the others right."""
+    cells = [headers, *cells]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    line = lambda r: "  ".join(c.ljust(w) if i in left else c.rjust(w)  # noqa: E731
                                for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule, *map(line, cells[1:])])
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
+
+
+def _markdown(headers: tuple, cells: list) -> str:
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return "\n".join(out + ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in cells])
+
+
+def text_table(rows: list[Row]) -> str:
+    return _text(HEADERS, [_cells(r) for r in rows], left=(0, 5, 6))
 
 
 CPU_HEADERS = ("CPU per request, µs (last measured run)", "machine", "app workers", "postgres", "redis", "other")
@@ -52,18 +61,11 @@ def _cpu_cells(rows: list[Row]) -> list[tuple[str, ...]]:
 def cpu_text_table(rows: list[Row]) -> str:
     """Where the machine's CPU went per request, one line per HTTP scenario ('' when not measured)."""
     cells = _cpu_cells(rows)
-    if not cells:
-        return ""
-    cells.insert(0, CPU_HEADERS)
-    widths = [max(len(r[i]) for r in cells) for i in range(len(CPU_HEADERS))]
-    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
-    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
+    return _text(CPU_HEADERS, cells, left=(0,)) if cells else ""
 
 
 def markdown_table(rows: list[Row]) -> str:
-    out = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    out += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |" for r in rows]
-    return "\n".join(out)
+    return _markdown(HEADERS, [_cells(r) for r in rows])
 
 
 def write(out_dir: Path, rows: list[Row], meta: dict) -> list[Path]:
@@ -72,10 +74,9 @@ def write(out_dir: Path, rows: list[Row], meta: dict) -> list[Path]:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     doc = {"meta": meta, "rows": [asdict(r) for r in rows]}
     cpu = _cpu_cells(rows)
-    cpu_md = ["| " + " | ".join(CPU_HEADERS) + " |", "|" + "---|" * len(CPU_HEADERS),
-              *["| " + " | ".join(c) + " |" for c in cpu], ""] if cpu else []
     md = "\n".join([f"# Jiefang benchmark, {meta.get('mode', '')} run, {stamp}", "", markdown_table(rows), "",
-                    *cpu_md, *[f"- {k}: {v}" for k, v in meta.items()], ""])
+                    *([_markdown(CPU_HEADERS, cpu), ""] if cpu else []), *[f"- {k}: {v}" for k, v in meta.items()],
+                    ""])
     paths = []
     for name in ("latest", f"bench-{stamp}"):
         for suffix, content in ((".json", json.dumps(doc, ensure_ascii=False, indent=2)), (".md", md)):

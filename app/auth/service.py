@@ -11,6 +11,7 @@ from app.auth import sms_codes, tokens, wechat
 from app.auth.models import CITY_CODE, STAFF_ROLES, RoleGrant, User
 from app.common.crypto import cipher
 from app.common.phone import normalise_cn_mobile
+from app.common.upsert import is_postgres
 from app.common.time import utcnow
 from app.errors import NotFound, Unauthorized, ValidationFailed
 from app.extensions import db
@@ -151,7 +152,7 @@ def phones_of(user_ids) -> dict[int, str]:
     if not ids:
         return {}
     wanted = User.id.in_(ids)
-    if db.session.get_bind().dialect.name == "postgresql":  # one array parameter, not thousands of placeholders
+    if is_postgres():  # one array parameter, not thousands of placeholders
         wanted = User.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
     rows = db.session.connection().execute(select(User.id, User.phone_enc).where(wanted, User.phone_enc.is_not(None)))
     c = cipher()

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, text, update
 from app.auth import sms
 from app.auth.models import SmsCode
 from app.common.time import utcnow
+from app.common.upsert import is_postgres
 from app.errors import TooManyRequests, Unauthorized
 from app.extensions import db
 
@@ -24,7 +25,7 @@ def _code_hash(phone_hash: str, code: str) -> str:
 
 def _lock_sms(p_hash: str, ip: str) -> None:
     """Serialise code requests per phone and per IP (PostgreSQL), so that the limits cannot be raced."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, :phone), pg_advisory_xact_lock(:ns + 1, :ip)"),
                            {"ns": _SMS_LOCK_NS, "phone": int(p_hash[:7], 16),
                             "ip": int(hashlib.sha256(ip.encode()).hexdigest()[:7], 16)})

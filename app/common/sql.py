@@ -29,6 +29,13 @@ AUTOCOMMIT = "jiefang_autocommit"  # the session.info flag app.extensions.Sessio
 autocommit_view: ContextVar[bool] = ContextVar("jiefang_autocommit_view", default=False)
 
 
+def _existing_session():
+    """This context's session if one was made already, else None (without making one just to ask)."""
+    from app.extensions import db
+
+    return db.session() if db.session.registry.has() else None
+
+
 def autocommit(view):
     """Run a hot view's statements without BEGIN / COMMIT / ROLLBACK round trips (driver autocommit).
 
@@ -38,12 +45,11 @@ def autocommit(view):
     directly under `@blp.route`. Nothing is made here: a session, and its autocommit connection, exist only if the
     view reaches the database at all (token issue from the cache does not; making and removing an unused session
     cost it about 20 µs of CPU)."""
-    from app.extensions import db
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if db.session.registry.has():
-            session = db.session()
+        session = _existing_session()
+        if session is not None:
             if not session.in_transaction():  # a caller holding the session open (a test) keeps its transaction
                 session.info[AUTOCOMMIT] = True
             return view(*args, **kwargs)
@@ -73,7 +79,7 @@ def execute_alone(statement, params: dict) -> list:
     (the caller commits). Engine events (statement counts in tests) see it as any other statement."""
     from app.extensions import db
 
-    session = db.session() if db.session.registry.has() else None  # none made here just to ask
+    session = _existing_session()
     if session is not None and session.in_transaction():
         if not session.info.get(AUTOCOMMIT):
             result = session.execute(statement, params)
@@ -87,17 +93,9 @@ def execute_alone(statement, params: dict) -> list:
 def commit_held() -> None:
     """Commit the session's open transaction, if there is a session at all: after an `execute_alone` write that
     joined a caller's transaction. Makes no session when the view never needed one (about 20 µs of CPU)."""
-    from app.extensions import db
-
-    if db.session.registry.has():
-        db.session.commit()
-
-
-def is_postgres_engine() -> bool:
-    """Whether the app's engine is PostgreSQL (without making a session just to ask)."""
-    from app.extensions import db
-
-    return db.engine.dialect.name == "postgresql"
+    session = _existing_session()
+    if session is not None:
+        session.commit()
 
 
 def transaction() -> None:

@@ -1,4 +1,4 @@
-"""INSERT … ON CONFLICT for whichever database the session is bound to (PostgreSQL or SQLite), and COPY."""
+"""INSERT … ON CONFLICT for whichever database the app uses (PostgreSQL or SQLite), and COPY."""
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -7,12 +7,13 @@ from app.extensions import db
 
 def insert(table):
     """An insert statement that has on_conflict_do_nothing / on_conflict_do_update on this database."""
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    return (pg_insert if is_postgres() else sqlite_insert)(table)
 
 
 def is_postgres() -> bool:
-    """Whether the session talks to PostgreSQL (for COPY, FOR UPDATE and other server-side speed-ups)."""
-    return db.session.get_bind().dialect.name == "postgresql"
+    """Whether the app's database is PostgreSQL (for COPY, FOR UPDATE and other server-side speed-ups). Read from
+    the engine: asking the session would make one, which a hot view the cache answered never needs."""
+    return db.engine.dialect.name == "postgresql"
 
 
 def copy_rows(table: str, columns, rows, types=None) -> None:

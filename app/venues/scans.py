@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, and_, bindparam, column, insert, or_, select,
 from app.common.fields import id_value
 from app.common.ids import random_id
 from app.common.pagination import decode_cursor, page
-from app.common.sql import commit_held, execute_alone, is_postgres_engine, transaction
+from app.common.sql import commit_held, execute_alone, transaction
 from app.common import upsert
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
@@ -199,7 +199,7 @@ def check_in(*, user, venue_code: str, health_code_id: int) -> tuple[dict, bool]
     """扫场所码: record the visit (one per code and venue within 5 minutes); returns (result, created)."""
     venue, current = _checkin_view(user, venue_code, health_code_id)
     now = utcnow()
-    claim = _claim_visit if is_postgres_engine() else _claim_visit_portable
+    claim = _claim_visit if upsert.is_postgres() else _claim_visit_portable
     created, checked_in_at = claim(code_id=health_code_id, venue_id=int(venue["id"]), colour=current["colour"],
                                    now=now)
     commit_held()

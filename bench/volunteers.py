@@ -119,6 +119,52 @@ def import_file(path: Path, count: int) -> tuple[float, float, float | None]:
     return seconds, client_cpu, pg_cpu if server_after else None
 
 
+def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021) -> tuple[float, float | None]:
+    """The import's ceiling on this database: (seconds, PostgreSQL CPU seconds or None) to COPY `count` ready rows
+    (random hashes, ciphertexts of the import's lengths, real grids and trades, in the import's order) straight
+    into users, role_grants and volunteers, with their indexes and foreign keys, one transaction per batch, as the
+    first import's path writes them; no reading, checking or encryption. The rows are made outside the timing, on
+    emptied tables, which are emptied again afterwards."""
+    import random
+
+    from app.auth.models import CITY_CODE
+    from app.common.time import utcnow
+    from app.common.upsert import copy_rows
+    from app.extensions import db
+    from app.volunteers import bulk
+    from app.volunteers.checks import Sealer
+
+    grids = db.session.execute(text("SELECT code FROM areas WHERE level = 'grid'")).scalars().all()
+    trades = db.session.execute(text("SELECT id FROM trades")).scalars().all()
+    sample = Sealer().row(0, "13800000000", "陈大文", grids[0], trades[0], 0, 1)
+    phone_len, name_len, rnd = len(sample.phone_enc), len(sample.name_enc), random.Random(seed)
+    empty()
+    seconds, server_before = 0.0, server_cpu()
+    for start in range(0, count, batch):
+        n, now = min(batch, count - start), utcnow()
+        people = {row.phone_hash: row for row in (
+            bulk.StageRow(start + k, rnd.randbytes(16).hex(), rnd.randbytes(phone_len), rnd.randbytes(name_len),
+                          rnd.randbytes(16).hex(), rnd.choice(grids), rnd.choice(trades), rnd.getrandbits(20), 1, 0)
+            for k in range(n))}
+        rows = bulk.make_batch(people).rows
+        user_ids = db.session.execute(text("SELECT nextval('users_id_seq') FROM generate_series(1, :n)"),
+                                      {"n": len(rows)}).scalars().all()
+        users, profiles = bulk.new_rows(rows, user_ids, "import", now)
+        grants = [(uid, role, CITY_CODE, now) for uid in user_ids for role in bulk.NEW_ACCOUNT_ROLES]
+        db.session.commit()
+        started = time.perf_counter()
+        copy_rows("users", bulk.USER_COLUMNS, users, bulk.USER_TYPES)
+        copy_rows("role_grants", ("user_id", "role", "area_code", "created_at"), grants,
+                  ("int8", "varchar", "varchar", "timestamptz"))
+        copy_rows("volunteers", bulk.VOLUNTEER_COLUMNS, profiles, bulk.VOLUNTEER_TYPES)
+        db.session.commit()
+        seconds += time.perf_counter() - started
+    server_after = server_cpu()
+    empty()
+    pg_cpu = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
+    return seconds, pg_cpu if server_after else None
+
+
 def vacuum() -> float:
     """VACUUM ANALYZE the volunteer tables (autovacuum's job in production); returns seconds."""
     from app.extensions import db
@@ -133,6 +179,9 @@ def vacuum() -> float:
 def bench_import(app, path: Path, count: int) -> None:
     from app.volunteers import importer
 
+    seconds, pg_cpu = copy_ceiling(count)
+    line(f"ceiling: COPY {count:,} ready rows into the same tables", f"{seconds:.1f} s = {count / seconds:,.0f} rows/s"
+         + (f", PostgreSQL {pg_cpu / count * 1e6:.0f} µs/row" if pg_cpu is not None else ""))
     seconds, client_cpu, pg_cpu = import_file(path, count)
     line(f"import {count:,} volunteers (flask volunteers import path)",
          f"{seconds:.1f} s = {count / seconds:,.0f} rows/s")

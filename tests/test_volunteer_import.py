@@ -148,6 +148,49 @@ def test_one_batch_of_new_phones_and_phones_with_accounts(app, client, db):
     assert_counts_exact()
 
 
+@pytest.mark.postgres
+def test_a_batch_of_new_people_is_copied_straight_into_the_tables(app, client, db, monkeypatch):
+    """A city's first import on PostgreSQL: no stage, no upserts; the accounts, grants, profiles and counts are
+    what the upsert path makes."""
+    from app.volunteers import bulk
+
+    staged = []
+    upsert = bulk.Writer._upsert
+    monkeypatch.setattr(bulk.Writer, "_upsert", lambda self, *args: staged.append(1) or upsert(self, *args))
+    report = importer.import_stream(io.BytesIO(csv_bytes(GOOD)), batch_size=100)
+    assert (report.inserted, report.updated, staged) == (3, 0, [])
+    db.session.expire_all()
+    assert {v.grid_code for v in volunteers(db)} == {GRID_A1, GRID_B, GRID_OTHER_DISTRICT}
+    assert {v.source for v in volunteers(db)} == {"import"}
+    assert db.session.execute(select(func.count()).select_from(RoleGrant)).scalar() == 6
+    body = sign_in(client, "13800000002")
+    assert {g["role"] for g in body["user"]["roles"]} == {"resident", "volunteer"}
+    assert client.get("/api/v1/volunteers/me", headers={"Authorization": f"Bearer {body['access_token']}"}) \
+        .get_json()["grid"] == GRID_B
+    assert_counts_exact()
+
+
+@pytest.mark.postgres
+def test_a_phone_that_gained_an_account_after_the_look_up_is_upserted(app, client, db, monkeypatch):
+    """The race the look-up cannot close (an account made between it and the COPY): the COPY's unique violation
+    rolls the batch back and the upsert path writes it, keeping the account."""
+    from sqlalchemy import text
+
+    from app.volunteers import bulk
+
+    resident_id = factories.user(phone_number="13800000001").id
+    monkeypatch.setattr(bulk, "_ANY_ACCOUNT", text("SELECT 1 WHERE CAST(:hashes AS text) IS NULL"))  # the look-up misses it
+    report = importer.import_stream(io.BytesIO(csv_bytes(GOOD)), batch_size=100)
+    assert (report.inserted, report.updated, report.rejected) == (3, 0, 0)
+    db.session.expire_all()
+    assert db.session.execute(select(func.count()).select_from(User)).scalar() == 3
+    assert resident_id in {v.user_id for v in volunteers(db)}
+    assert int(sign_in(client, "13800000001")["user"]["id"]) == resident_id
+    assert db.session.execute(select(func.count()).select_from(RoleGrant)).scalar() == 6
+    assert count("total", "4401") == 3
+    assert_counts_exact()
+
+
 def test_same_phone_twice_in_a_file_keeps_the_later_row(app, db, tmp_path):
     rows = [GOOD[0], GOOD[1], ["13800000001", "陈一", GRID_B, "it", "", "巡防员"]]
     result, _ = run_import(app, tmp_path, csv_bytes(rows))

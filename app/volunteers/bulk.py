@@ -1,9 +1,13 @@
-"""The bulk path shared by imports and the demo generator: batches of checked, encrypted volunteers go through a
-temporary stage table (COPY on PostgreSQL) and a few set-based statements, one transaction per batch.
+"""The bulk path shared by imports and the demo generator: batches of checked, encrypted volunteers, one transaction
+per batch, by one of two ways.
 
-Per batch: accounts by phone hash (new ones get `resident` and `volunteer`), volunteer rows inserted, existing
-ones (the same phone again) locked, remembered and updated, counts moved by the difference, community groups
-created. A batch whose accounts are all new skips the look-up of existing volunteers altogether."""
+- New people (PostgreSQL, when no phone of the batch has an account: a city's first import): binary COPY of the
+  accounts and the volunteers straight into their tables, and one INSERT of the grants (`resident`, `volunteer`).
+- Otherwise (and always on SQLite): a temporary stage table (COPY on PostgreSQL) and a few set-based statements:
+  accounts by phone hash (new ones get `resident` and `volunteer`), volunteer rows inserted, existing ones (the same
+  phone again) locked, remembered and updated.
+
+Then counts are moved by the difference and community groups created."""
 import gc
 import queue
 import threading
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flask import current_app
+from psycopg.errors import UniqueViolation
 from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, SmallInteger, String, Table, case,
                         exists, literal, select, text, true, union_all, update)
 from sqlalchemy.schema import CreateTable
@@ -64,6 +69,26 @@ _STAGE = _stage(Column("user_id", BigInteger, server_default=text("nextval('user
 _STAGE_SQLITE = _stage(Column("user_id", BigInteger))
 
 
+NEW_ACCOUNT_ROLES = ("resident", "volunteer")  # what an imported person's new account is granted, city-wide
+_ANY_ACCOUNT = text("SELECT 1 FROM users WHERE phone_hash = ANY(CAST(:hashes AS varchar[])) LIMIT 1")
+_USER_IDS = text("SELECT nextval('users_id_seq') FROM generate_series(1, :n)")
+USER_COLUMNS = ("id", "phone_hash", "phone_enc", "is_active", "created_at")
+USER_TYPES = ("int8", "varchar", "bytea", "bool", "timestamptz")
+# unnest in the select list: each account's grants follow one another, in account order
+_GRANT_NEW = text("INSERT INTO role_grants (user_id, role, area_code, created_at) "
+                  "SELECT id, unnest(CAST(:roles AS varchar[])), :area, :now FROM unnest(CAST(:ids AS int8[])) AS id")
+VOLUNTEER_COLUMNS = ("id", "user_id", "real_name_enc", "name_index", "grid_code", "trade_id", "interest_mask",
+                      "service_roles", "source", "created_at", "updated_at", "moved_at")
+VOLUNTEER_TYPES = ("int8", "int8", "bytea", "varchar", "varchar", "int2", "int8", "int2", "varchar", "timestamptz",
+                    "timestamptz", "timestamptz")
+
+
+def _array_literal(items) -> str:
+    """A PostgreSQL array's text form, for items that need no quoting (numbers, hex hashes, role names): parsed by
+    the server in C, where a list parameter costs psycopg ~3 µs of Python per element."""
+    return "{" + ",".join(items) + "}"
+
+
 @dataclass
 class Batch:
     """Checked rows ready to write (at most one per phone; plain tuples in STAGE_COLUMNS order), the counts they
@@ -98,6 +123,15 @@ def make_batch(rows_by_phone: dict) -> Batch:
     return batch
 
 
+def new_rows(rows: list, user_ids: list, source: str, now) -> tuple[list, list]:
+    """The COPY rows (USER_COLUMNS, VOLUNTEER_COLUMNS) of a batch's new people given their account ids: accounts in
+    the batch's phone-hash order, volunteers in id order (see make_batch)."""
+    users = [(uid, row[1], row[2], True, now) for uid, row in zip(user_ids, rows)]
+    profiles = sorted((row[9], uid, row[3], row[4], row[5], row[6], row[7], row[8], source, now, now, now)
+                      for uid, row in zip(user_ids, rows))
+    return users, profiles
+
+
 class Writer:
     """Writes batches in the current app's session; one commit per batch."""
 
@@ -106,10 +140,54 @@ class Writer:
         self.communities: set[str] = set()
 
     def write(self, batch: Batch) -> Written:
-        """Upsert one batch and commit it."""
+        """Write one batch and commit it: straight into the tables when every phone is new (PostgreSQL), else
+        through the stage (upserts)."""
+        now = utcnow()
+        moved, known = {}, []
+        written = self._insert_new(batch, now) if self.postgres else None
+        if written is None:
+            written, moved, known = self._upsert(batch, now)
+        # counters before groups, as registrations and moves do: writers meet the same locks in the same order
+        counts.apply(batch.tally, self.catalogue)
+        locality.drop_memberships(moved)
+        fresh = batch.communities - self.communities
+        if fresh:
+            locality.ensure_auto_groups(fresh)
+            self.communities |= fresh
+        if not self.postgres:
+            db.session.execute(_STAGE.delete())
+        db.session.commit()
+        if known:
+            principal.forget(known)
+        return written
+
+    def _insert_new(self, batch: Batch, now) -> Written | None:
+        """A city's first import (PostgreSQL): when no phone of the batch has an account, COPY the accounts, their
+        grants and the volunteers straight into their tables, with no stage and no ON CONFLICT (a third less
+        server CPU per row). Returns None, with nothing written, when some phone has an account already, or gained
+        one from a concurrent writer after the look-up (the COPY's unique violation rolls the batch back): the
+        stage path then upserts it."""
+        rows, run = batch.rows, db.session.execute
+        if run(_ANY_ACCOUNT, {"hashes": _array_literal(row[1] for row in rows)}).first():
+            return None
+        user_ids = run(_USER_IDS, {"n": len(rows)}).scalars().all()
+        users, profiles = new_rows(rows, user_ids, self.source, now)
+        try:
+            copy_rows("users", USER_COLUMNS, users, USER_TYPES)
+        except UniqueViolation:  # a phone registered or imported since the look-up
+            db.session.rollback()
+            return None
+        run(_GRANT_NEW, {"ids": _array_literal(map(str, user_ids)), "roles": _array_literal(NEW_ACCOUNT_ROLES),
+                         "area": CITY_CODE, "now": now})
+        copy_rows("volunteers", VOLUNTEER_COLUMNS, profiles, VOLUNTEER_TYPES)
+        return Written(len(rows), 0)
+
+    def _upsert(self, batch: Batch, now) -> tuple[Written, dict, list]:
+        """Upsert a batch through the stage; returns what was written, {volunteer id: new grid} of those who moved
+        and the accounts that were there before."""
         # The stage is per connection, and the pool may hand this batch another one: make sure it is there.
         db.session.execute(CreateTable(_STAGE if self.postgres else _STAGE_SQLITE, if_not_exists=True))
-        now, run = utcnow(), db.session.execute
+        run = db.session.execute
         if self.postgres:
             run(text("SET LOCAL work_mem = '64MB'"))  # a batch's sorts stay in memory
         self._fill(batch.rows)
@@ -119,24 +197,12 @@ class Writer:
         known = []
         if new_users < len(batch.rows) or not self.postgres:
             known = run(self._known_accounts(every_row=new_users == 0)).scalars().all()
-        run(self._grants(("resident", "volunteer") if new_users else ("volunteer",), now))
+        run(self._grants(NEW_ACCOUNT_ROLES if new_users else ("volunteer",), now))
         inserted = run(self._volunteers(now)).rowcount
         moved = {}
         if inserted < len(batch.rows):  # someone was a volunteer already (never when every account is new)
             moved = self._update_existing(batch.tally, now)
-        # counters before groups, as registrations and moves do: writers meet the same locks in the same order
-        counts.apply(batch.tally, self.catalogue)
-        locality.drop_memberships(moved)
-        fresh = batch.communities - self.communities
-        if fresh:
-            locality.ensure_auto_groups(fresh)
-            self.communities |= fresh
-        if not self.postgres:
-            run(_STAGE.delete())
-        db.session.commit()
-        if known:
-            principal.forget(known)
-        return Written(inserted, len(batch.rows) - inserted)
+        return Written(inserted, len(batch.rows) - inserted), moved, known
 
     def _fill(self, rows: list) -> None:
         if self.postgres:

@@ -65,3 +65,55 @@ def test_leaderboard_scenario_asks_as_the_lowest_placed_volunteer_of_each_board(
     admin = Fixtures(app).tokens(1, role="admin")[0]
     assert any(r.token != admin for r in requests)
     _answers(client, requests, 200, every=True)
+
+
+@pytest.mark.postgres
+def test_the_import_ceiling_copies_whole_people_and_leaves_the_tables_empty(app):
+    """bench/volunteers.copy_ceiling writes what a first import writes (account, two grants, profile) for every
+    row, inside its timing, and empties the tables again so that the import after it starts from the same place."""
+    from app.auth.models import RoleGrant, User
+    from app.volunteers.models import Volunteer
+    from bench import volunteers
+
+    seen = {}
+    commit = db.session.commit
+
+    def counted():  # the fullest the tables get (the last batch's commit; the final TRUNCATE's commit gives 0)
+        commit()
+        for model in (User, RoleGrant, Volunteer):
+            seen[model.__name__] = max(seen.get(model.__name__, 0),
+                                       db.session.scalar(select(func.count()).select_from(model)))
+
+    with app.app_context():
+        db.session.commit = counted
+        try:
+            seconds, pg_cpu = volunteers.copy_ceiling(250, batch=100)
+        finally:
+            del db.session.commit
+        assert seen == {"User": 250, "RoleGrant": 500, "Volunteer": 250}
+        assert seconds > 0 and pg_cpu is not None and pg_cpu >= 0
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_the_import_row_is_read_against_its_ceiling(monkeypatch):
+    from bench import volunteers_import
+
+    done = {"seed": 2021, "count": 30_000, "seconds": 3.0, "rate": 10_000, "csv_s": 1.0, "vacuum_s": 0.1,
+            "ceiling_rate": 20_000, "ceiling_postgres_us_per_row": 50, "python_us_per_row": 30,
+            "postgres_us_per_row": 60, "bytes_per_volunteer": 891, "skipped": False}
+    monkeypatch.setattr(volunteers_import, "load", lambda count: done)
+
+    class Ctx:
+        class app:  # noqa: N801 — stands in for the bench context's Flask app
+            @staticmethod
+            def app_context():
+                import contextlib
+                return contextlib.nullcontext()
+
+    rows = volunteers_import.run(Ctx, quick=True)
+    assert [r.rate for r in rows] == [10_000, 20_000] and rows[0].ratio == 0.5 and rows[0].met is False
+    assert "50 µs/row" in rows[1].note
+    monkeypatch.setattr(volunteers_import, "load", lambda count: {k: v for k, v in done.items()
+                                                                    if not k.startswith("ceiling")})
+    rows = volunteers_import.run(Ctx, quick=True)  # a marker written before the ceiling was measured
+    assert len(rows) == 1 and rows[0].ratio is None

@@ -171,17 +171,17 @@ def test_a_batch_of_new_people_is_copied_straight_into_the_tables(app, client, d
 
 
 @pytest.mark.postgres
-def test_a_phone_that_gained_an_account_after_the_look_up_is_upserted(app, client, db, monkeypatch):
-    """The race the look-up cannot close (an account made between it and the COPY): the COPY's unique violation
-    rolls the batch back and the upsert path writes it, keeping the account."""
-    from sqlalchemy import text
-
+def test_a_known_phone_stops_the_straight_path_and_the_rest_of_the_run_upserts(app, client, db, monkeypatch):
+    """A batch with a phone that has an account: the accounts' COPY meets the unique constraint, the batch is
+    rolled back and upserted (the account kept), and the run's later batches go the upsert way at once."""
     from app.volunteers import bulk
 
     resident_id = factories.user(phone_number="13800000001").id
-    monkeypatch.setattr(bulk, "_ANY_ACCOUNT", text("SELECT 1 WHERE CAST(:hashes AS text) IS NULL"))  # the look-up misses it
-    report = importer.import_stream(io.BytesIO(csv_bytes(GOOD)), batch_size=100)
-    assert (report.inserted, report.updated, report.rejected) == (3, 0, 0)
+    tries = []
+    insert_new = bulk.Writer._insert_new
+    monkeypatch.setattr(bulk.Writer, "_insert_new", lambda self, *args: tries.append(1) or insert_new(self, *args))
+    report = importer.import_stream(io.BytesIO(csv_bytes(GOOD)), batch_size=1)  # the known phone comes first
+    assert (report.inserted, report.updated, report.rejected, len(tries)) == (3, 0, 0, 1)
     db.session.expire_all()
     assert db.session.execute(select(func.count()).select_from(User)).scalar() == 3
     assert resident_id in {v.user_id for v in volunteers(db)}

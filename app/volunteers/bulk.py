@@ -1,9 +1,11 @@
 """The bulk path shared by imports and the demo generator: batches of checked, encrypted volunteers, one transaction
-per batch, by one of two ways.
+per batch, in one of two ways.
 
-- New people (PostgreSQL, a city's first import): binary COPY of the accounts and the volunteers straight into
-  their tables, and one INSERT of the grants (`resident`, `volunteer`). A phone that has an account stops it.
-- Otherwise (and always on SQLite, and for the rest of a run once a batch met a known phone): a temporary stage table (COPY on PostgreSQL) and a few set-based statements:
+Both fill a temporary stage table (binary COPY on PostgreSQL), then:
+
+- new people (PostgreSQL, a city's first import): plain INSERT … SELECT of the accounts, their grants (`resident`,
+  `volunteer`) and the volunteers; a phone that has an account stops it, and the batch is upserted instead;
+- otherwise (always on SQLite, and for the rest of a run once a batch met a known phone), set-based upserts:
   accounts by phone hash (new ones get `resident` and `volunteer`), volunteer rows inserted, existing ones (the same
   phone again) locked, remembered and updated.
 
@@ -16,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flask import current_app
-from psycopg.errors import UniqueViolation
 from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, SmallInteger, String, Table, case,
                         exists, literal, select, text, true, union_all, update)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
 from app.auth import principal
@@ -52,7 +54,7 @@ STAGE_COLUMNS = StageRow._fields
 _STAGE_TYPES = ("int4", "varchar", "bytea", "bytea", "varchar", "varchar", "int2", "int8", "int2", "int8")
 
 
-def _stage(user_id: Column) -> Table:
+def _stage_table(user_id: Column) -> Table:
     return Table("volunteer_import_stage", MetaData(),
                  Column("line", Integer), Column("phone_hash", String(32)), Column("phone_enc", LargeBinary),
                  Column("name_enc", LargeBinary), Column("name_index", String(32)), Column("grid_code", String(14)),
@@ -65,29 +67,11 @@ def _stage(user_id: Column) -> Table:
 # are inserted with it, and only the phones that had an account already are looked up (an UPDATE of the stage,
 # a rewrite of its rows, is then needed for those alone). SQLite's stage leaves it NULL: INSERT numbers the
 # accounts as usual, and every row is looked up.
-_STAGE = _stage(Column("user_id", BigInteger, server_default=text("nextval('users_id_seq')")))
-_STAGE_SQLITE = _stage(Column("user_id", BigInteger))
+_STAGE = _stage_table(Column("user_id", BigInteger, server_default=text("nextval('users_id_seq')")))
+_STAGE_SQLITE = _stage_table(Column("user_id", BigInteger))
 
 
 NEW_ACCOUNT_ROLES = ("resident", "volunteer")  # what an imported person's new account is granted, city-wide
-_USER_IDS = text("SELECT nextval('users_id_seq') FROM generate_series(1, :n)")
-USER_COLUMNS = ("id", "phone_hash", "phone_enc", "is_active", "created_at")
-USER_TYPES = ("int8", "varchar", "bytea", "bool", "timestamptz")
-# unnest in the select list: each account's grants follow one another, in account order
-_GRANT_NEW = text("INSERT INTO role_grants (user_id, role, area_code, created_at) "
-                  "SELECT id, unnest(CAST(:roles AS varchar[])), :area, :now FROM unnest(CAST(:ids AS int8[])) AS id")
-VOLUNTEER_COLUMNS = ("id", "user_id", "real_name_enc", "name_index", "grid_code", "trade_id", "interest_mask",
-                      "service_roles", "source", "created_at", "updated_at", "moved_at")
-VOLUNTEER_TYPES = ("int8", "int8", "bytea", "varchar", "varchar", "int2", "int8", "int2", "varchar", "timestamptz",
-                    "timestamptz", "timestamptz")
-
-
-def _array_literal(items) -> str:
-    """A PostgreSQL array's text form, for items that need no quoting (numbers, role names): parsed by the server
-    in C, where a list parameter costs psycopg ~3 µs of Python per element."""
-    return "{" + ",".join(items) + "}"
-
-
 @dataclass
 class Batch:
     """Checked rows ready to write (at most one per phone; plain tuples in STAGE_COLUMNS order), the counts they
@@ -122,15 +106,6 @@ def make_batch(rows_by_phone: dict) -> Batch:
     return batch
 
 
-def new_rows(rows: list, user_ids: list, source: str, now) -> tuple[list, list]:
-    """The COPY rows (USER_COLUMNS, VOLUNTEER_COLUMNS) of a batch's new people given their account ids: accounts in
-    the batch's phone-hash order, volunteers in id order (see make_batch)."""
-    users = [(uid, row[1], row[2], True, now) for uid, row in zip(user_ids, rows)]
-    profiles = sorted((row[9], uid, row[3], row[4], row[5], row[6], row[7], row[8], source, now, now, now)
-                      for uid, row in zip(user_ids, rows))
-    return users, profiles
-
-
 class Writer:
     """Writes batches in the current app's session; one commit per batch."""
 
@@ -162,35 +137,30 @@ class Writer:
         return written
 
     def _insert_new(self, batch: Batch, now) -> Written | None:
-        """A city's first import (PostgreSQL): COPY the accounts, their grants and the volunteers straight into
-        their tables, with no stage and no ON CONFLICT (a third less server CPU per row). When a phone of the batch
-        has an account already (or gains one from a concurrent writer), the accounts' COPY stops at it with a
-        unique violation: the batch is rolled back, None is returned with nothing written, and this writer's
-        later batches go the stage's way (the file is evidently not all new). Cheaper than looking the batch's
-        phones up first (about 4 µs a row of index probes), and it closes the race such a look-up would leave."""
-        rows, run = batch.rows, db.session.execute
-        user_ids = run(_USER_IDS, {"n": len(rows)}).scalars().all()
-        users, profiles = new_rows(rows, user_ids, self.source, now)
+        """A city's first import (PostgreSQL): the staged accounts, their grants and the volunteers inserted as
+        they are, with no ON CONFLICT (no speculative insertion, no look-up of existing accounts or volunteers).
+        When a phone of the batch has an account already (or gains one from a concurrent writer), the accounts'
+        INSERT stops at it with a unique violation: the batch is rolled back, None is returned with nothing
+        written, and this writer's later batches upsert (the file is evidently not all new). Cheaper than looking
+        the batch's phones up first (about 4 µs a row of index probes), and without the race such a look-up
+        would leave."""
+        self._stage(batch.rows)
+        run = db.session.execute
         try:
-            copy_rows("users", USER_COLUMNS, users, USER_TYPES)
-        except UniqueViolation:  # a phone with an account: the batch goes the upsert way
+            run(self._users(now, upsert=False))
+        except IntegrityError:  # a phone with an account: the batch goes the upsert way
             db.session.rollback()
             self.straight = False
             return None
-        run(_GRANT_NEW, {"ids": _array_literal(map(str, user_ids)), "roles": _array_literal(NEW_ACCOUNT_ROLES),
-                         "area": CITY_CODE, "now": now})
-        copy_rows("volunteers", VOLUNTEER_COLUMNS, profiles, VOLUNTEER_TYPES)
-        return Written(len(rows), 0)
+        run(self._grants(NEW_ACCOUNT_ROLES, now, upsert=False))
+        run(self._volunteers(now, upsert=False))
+        return Written(len(batch.rows), 0)
 
     def _upsert(self, batch: Batch, now) -> tuple[Written, dict, list]:
         """Upsert a batch through the stage; returns what was written, {volunteer id: new grid} of those who moved
         and the accounts that were there before."""
-        # The stage is per connection, and the pool may hand this batch another one: make sure it is there.
-        db.session.execute(CreateTable(_STAGE if self.postgres else _STAGE_SQLITE, if_not_exists=True))
+        self._stage(batch.rows)
         run = db.session.execute
-        if self.postgres:
-            run(text("SET LOCAL work_mem = '64MB'"))  # a batch's sorts stay in memory
-        self._fill(batch.rows)
         new_users = run(self._users(now)).rowcount
         # Accounts that were there before may gain the volunteer role: their cached principals must go (after the
         # commit). On SQLite the new ones come too; forgetting them is harmless.
@@ -204,19 +174,24 @@ class Writer:
             moved = self._update_existing(batch.tally, now)
         return Written(inserted, len(batch.rows) - inserted), moved, known
 
-    def _fill(self, rows: list) -> None:
+    def _stage(self, rows: list) -> None:
+        """Fill the stage with a batch's rows (in this transaction)."""
+        # The stage is per connection, and the pool may hand this batch another one: make sure it is there.
+        db.session.execute(CreateTable(_STAGE if self.postgres else _STAGE_SQLITE, if_not_exists=True))
         if self.postgres:
+            db.session.execute(text("SET LOCAL work_mem = '64MB'"))  # a batch's sorts stay in memory
             copy_rows(_STAGE.name, STAGE_COLUMNS, rows, _STAGE_TYPES)
         else:
             db.session.execute(_STAGE.insert(), [dict(zip(STAGE_COLUMNS, row)) for row in rows])
 
     @staticmethod
-    def _users(now):
+    def _users(now, upsert: bool = True):
         s = _STAGE.c
         picked = select(s.user_id, s.phone_hash, s.phone_enc, true(), literal(now, UTCDateTime)).where(true())
-        return insert(User.__table__) \
-            .from_select(["id", "phone_hash", "phone_enc", "is_active", "created_at"], picked) \
-            .on_conflict_do_nothing(index_elements=["phone_hash"]).execution_options(preserve_rowcount=True)
+        stmt = insert(User.__table__).from_select(["id", "phone_hash", "phone_enc", "is_active", "created_at"], picked)
+        if upsert:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["phone_hash"])
+        return stmt.execution_options(preserve_rowcount=True)
 
     @staticmethod
     def _known_accounts(every_row: bool):
@@ -229,23 +204,25 @@ class Writer:
         return stmt.returning(s.user_id)
 
     @staticmethod
-    def _grants(roles, now):
+    def _grants(roles, now, upsert: bool = True):
         s = _STAGE.c
         role = union_all(*[select(literal(r).label("role")) for r in roles]).subquery()
         picked = select(s.user_id, role.c.role, literal(CITY_CODE), literal(now, UTCDateTime)) \
             .select_from(_STAGE.join(role, true())).where(true()).order_by(s.user_id)
-        return insert(RoleGrant.__table__).from_select(["user_id", "role", "area_code", "created_at"], picked) \
-            .on_conflict_do_nothing(index_elements=["user_id", "role", "area_code"])
+        stmt = insert(RoleGrant.__table__).from_select(["user_id", "role", "area_code", "created_at"], picked)
+        return stmt.on_conflict_do_nothing(index_elements=["user_id", "role", "area_code"]) if upsert else stmt
 
-    def _volunteers(self, now):
+    def _volunteers(self, now, upsert: bool = True):
         s = _STAGE.c
         picked = select(s.new_id, s.user_id, s.name_enc, s.name_index, s.grid_code, s.trade_id, s.interest_mask,
                         s.service_roles, literal(self.source), *[literal(now, UTCDateTime)] * 3).where(true()) \
             .order_by(s.new_id)
-        return insert(Volunteer.__table__).from_select(
+        stmt = insert(Volunteer.__table__).from_select(
             ["id", "user_id", "real_name_enc", "name_index", "grid_code", "trade_id", "interest_mask",
-             "service_roles", "source", "created_at", "updated_at", "moved_at"], picked) \
-            .on_conflict_do_nothing(index_elements=["user_id"]).execution_options(preserve_rowcount=True)
+             "service_roles", "source", "created_at", "updated_at", "moved_at"], picked)
+        if upsert:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["user_id"])
+        return stmt.execution_options(preserve_rowcount=True)
 
     def _update_existing(self, tally: counts.Tally, now) -> dict[int, str]:
         """Volunteers already there (their phone again): lock, count their old state out, update.

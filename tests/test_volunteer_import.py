@@ -149,9 +149,9 @@ def test_one_batch_of_new_phones_and_phones_with_accounts(app, client, db):
 
 
 @pytest.mark.postgres
-def test_a_batch_of_new_people_is_copied_straight_into_the_tables(app, client, db, monkeypatch):
-    """A city's first import on PostgreSQL: no stage, no upserts; the accounts, grants, profiles and counts are
-    what the upsert path makes."""
+def test_a_batch_of_new_people_is_inserted_without_upserts(app, client, db, monkeypatch):
+    """A city's first import on PostgreSQL: plain inserts, never the upsert way; the accounts, grants, profiles
+    and counts are what the upsert way makes."""
     from app.volunteers import bulk
 
     staged = []
@@ -171,8 +171,8 @@ def test_a_batch_of_new_people_is_copied_straight_into_the_tables(app, client, d
 
 
 @pytest.mark.postgres
-def test_a_known_phone_stops_the_straight_path_and_the_rest_of_the_run_upserts(app, client, db, monkeypatch):
-    """A batch with a phone that has an account: the accounts' COPY meets the unique constraint, the batch is
+def test_a_known_phone_stops_the_plain_inserts_and_the_rest_of_the_run_upserts(app, client, db, monkeypatch):
+    """A batch with a phone that has an account: the accounts' INSERT meets the unique constraint, the batch is
     rolled back and upserted (the account kept), and the run's later batches go the upsert way at once."""
     from app.volunteers import bulk
 

@@ -69,9 +69,9 @@ def _stage_table(user_id: Column) -> Table:
 # accounts as usual, and every row is looked up.
 _STAGE = _stage_table(Column("user_id", BigInteger, server_default=text("nextval('users_id_seq')")))
 _STAGE_SQLITE = _stage_table(Column("user_id", BigInteger))
-
-
 NEW_ACCOUNT_ROLES = ("resident", "volunteer")  # what an imported person's new account is granted, city-wide
+
+
 @dataclass
 class Batch:
     """Checked rows ready to write (at most one per phone; plain tuples in STAGE_COLUMNS order), the counts they
@@ -111,12 +111,11 @@ class Writer:
 
     def __init__(self, source: str = "import"):
         self.source, self.catalogue, self.postgres = source, Catalogue(), is_postgres()
-        self.straight = self.postgres  # new people straight into the tables, until a batch meets a known phone
+        self.straight = self.postgres  # plain inserts for new people, until a batch meets a known phone
         self.communities: set[str] = set()
 
     def write(self, batch: Batch) -> Written:
-        """Write one batch and commit it: straight into the tables when every phone is new (PostgreSQL), else
-        through the stage (upserts)."""
+        """Write one batch and commit it: plain inserts while every phone is new (PostgreSQL), else upserts."""
         now = utcnow()
         moved, known = {}, []
         written = self._insert_new(batch, now) if self.straight else None

@@ -52,4 +52,3 @@ def split(before: Snapshot | None, after: Snapshot | None, requests: int, worker
         if column and spent > 0:
             used[column] += spent * per
     return {key: round(value, 1) for key, value in used.items()}
-

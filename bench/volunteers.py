@@ -102,6 +102,21 @@ def server_cpu() -> dict[int, float]:
     return used
 
 
+def server_cpu_since(before: dict[int, float]) -> float | None:
+    """PostgreSQL CPU seconds used by this database's backends since `before` (server_cpu()); None when the server
+    is not local."""
+    after = server_cpu()
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items()) if after else None
+
+
+def _outside_transaction(sql: str) -> None:
+    """Run a statement that cannot run in a transaction block (VACUUM, CHECKPOINT) on a connection of its own."""
+    from app.extensions import db
+
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(sql))
+
+
 def import_file(path: Path, count: int) -> tuple[float, float, float | None]:
     """(seconds, Python CPU seconds, PostgreSQL CPU seconds or None when the server is not local) of importing the
     file through the `flask volunteers import` path (all rows must be inserted)."""
@@ -112,11 +127,9 @@ def import_file(path: Path, count: int) -> tuple[float, float, float | None]:
         started = time.perf_counter()
         report = importer.import_stream(stream, batch_size=50_000, background=True)
         seconds = time.perf_counter() - started
-    client_cpu = time.process_time() - client_before
-    server_after = server_cpu()
-    pg_cpu = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
+    client_cpu, pg_cpu = time.process_time() - client_before, server_cpu_since(server_before)
     assert report.inserted == count and report.rejected == 0, report
-    return seconds, client_cpu, pg_cpu if server_after else None
+    return seconds, client_cpu, pg_cpu
 
 
 # the ceiling's COPY columns and their PostgreSQL types (binary COPY)
@@ -162,7 +175,8 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021) -> tuple[flo
         # make_batch's rows are plain tuples in bulk.STAGE_COLUMNS order
         users = [(uid, row[1], row[2], True, now) for uid, row in zip(user_ids, rows)]
         grants = [(uid, role, CITY_CODE, now) for uid in user_ids for role in bulk.NEW_ACCOUNT_ROLES]
-        profiles = sorted((row[9], uid, *row[3:9], "import", now, now, now) for uid, row in zip(user_ids, rows))  # in id order, as the import inserts them
+        # in id order, as the import inserts them
+        profiles = sorted((row[9], uid, *row[3:9], "import", now, now, now) for uid, row in zip(user_ids, rows))
         db.session.commit()
         started = time.perf_counter()
         for table, columns, data in (("users", _USER_COPY, users), ("role_grants", _GRANT_COPY, grants),
@@ -170,11 +184,10 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021) -> tuple[flo
             copy_rows(table, tuple(columns), data, tuple(columns.values()))
         db.session.commit()
         seconds += time.perf_counter() - started
-    server_after = server_cpu()
+    pg_cpu = server_cpu_since(server_before)
     empty()
     _checkpoint()
-    pg_cpu = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
-    return seconds, pg_cpu if server_after else None
+    return seconds, pg_cpu
 
 
 def _checkpoint() -> None:
@@ -182,11 +195,8 @@ def _checkpoint() -> None:
     ceiling's WAL (about 2 GB at 1.31 M rows: full-page writes in the import); skipped without the right."""
     from sqlalchemy.exc import DBAPIError
 
-    from app.extensions import db
-
     try:
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("CHECKPOINT"))
+        _outside_transaction("CHECKPOINT")
     except DBAPIError:  # needs superuser or pg_checkpoint
         pass
 
@@ -197,8 +207,7 @@ def vacuum() -> float:
 
     started = time.perf_counter()
     db.session.commit()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM (ANALYZE) volunteers, volunteer_counts, users, role_grants, volunteer_groups"))
+    _outside_transaction("VACUUM (ANALYZE) volunteers, volunteer_counts, users, role_grants, volunteer_groups")
     return time.perf_counter() - started
 
 

@@ -3,8 +3,8 @@ CSV (written first, not timed), on an emptied database (TRUNCATE users CASCADE: 
 one does; the scenarios' users, codes and venues are made again after it). Rows/s; target ≥ 50,000/s.
 
 Before it, on the same emptied tables, the ceiling: COPY of as many ready rows straight into the accounts, grants and
-profiles (volunteers.copy_ceiling), then emptied again. That is PostgreSQL's own cost of storing the rows on this
-machine, which no import over one connection can beat; the import's ratio is to it.
+profiles (volunteers.copy_ceiling), then emptied again and checkpointed. That is PostgreSQL's own cost of storing the
+rows on this machine, which no import over one connection can beat; the import's ratio is to it.
 
 Idempotent: when the volunteers table's marker records this count and seed and the rows are there, nothing is
 imported again and the row repeats the first import's figures (`--fresh` starts over)."""

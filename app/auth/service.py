@@ -11,8 +11,8 @@ from app.auth import sms_codes, tokens, wechat
 from app.auth.models import CITY_CODE, STAFF_ROLES, RoleGrant, User
 from app.common.crypto import cipher
 from app.common.phone import normalise_cn_mobile
-from app.common.upsert import is_postgres
 from app.common.time import utcnow
+from app.common.upsert import is_postgres
 from app.errors import NotFound, Unauthorized, ValidationFailed
 from app.extensions import db
 

@@ -28,7 +28,8 @@ def describe(app, redis_url, gen, args, server_workers, connections) -> dict:
             f"{mem_kb / 1024 / 1024:.1f} GiB RAM, Linux {platform.release()}",
             "software": f"Python {platform.python_version()}, PostgreSQL {pg}, Redis {redis_version}",
             "gunicorn": f"{server_workers} sync workers (gunicorn.conf.py), {connections} connections",
-            "load generator": gen, "durations": f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per run",
+            "load generator": gen, "durations": f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per run, "
+            f"{args.rounds} round{'s' if args.rounds > 1 else ''}",
             "commit": commit.stdout.strip() or "?"}
 
 

@@ -5,15 +5,16 @@
    answers). 2. Data sections that load data (volunteers import, scans load, leaderboard ledger: each kept in the
    database with a marker, so only the first run pays for it). 3. gunicorn on 127.0.0.1 with gunicorn.conf.py,
    yardstick routes on. 4. Each scenario: a smoke request, a warm-up, then the load generator (wrk; a bounded
-   Python one without it) for a fixed time; the yardsticks run first and again last, and their mean is what
-   ratios divide by. 5. The remaining data sections (QR CPU, tracing, venue stats, volunteer stats, keyset pages,
+   Python one without it) for a fixed time, in rounds (2; quick 1): each round runs the yardsticks and then
+   every scenario, the yardsticks run once more at the end, and a scenario's ratio is the median over the rounds
+   of its rate over the mean of the yardstick runs around that round (bench/measure.py). 5. The remaining data sections (QR CPU, tracing, venue stats, volunteer stats, keyset pages,
    scan purge last). 6. One table, also in bench/out/latest.{json,md}. Everything started is stopped.
 
-Full scale: 1.31 M volunteers, 10.2 M scans, a ledger for 55 % of the volunteers; quick: 30,000 volunteers,
-306,000 scans, 1 s + 3 s per HTTP run.
+Full scale: 1.31 M volunteers, 10.2 M scans, a ledger for 55 % of the volunteers, 5 s + 15 s per HTTP run; quick:
+30,000 volunteers, 306,000 scans, 1 s + 3 s per HTTP run, one round.
 
 Options: --quick, --only TEXT (scenarios whose name contains it, plus the yardsticks), --loadgen python,
---seconds/--warmup, --fresh (drop and recreate the bench database).
+--seconds/--warmup/--rounds, --fresh (drop and recreate the bench database).
 """
 import argparse
 import importlib
@@ -97,10 +98,13 @@ def _parse(argv):
     p.add_argument("--only", help="only scenarios whose name contains this (yardsticks always run)")
     p.add_argument("--loadgen", choices=("wrk", "python"), default="wrk")
     p.add_argument("--seconds", type=float)
+    p.add_argument("--rounds", type=int, help="times every scenario runs, the yardsticks around each round "
+                   "(default 2; quick 1)")
     p.add_argument("--warmup", type=float)
     p.add_argument("--fresh", action="store_true", help="drop and recreate the bench database first")
     args = p.parse_args(argv)
-    args.seconds = args.seconds or (3 if args.quick else 20)
+    args.seconds = args.seconds or (3 if args.quick else 15)
+    args.rounds = max(1, args.rounds or (1 if args.quick else 2))
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 5)
     return args
 
@@ -179,7 +183,7 @@ def _http(args, env: dict, ctx: Context, started: list) -> tuple[list[Row], dict
     say(f"gunicorn: {workers} workers at {server.base}; load generator: {gen}")
     ctx.base_url, load_before = server.base, machine.loadavg()
     measured = measure(plan, args=args, gen=gen, server=server, sampler=sampler, app=ctx.app,
-                       fixtures=ctx.fixtures, say=say)
+                       fixtures=ctx.fixtures, say=say, rounds=args.rounds)
     load_after = machine.loadavg()
     for thing in (sampler, server):
         thing.stop()
@@ -187,15 +191,15 @@ def _http(args, env: dict, ctx: Context, started: list) -> tuple[list[Row], dict
     ctx.base_url = None
 
     results = measured["results"].values()
-    ceilings = {m.scenario.key: sum(r.rate for r in m.runs) / len(m.runs) for m in results if m.scenario.key and m.runs}
+    yardsticks = {m.scenario.key: m.runs for m in results if m.scenario.key}
     label = f"wrk {machine.wrk_version(args.wrk_path)}" if gen == "wrk" else "python (fallback)"
     meta = machine.describe(ctx.app, ctx.redis_url, label, args, workers, measured["connections"])
     meta["peak worker RSS"] = f"{sampler.peak_mb():.1f} MB (largest VmRSS/VmHWM of any gunicorn worker under load)"
     meta["machine load (1-min average) before → after the HTTP runs"] = f"{load_before} → {load_after}"
-    drift = [f"{m.scenario.key} {m.runs[0].rate:,.0f} → {m.runs[-1].rate:,.0f} req/s"
-             for m in results if m.scenario.key and len(m.runs) == 2]
-    meta["yardsticks first → last"] = "; ".join(drift) or "—"
-    return [row_for(m, ceilings) for m in results] + pending, meta
+    drift = [f"{m.scenario.key} " + " → ".join(f"{r.rate:,.0f}" for r in m.runs) + " req/s"
+             for m in results if m.scenario.key and len(m.runs) > 1]
+    meta["yardsticks, run by run"] = "; ".join(drift) or "—"
+    return [row_for(m, yardsticks) for m in results] + pending, meta
 
 
 if __name__ == "__main__":

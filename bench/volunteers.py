@@ -142,13 +142,18 @@ _VOLUNTEER_COPY = {"id": "int8", "user_id": "int8", "real_name_enc": "bytea", "n
                    "moved_at": "timestamptz"}
 
 
-def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021) -> tuple[float, float | None]:
+def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections: int = 1) -> tuple[float, float | None]:
     """The import's ceiling on this database: (seconds, PostgreSQL CPU seconds or None) to COPY `count` ready rows
     (random hashes, ciphertexts of the import's lengths, real grids and trades) straight into users, role_grants
     and volunteers, with their indexes and foreign keys, one transaction per batch, in the order the first
-    import's path writes them; no reading, checking or encryption. The rows are made outside the timing, on
-    emptied tables, which are emptied again (and checkpointed) afterwards."""
+    import's path writes them; no reading, checking or encryption. With connections > 1, a round of one batch per
+    connection is written at once, each from a thread of its own: what PostgreSQL can store with that many cores.
+    The rows are made outside the timing, a round at a time, on emptied tables, which are emptied again (and
+    checkpointed) afterwards."""
     import random
+    import threading
+
+    from flask import current_app
 
     from app.auth.models import CITY_CODE
     from app.common.time import utcnow
@@ -161,33 +166,55 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021) -> tuple[flo
     trades = db.session.execute(text("SELECT id FROM trades")).scalars().all()
     sample = Sealer().row(0, "13800000000", "陈大文", grids[0], trades[0], 0, 1)
     phone_len, name_len, rnd = len(sample.phone_enc), len(sample.name_enc), random.Random(seed)
+    app = current_app._get_current_object()
+
+    def store(tables) -> None:  # one batch, one transaction (in the thread's own app context and connection)
+        with app.app_context():
+            for table, columns, data in tables:
+                copy_rows(table, tuple(columns), data, tuple(columns.values()))
+            db.session.commit()
+
     empty()
     seconds, server_before = 0.0, server_cpu()
-    for start in range(0, count, batch):
-        n, now = min(batch, count - start), utcnow()
-        people = {row.phone_hash: row for row in (
-            bulk.StageRow(start + k, rnd.randbytes(16).hex(), rnd.randbytes(phone_len), rnd.randbytes(name_len),
-                          rnd.randbytes(16).hex(), rnd.choice(grids), rnd.choice(trades), rnd.getrandbits(20), 1, 0)
-            for k in range(n))}
-        rows = bulk.make_batch(people).rows
+    for start in range(0, count, batch * connections):
+        n, now = min(batch * connections, count - start), utcnow()
         user_ids = db.session.execute(text("SELECT nextval('users_id_seq') FROM generate_series(1, :n)"),
-                                      {"n": len(rows)}).scalars().all()
-        # make_batch's rows are plain tuples in bulk.STAGE_COLUMNS order
-        users = [(uid, row[1], row[2], True, now) for uid, row in zip(user_ids, rows)]
-        grants = [(uid, role, CITY_CODE, now) for uid in user_ids for role in bulk.NEW_ACCOUNT_ROLES]
-        # in id order, as the import inserts them
-        profiles = sorted((row[9], uid, *row[3:9], "import", now, now, now) for uid, row in zip(user_ids, rows))
+                                      {"n": n}).scalars().all()
         db.session.commit()
+        work = []
+        for first in range(0, n, batch):
+            people = {row.phone_hash: row for row in (
+                bulk.StageRow(start + k, rnd.randbytes(16).hex(), rnd.randbytes(phone_len), rnd.randbytes(name_len),
+                              rnd.randbytes(16).hex(), rnd.choice(grids), rnd.choice(trades), rnd.getrandbits(20),
+                              1, 0)
+                for k in range(first, min(first + batch, n)))}
+            rows = bulk.make_batch(people).rows  # plain tuples in bulk.STAGE_COLUMNS order
+            ids = user_ids[first:first + len(rows)]
+            users = [(uid, row[1], row[2], True, now) for uid, row in zip(ids, rows)]
+            grants = [(uid, role, CITY_CODE, now) for uid in ids for role in bulk.NEW_ACCOUNT_ROLES]
+            # in id order, as the import inserts them
+            profiles = sorted((row[9], uid, *row[3:9], "import", now, now, now) for uid, row in zip(ids, rows))
+            work.append((("users", _USER_COPY, users), ("role_grants", _GRANT_COPY, grants),
+                         ("volunteers", _VOLUNTEER_COPY, profiles)))
+        threads = [threading.Thread(target=store, args=(tables,)) for tables in work]
         started = time.perf_counter()
-        for table, columns, data in (("users", _USER_COPY, users), ("role_grants", _GRANT_COPY, grants),
-                                     ("volunteers", _VOLUNTEER_COPY, profiles)):
-            copy_rows(table, tuple(columns), data, tuple(columns.values()))
-        db.session.commit()
+        if len(threads) == 1:
+            store(work[0])
+        else:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         seconds += time.perf_counter() - started
     pg_cpu = server_cpu_since(server_before)
     empty()
     _checkpoint()
     return seconds, pg_cpu
+
+
+def every_core() -> int:
+    """Connections for the machine's ceiling: one per core (2 to 4)."""
+    return min(4, max(2, os.cpu_count() or 2))
 
 
 def _checkpoint() -> None:
@@ -214,9 +241,11 @@ def vacuum() -> float:
 def bench_import(app, path: Path, count: int) -> None:
     from app.volunteers import importer
 
-    seconds, pg_cpu = copy_ceiling(count)
-    line(f"ceiling: COPY {count:,} ready rows into the same tables", f"{seconds:.1f} s = {count / seconds:,.0f} rows/s"
-         + (f", PostgreSQL {pg_cpu / count * 1e6:.0f} µs/row" if pg_cpu is not None else ""))
+    for connections in (every_core(), 1):
+        seconds, pg_cpu = copy_ceiling(count, connections=connections)
+        line(f"ceiling: COPY {count:,} ready rows into the same tables, {connections} connection(s)",
+             f"{seconds:.1f} s = {count / seconds:,.0f} rows/s"
+             + (f", PostgreSQL {pg_cpu / count * 1e6:.0f} µs/row" if pg_cpu is not None else ""))
     seconds, client_cpu, pg_cpu = import_file(path, count)
     line(f"import {count:,} volunteers (flask volunteers import path)",
          f"{seconds:.1f} s = {count / seconds:,.0f} rows/s")

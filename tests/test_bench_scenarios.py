@@ -68,9 +68,11 @@ def test_leaderboard_scenario_asks_as_the_lowest_placed_volunteer_of_each_board(
 
 
 @pytest.mark.postgres
-def test_the_import_ceiling_copies_whole_people_and_leaves_the_tables_empty(app):
+@pytest.mark.parametrize("connections", [1, 2])
+def test_the_import_ceiling_copies_whole_people_and_leaves_the_tables_empty(app, connections):
     """bench/volunteers.copy_ceiling writes what a first import writes (account, two grants, profile) for every
-    row, inside its timing, and empties the tables again so that the import after it starts from the same place."""
+    row, inside its timing, over as many connections at once as asked, and empties the tables again so that the import
+    after it starts from the same place."""
     from app.auth.models import RoleGrant, User
     from app.volunteers.models import Volunteer
     from bench import volunteers
@@ -87,7 +89,7 @@ def test_the_import_ceiling_copies_whole_people_and_leaves_the_tables_empty(app)
     with app.app_context():
         db.session.commit = counted
         try:
-            seconds, pg_cpu = volunteers.copy_ceiling(250, batch=100)
+            seconds, pg_cpu = volunteers.copy_ceiling(250, batch=100, connections=connections)
         finally:
             del db.session.commit
         assert seen == {"User": 250, "RoleGrant": 500, "Volunteer": 250}
@@ -113,6 +115,14 @@ def test_the_import_row_is_read_against_its_ceiling(monkeypatch):
     rows = volunteers_import.run(Ctx, quick=True)
     assert [r.rate for r in rows] == [10_000, 20_000] and rows[0].ratio == 0.5 and rows[0].met is False
     assert "50 µs/row" in rows[1].note
+    done.update(cores=2, cores_ceiling_rate=36_000)
+    rows = volunteers_import.run(Ctx, quick=True)
+    assert [r.rate for r in rows] == [10_000, 20_000, 36_000] and rows[0].ratio == 0.5
+    assert "over 2 connections" in rows[2].scenario and "out of this machine's reach" in rows[2].note
+    done.update(cores_ceiling_rate=52_000)
+    assert "out of" not in volunteers_import.run(Ctx, quick=True)[2].note
+    for key in ("cores", "cores_ceiling_rate"):
+        del done[key]
     monkeypatch.setattr(volunteers_import, "load", lambda count: {k: v for k, v in done.items()
                                                                     if not k.startswith("ceiling")})
     rows = volunteers_import.run(Ctx, quick=True)  # a marker written before the ceiling was measured

@@ -167,6 +167,7 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
     sample = Sealer().row(0, "13800000000", "陈大文", grids[0], trades[0], 0, 1)
     phone_len, name_len, rnd = len(sample.phone_enc), len(sample.name_enc), random.Random(seed)
     app = current_app._get_current_object()
+    batch = min(batch, -(-count // connections))  # a small count still gives every connection a batch
 
     def store(tables) -> None:  # one batch, one transaction (in the thread's own app context and connection)
         with app.app_context():

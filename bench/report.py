@@ -42,7 +42,8 @@ def text_table(rows: list[Row]) -> str:
     return _text(HEADERS, [_cells(r) for r in rows], left=(0, 5, 6))
 
 
-CPU_HEADERS = ("CPU per request, µs (mean of the measured runs)", "machine", "app workers", "postgres", "redis", "other")
+CPU_HEADERS = ("CPU per request, µs (mean of the measured runs)", "machine", "app workers", "postgres", "redis",
+               "other")
 
 
 def _cpu_cells(rows: list[Row]) -> list[tuple[str, ...]]:

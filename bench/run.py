@@ -7,8 +7,9 @@
    yardstick routes on. 4. Each scenario: a smoke request, a warm-up, then the load generator (wrk; a bounded
    Python one without it) for a fixed time, in rounds (2; quick 1): each round runs the yardsticks and then
    every scenario, the yardsticks run once more at the end, and a scenario's ratio is the median over the rounds
-   of its rate over the mean of the yardstick runs around that round (bench/measure.py). 5. The remaining data sections (QR CPU, tracing, venue stats, volunteer stats, keyset pages,
-   scan purge last). 6. One table, also in bench/out/latest.{json,md}. Everything started is stopped.
+   of its rate over the mean of the yardstick runs around that round (bench/measure.py). 5. The remaining data
+   sections (QR CPU, tracing, venue stats, volunteer stats, keyset pages, scan purge last). 6. One table, also
+   in bench/out/latest.{json,md}. Everything started is stopped.
 
 Full scale: 1.31 M volunteers, 10.2 M scans, a ledger for 55 % of the volunteers, 5 s + 15 s per HTTP run; quick:
 30,000 volunteers, 306,000 scans, 1 s + 3 s per HTTP run, one round.

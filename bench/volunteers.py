@@ -169,11 +169,16 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
     app = current_app._get_current_object()
     batch = min(batch, -(-count // connections))  # a small count still gives every connection a batch
 
+    failed = []
+
     def store(tables) -> None:  # one batch, one transaction (in the thread's own app context and connection)
         with app.app_context():
-            for table, columns, data in tables:
-                copy_rows(table, tuple(columns), data, tuple(columns.values()))
-            db.session.commit()
+            try:
+                for table, columns, data in tables:
+                    copy_rows(table, tuple(columns), data, tuple(columns.values()))
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 — raised by the calling thread: a ceiling that failed is none
+                failed.append(exc)
 
     empty()
     seconds, server_before = 0.0, server_cpu()
@@ -207,6 +212,8 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
             for thread in threads:
                 thread.join()
         seconds += time.perf_counter() - started
+        if failed:
+            raise failed[0]
     pg_cpu = server_cpu_since(server_before)
     empty()
     _checkpoint()

@@ -97,6 +97,22 @@ def test_the_import_ceiling_copies_whole_people_and_leaves_the_tables_empty(app,
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
+@pytest.mark.postgres
+def test_a_ceiling_connection_that_fails_fails_the_ceiling(app, monkeypatch):
+    """An error in one of the ceiling's threads is raised to the caller instead of timing a ceiling that did not
+    store its rows."""
+    import app.common.upsert as upsert
+    from bench import volunteers
+
+    def broken(table, *args):
+        raise RuntimeError(f"COPY into {table} failed")
+
+    with app.app_context():
+        monkeypatch.setattr(upsert, "copy_rows", broken)
+        with pytest.raises(RuntimeError, match="COPY into users failed"):
+            volunteers.copy_ceiling(20, batch=10, connections=2)
+
+
 def test_the_import_row_is_read_against_its_ceiling(monkeypatch):
     from bench import volunteers_import
 

@@ -65,11 +65,11 @@ def measure(plan: list[Scenario], *, args, gen: str, server, sampler, app, fixtu
     results: dict[str, Measured] = {}
     order = [(n, s) for n in range(rounds) for s in plan] + [(rounds, s) for s in plan if s.key]
     for round_no, scenario in order:
+        if scenario is plan[0] and rounds > 1:  # before a failed scenario is skipped: the rounds stay labelled
+            say(f"round {round_no + 1} of {rounds}" if round_no < rounds else "yardsticks again")
         m = results.setdefault(scenario.name, Measured(scenario))
         if m.failure:
             continue
-        if scenario is plan[0] and rounds > 1:
-            say(f"round {round_no + 1} of {rounds}" if round_no < rounds else "yardsticks again")
         try:
             with app.app_context():
                 requests = scenario.prepare(fixtures)  # just before each run: fresh tokens, unused requests

@@ -204,13 +204,10 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
                          ("volunteers", _VOLUNTEER_COPY, profiles)))
         threads = [threading.Thread(target=store, args=(tables,)) for tables in work]
         started = time.perf_counter()
-        if len(threads) == 1:
-            store(work[0])
-        else:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         seconds += time.perf_counter() - started
         if failed:
             raise failed[0]
@@ -223,6 +220,12 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
 def every_core() -> int:
     """Connections for the machine's ceiling: one per core (2 to 4)."""
     return min(4, max(2, os.cpu_count() or 2))
+
+
+def ceilings(count: int) -> dict[int, tuple[float, float | None]]:
+    """Both ceilings, {connections: copy_ceiling's (seconds, PostgreSQL CPU seconds)}: over every core first, then
+    over one connection, the import's own yardstick, so that it runs just before the import."""
+    return {connections: copy_ceiling(count, connections=connections) for connections in (every_core(), 1)}
 
 
 def _checkpoint() -> None:
@@ -249,8 +252,7 @@ def vacuum() -> float:
 def bench_import(app, path: Path, count: int) -> None:
     from app.volunteers import importer
 
-    for connections in (every_core(), 1):
-        seconds, pg_cpu = copy_ceiling(count, connections=connections)
+    for connections, (seconds, pg_cpu) in ceilings(count).items():
         line(f"ceiling: COPY {count:,} ready rows into the same tables, {connections} connection(s)",
              f"{seconds:.1f} s = {count / seconds:,.0f} rows/s"
              + (f", PostgreSQL {pg_cpu / count * 1e6:.0f} µs/row" if pg_cpu is not None else ""))

@@ -40,8 +40,8 @@ def load(count: int) -> dict:
         demo.write_csv(path, count=count, seed=SEED)
         written = time.perf_counter() - started
         cores = volunteers.every_core()
-        cores_s, _ = volunteers.copy_ceiling(count, connections=cores)  # each leaves the tables empty
-        ceiling_s, ceiling_pg = volunteers.copy_ceiling(count)
+        measured = volunteers.ceilings(count)  # each leaves the tables empty
+        (cores_s, _), (ceiling_s, ceiling_pg) = measured[cores], measured[1]
         seconds, client_cpu, pg_cpu = volunteers.import_file(path, count)
     done = {**plan, "seconds": round(seconds, 2), "rate": round(count / seconds), "csv_s": round(written, 1),
             "ceiling_rate": round(count / ceiling_s), "cores": cores, "cores_ceiling_rate": round(count / cores_s),

@@ -71,8 +71,8 @@ def test_leaderboard_scenario_asks_as_the_lowest_placed_volunteer_of_each_board(
 @pytest.mark.parametrize("connections", [1, 2])
 def test_the_import_ceiling_copies_whole_people_and_leaves_the_tables_empty(app, connections):
     """bench/volunteers.copy_ceiling writes what a first import writes (account, two grants, profile) for every
-    row, inside its timing, over as many connections at once as asked, and empties the tables again so that the import
-    after it starts from the same place."""
+    row, inside its timing, over as many connections at once as asked, and empties the tables again so that the
+    import after it starts from the same place."""
     from app.auth.models import RoleGrant, User
     from app.volunteers.models import Volunteer
     from bench import volunteers

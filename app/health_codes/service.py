@@ -157,7 +157,7 @@ def _signed(*, ref: str, colour: str, now: datetime) -> dict:
     ring, cfg = keys.keyring(), current_app.config
     issued = int(now.timestamp())
     ttl = cfg["HEALTH_CODE_TOKEN_TTL_SECONDS"]
-    token = tokens.sign(key=ring.signing_key, kid=ring.kid, ref=bytes.fromhex(ref), colour=colour,
+    token = tokens.sign(key=ring.signer, kid=ring.kid, ref=bytes.fromhex(ref), colour=colour,
                         issued_at=issued, ttl=ttl)
     return {"token": token, "colour": colour, "issued_at": datetime.fromtimestamp(issued, timezone.utc),
             "expires_at": datetime.fromtimestamp(issued + ttl, timezone.utc),
@@ -293,7 +293,7 @@ def token_ref(token: str, *, at: datetime | None = None) -> str:
     """The pseudonymous ref (hex) a token names, once its signature and time are checked (no SQL). Raises
     ValidationFailed token_invalid or token_expired."""
     try:
-        return tokens.verify(token, keys.keyring().public_keys, at or utcnow()).ref.hex()
+        return tokens.verify(token, keys.keyring().verifiers, at or utcnow()).ref.hex()
     except tokens.TokenExpired:
         raise _token_error("token_expired", "健康码已过期，请持码人刷新健康码后重新扫码") from None
     except tokens.TokenError:

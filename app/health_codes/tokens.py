@@ -62,7 +62,8 @@ def _b64encode(raw: bytes) -> str:
 
 
 def sign(*, key: Ed25519PrivateKey, kid: str, ref: bytes, colour: str, issued_at: int, ttl: int) -> str:
-    """A signed token valid for ttl seconds (at most MAX_TTL_SECONDS) from issued_at."""
+    """A signed token valid for ttl seconds (at most MAX_TTL_SECONDS) from issued_at. key: cryptography's private
+    key, or any object whose sign(data) gives the same 64-byte Ed25519 signature (the server's libsodium signer)."""
     kid_bytes = kid.encode("ascii")
     if not 0 < len(kid_bytes) <= MAX_KID_LENGTH or len(ref) != REF_BYTES or not 0 < ttl <= MAX_TTL_SECONDS:
         raise ValueError("kid, ref or ttl out of range")
@@ -71,7 +72,9 @@ def sign(*, key: Ed25519PrivateKey, kid: str, ref: bytes, colour: str, issued_at
 
 
 def _public(key) -> Ed25519PublicKey:
-    return key if isinstance(key, Ed25519PublicKey) else Ed25519PublicKey.from_public_bytes(bytes(key))
+    """A key object (cryptography's, or any with its verify(signature, data) raising InvalidSignature), or the
+    object for 32 raw bytes."""
+    return key if callable(getattr(key, "verify", None)) else Ed25519PublicKey.from_public_bytes(bytes(key))
 
 
 def _decode(token) -> bytes:
@@ -106,7 +109,8 @@ def verify(token: str, keys: Mapping[str, Ed25519PublicKey | bytes], now: dateti
            *, leeway: int = 0) -> Claims:
     """The token's claims if it is well formed, signed by the key its kid names, and not expired at `now`.
 
-    keys maps kid → public key (object or 32 raw bytes); a retired key is simply left out of it."""
+    keys maps kid → public key (an object with cryptography's verify(signature, data), or 32 raw bytes); a retired
+    key is simply left out of it."""
     claims, body, signature = parse(token)
     key = keys.get(claims.kid)
     if key is None:

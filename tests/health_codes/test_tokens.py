@@ -89,6 +89,23 @@ def test_verifies_with_raw_public_key_bytes_from_jwks():
     assert tokens.verify(make(), published, NOW).ref == REF
 
 
+def test_the_servers_libsodium_keys_make_and_check_the_same_tokens():
+    """Ed25519 is deterministic: the ring's libsodium signer gives cryptography's exact token, and its verifiers
+    accept what cryptography accepts and refuse a flipped bit or another key's signature."""
+    ring = keys.build("k1:" + base64.b64encode(b"k" * 32).decode() + ",o1:" + base64.b64encode(b"o" * 32).decode())
+    for colour in tokens.COLOURS:
+        assert make(key=ring.signer, colour=colour) == make(colour=colour)
+    token = make(key=ring.signer)
+    assert tokens.verify(token, ring.verifiers, NOW) == tokens.verify(token, PUBLIC, NOW)
+    flipped = raw(token)
+    flipped[-1] ^= 1
+    foreign = make(key=OTHER, kid="k1")
+    for bad in (encode(flipped), foreign):
+        with pytest.raises(tokens.TokenInvalid):
+            tokens.verify(bad, ring.verifiers, NOW)
+    assert tokens.verify(make(key=OTHER, kid="o1"), ring.verifiers, NOW).kid == "o1"
+
+
 def test_key_ring_rotation_and_retirement():
     seeds = {kid: base64.b64encode(bytes([n]) * 32).decode() for n, kid in enumerate(("new", "old", "gone"), 1)}
     spec = ",".join(f"{kid}:{seed}" for kid, seed in seeds.items())

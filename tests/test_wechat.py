@@ -107,6 +107,34 @@ def test_fake_provider_signs_in_and_keeps_the_session_key_server_side(client, db
     assert len(_users(db)) == 1
 
 
+@pytest.mark.postgres
+def test_two_first_sign_ins_at_once_make_one_account_and_both_succeed(app, db, concurrently, monkeypatch):
+    """A mini-program that calls wx.login twice on launch: both requests find no account, both insert one. The
+    unique openid index stops the second, which then signs in to the first's account instead of answering 409."""
+    from app.auth import service as auth_service
+
+    both_looked, real = threading.Barrier(2), auth_service._new_resident
+
+    def after_both_looked(user, find):
+        both_looked.wait(timeout=10)
+        return real(user, find)
+
+    monkeypatch.setattr(auth_service, "_new_resident", after_both_looked)
+
+    def sign_in(_):
+        r = app.test_client().post(LOGIN_WECHAT, json={"code": "launched-twice"})
+        return r.status_code, r.get_json()
+
+    results = concurrently(sign_in, 2)
+    assert [status for status, _ in results] == [200, 200]
+    assert results[0][1]["user"]["id"] == results[1][1]["user"]["id"]
+    [user] = _users(db)
+    assert [(g.role, g.area_code) for g in user.grants] == [("resident", "4401")]
+    assert count(db, RefreshToken) == 2
+    for _, body in results:
+        assert app.test_client().get(ME, headers=bearer(body["access_token"])).get_json()["id"] == str(user.id)
+
+
 def test_real_provider_success(client, db, real_wechat):
     r = client.post(LOGIN_WECHAT, json={"code": "abc123"})
     assert r.status_code == 200, r.get_data(as_text=True)

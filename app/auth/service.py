@@ -4,6 +4,7 @@ import secrets
 
 from sqlalchemy import BigInteger, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,11 +45,29 @@ def login_sms(*, phone: str, code: str) -> tuple[User, dict]:
 def resident_by_phone(phone: str) -> User:
     """The account of a (normalised) phone, created as a resident if there is none yet; no commit."""
     p_hash = phone_hash(phone)
-    user = db.session.execute(select(User).where(User.phone_hash == p_hash)).scalar_one_or_none()
+    find = select(User).where(User.phone_hash == p_hash)
+    user = db.session.execute(find).scalar_one_or_none()
     if user is None:
-        user = User(phone_hash=p_hash, phone_enc=cipher().encrypt(phone, b"phone"))
-        _grant(user, "resident")
+        user = _new_resident(User(phone_hash=p_hash, phone_enc=cipher().encrypt(phone, b"phone")), find)
+    return user
+
+
+def _new_resident(user: User, find) -> User:
+    """Add a new resident account (flushed in a savepoint). When a concurrent request created the same account
+    first (the same phone or WeChat user: its unique index stops this one), that account is returned instead,
+    so that two first sign-ins at once both succeed instead of one answering 409."""
+    _grant(user, "resident")
+    if not is_postgres():  # SQLite (one writer at a time) would commit at a SAVEPOINT opened outside a transaction
         db.session.add(user)
+        return user
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        existing = db.session.execute(find).scalar_one_or_none()
+        if existing is None:
+            raise
+        return existing
     return user
 
 
@@ -66,11 +85,10 @@ def login_wechat(*, code: str) -> tuple[User, dict]:
     """Exchange a wx.login() code; the session key is kept (encrypted) server-side only."""
     session = wechat.provider().exchange(code)
     o_hash = cipher().blind_index(session.openid, "wechat_openid")
-    user = db.session.execute(select(User).where(User.wechat_openid_hash == o_hash)).scalar_one_or_none()
+    find = select(User).where(User.wechat_openid_hash == o_hash)
+    user = db.session.execute(find).scalar_one_or_none()
     if user is None:
-        user = User(wechat_openid_hash=o_hash)
-        _grant(user, "resident")
-        db.session.add(user)
+        user = _new_resident(User(wechat_openid_hash=o_hash), find)
     user.wechat_session_key_enc = cipher().encrypt(session.session_key, b"wechat_session_key")
     return _signed_in(user)
 

@@ -106,6 +106,8 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: each process counts in its own memory
     RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.2, "socket_connect_timeout": 0.2}  # as cache.connect()
     RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "20 per minute")
+    # health-code applications per account (a family of ten, with a few typing slips, fits in a day)
+    RATELIMIT_HEALTH_CODE_APPLY = os.environ.get("RATELIMIT_HEALTH_CODE_APPLY", "10 per hour;30 per day")
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
 
@@ -127,6 +129,7 @@ class TestingConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
     SMS_PHONE_DAILY_LIMIT = 10
     SMS_IP_DAILY_LIMIT = 1000
+    RATELIMIT_HEALTH_CODE_APPLY = "1000 per hour"  # tests apply many codes per account; its own test sets it low
     BENCH_YARDSTICKS = False  # the suite checks they are absent; tests that need them start their own server
 
 

@@ -1,5 +1,5 @@
 """/health-codes: apply, list, show, withdraw, declare, token, QR, public keys, verify."""
-from flask import Response
+from flask import Response, current_app
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
@@ -7,6 +7,7 @@ from app.auth.access import require
 from app.common import cache
 from app.common.sql import autocommit
 from app.errors import doc_errors
+from app.extensions import limiter
 from app.health_codes import keys, schemas, service, tokens
 
 blp = Blueprint("health_codes", __name__, url_prefix="/api/v1/health-codes", description="穗康码：申领、申报、亮码与验码")
@@ -39,9 +40,12 @@ def view(code) -> dict:
 
 @blp.route("", methods=["POST"])
 @require()
+# Per account, checked once the caller is known (this decorator runs inside @require), every attempt counted: a
+# 409 tells whether a document number holds a code, so the limit also bounds probing of ID numbers.
+@limiter.limit(lambda: current_app.config["RATELIMIT_HEALTH_CODE_APPLY"], key_func=lambda: f"account:{current_user.id}")
 @blp.arguments(schemas.HealthCodeCreate)
 @blp.response(201, schemas.HealthCodeRead)
-@doc_errors(409, 422)
+@doc_errors(409, 422, 429)
 def apply(data):
     """Apply for a code (申领), for oneself or a family member; needs separate consent."""
     return view(service.apply(owner_id=current_user.id, **data))

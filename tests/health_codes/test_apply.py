@@ -126,3 +126,25 @@ def test_withdraw_erases_and_kills_the_code(client, db, resident, login, apply_c
     assert r.status_code == 410 and r.get_json()["error"] == "code_revoked"
     again = apply_code(headers)  # the document is free again, as a new code
     assert again["id"] != code["id"]
+
+
+def test_applications_are_limited_per_account_and_every_attempt_counts(app, client, db, resident, login,
+                                                                       monkeypatch):
+    """A 409 tells whether a document holds a code: the per-account limit bounds how many numbers one account can
+    try. Failed attempts count; another account is not held up; a caller without a token is 401, not counted."""
+    monkeypatch.setitem(app.config, "RATELIMIT_HEALTH_CODE_APPLY", "3 per hour")
+    headers = resident[1]
+    assert client.post(URL, json=application(), headers=headers).status_code == 201
+    assert client.post(URL, json=application(relation="family"), headers=headers).status_code == 409
+    assert client.post(URL, json=application(name="张三1"), headers=headers).status_code == 422
+    r = client.post(URL, json=application(relation="family", id_number=resident_id(seq="777")), headers=headers)
+    assert r.status_code == 429
+    body = r.get_json()
+    assert body["error"] == "rate_limited" and body["message"] == "操作过于频繁，请稍后再试"
+    assert int(r.headers["Retry-After"]) > 0
+    assert _count(db) == 1
+    _, other = login("resident")
+    assert client.post(URL, json=application(id_number=resident_id(seq="888")), headers=other).status_code == 201
+    for _ in range(4):
+        assert client.post(URL, json=application()).status_code == 401
+    assert _count(db) == 2

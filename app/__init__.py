@@ -30,8 +30,9 @@ def register_extensions(app: Flask) -> None:
     from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
     from app.errors import register_error_handlers
-    from app.extensions import api, db, jwt, limiter, migrate
+    from app.extensions import NoCookieSessions, api, db, jwt, limiter, migrate
 
+    app.session_interface = NoCookieSessions()
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and ":memory:" not in \
             app.config["SQLALCHEMY_DATABASE_URI"]:

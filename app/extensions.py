@@ -1,4 +1,5 @@
 """Extensions, created unbound and bound in create_app()."""
+import flask.sessions
 import flask_jwt_extended
 import jwt as pyjwt
 from flask_jwt_extended.config import config as jwt_config
@@ -99,6 +100,18 @@ class JWTManager(flask_jwt_extended.JWTManager):
         claims.setdefault("fresh", False)
         claims.setdefault("jti", None)
         return header, claims
+
+
+class NoCookieSessions(flask.sessions.SessionInterface):
+    """The API keeps no cookie session (tokens travel in the Authorization header): every request gets Flask's
+    null session, which refuses writes, instead of a signed-cookie session whose signer is built per request
+    (itsdangerous: 12 µs a request here, on every route, for a cookie nobody sends)."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:  # never called for a null session
+        return None
 
 
 jwt = JWTManager()

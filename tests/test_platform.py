@@ -33,6 +33,18 @@ def test_health_database_down(client, db, monkeypatch):
     assert r.get_json()["database"] == "down"
 
 
+def test_no_cookie_session_is_kept(app, client):
+    """Tokens travel in headers: no route sets a cookie, and writing Flask's session fails loudly."""
+    import flask
+
+    for path in ("/api/v1/health", "/api/v1/openapi.json", "/api/v1/nowhere"):
+        assert "Set-Cookie" not in client.get(path, headers={"Cookie": "session=forged"}).headers
+    with app.test_request_context(headers={"Cookie": "session=forged"}):
+        assert len(flask.session) == 0
+        with pytest.raises(RuntimeError):
+            flask.session["user_id"] = 1
+
+
 def test_unknown_route_is_json_404(client):
     r = client.get("/api/v1/no-such-thing")
     assert r.status_code == 404 and r.is_json

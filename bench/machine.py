@@ -2,6 +2,7 @@
 import os
 import platform
 import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +43,29 @@ def wrk_version(path: str) -> str:
     out = subprocess.run([path, "-v"], capture_output=True, text=True)
     first = (out.stdout or out.stderr).splitlines()
     return first[0].split()[1] if first and len(first[0].split()) > 1 else "?"
+
+
+def busy_fraction(seconds: float = 1.0, *, read=None, sleep=time.sleep) -> float | None:
+    """The share of the machine's cores busy over `seconds` (0 to 1, from /proc/stat), or None off Linux."""
+    from bench.cpu_split import TICK, _machine_busy
+
+    read = read or _machine_busy
+    try:
+        before = read()
+        sleep(seconds)
+        return (read() - before) / TICK / seconds / (os.cpu_count() or 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def settle(*, quiet_below: float = 0.25, limit: float = 60.0, busy=busy_fraction, clock=time.monotonic) -> str:
+    """Wait, at most `limit` seconds, until the machine is quiet (under `quiet_below` of its cores busy over a
+    second), and say what was waited. After the HTTP load, PostgreSQL's checkpoint and the kernel's write-back of
+    what the load wrote would otherwise run through the warm timings that follow (tracing, stats)."""
+    start = clock()
+    share = None
+    while clock() - start < limit:
+        share = busy()
+        if share is None or share < quiet_below:
+            return (f"quiet after {clock() - start:.0f} s" if share is not None else "not measured (no /proc/stat)")
+    return f"still {share:.0%} busy after {limit:.0f} s: the timings below ran on a busy machine"

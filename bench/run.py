@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import loadgen, machine, report  # noqa: E402
+from bench import loadgen, machine, report, volunteers  # noqa: E402
 from bench.core import DataSection, Row  # noqa: E402
 from bench.database import BenchError, Fixtures, ensure_database, migrate_and_seed  # noqa: E402
 from bench.measure import failure, measure, row_for  # noqa: E402
@@ -146,6 +146,9 @@ def _bench(args, started: list) -> int:
     ctx = Context(app, Fixtures(app), db_url, redis_url, OUT)
     section_rows = _run_sections([s for s in DATA_SECTIONS if s.before_http], ctx, args.quick)
     http_rows, meta = _http(args, env, ctx, started)
+    with app.app_context():
+        volunteers.checkpoint()  # the HTTP load's writes, flushed now rather than during the timings below
+    meta["settled after the HTTP runs"] = machine.settle()
     section_rows.update(_run_sections([s for s in DATA_SECTIONS if not s.before_http], ctx, args.quick))
     rows = http_rows + [row for s in DATA_SECTIONS for row in section_rows[s.module]]
     say("\n" + report.text_table(rows) + "\n")

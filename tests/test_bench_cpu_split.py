@@ -45,3 +45,39 @@ def test_report_lists_the_split_of_the_rows_that_have_one():
     assert "token issue" in table and "import" not in table
     assert table.splitlines()[-1].split()[-5:] == ["824", "701", "0", "36", "87"]
     assert report.cpu_text_table(rows[1:]) == ""
+
+
+def test_busy_fraction_is_the_share_of_all_cores():
+    from bench import machine
+
+    ticks = iter([1_000, 1_000 + cpu_split.TICK * (os.cpu_count() or 1) // 2])
+    slept = []
+    assert machine.busy_fraction(1.0, read=lambda: next(ticks), sleep=slept.append) == pytest.approx(0.5, abs=0.01)
+    assert slept == [1.0]
+
+
+@linux
+def test_busy_fraction_reads_this_machine():
+    from bench import machine
+
+    assert 0 <= machine.busy_fraction(0.05) <= 1.5
+
+
+def test_settle_waits_for_a_quiet_machine_and_gives_up_at_its_limit():
+    from bench import machine
+
+    now = [0.0]
+
+    def busy_then(shares):
+        it = iter(shares)
+
+        def busy():
+            now[0] += 1  # each reading takes a second
+            return next(it)
+        return busy
+
+    assert machine.settle(busy=busy_then([0.9, 0.6, 0.1]), clock=lambda: now[0]) == "quiet after 3 s"
+    now[0] = 0.0
+    said = machine.settle(busy=busy_then([0.9] * 100), clock=lambda: now[0], limit=5)
+    assert said == "still 90% busy after 5 s: the timings below ran on a busy machine"
+    assert machine.settle(busy=lambda: None) == "not measured (no /proc/stat)"

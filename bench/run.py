@@ -5,7 +5,7 @@
    answers). 2. Data sections that load data (volunteers import, scans load, leaderboard ledger: each kept in the
    database with a marker, so only the first run pays for it). 3. gunicorn on 127.0.0.1 with gunicorn.conf.py,
    yardstick routes on. 4. Each scenario: a smoke request, a warm-up, then the load generator (wrk; a bounded
-   Python one without it) for a fixed time, in rounds (2; quick 1): each round runs the yardsticks and then
+   Python one without it) for a fixed time, in rounds (3; quick 1): each round runs the yardsticks and then
    every scenario, the yardsticks run once more at the end, and a scenario's ratio is the median over the rounds
    of its rate over the mean of the yardstick runs around that round (bench/measure.py). 5. The remaining data
    sections (QR CPU, tracing, venue stats, volunteer stats, keyset pages, scan purge last). 6. One table, also
@@ -100,12 +100,12 @@ def _parse(argv):
     p.add_argument("--loadgen", choices=("wrk", "python"), default="wrk")
     p.add_argument("--seconds", type=float)
     p.add_argument("--rounds", type=int, help="times every scenario runs, the yardsticks around each round "
-                   "(default 2; quick 1)")
+                   "(default 3, so that the median leaves out one slow round; quick 1)")
     p.add_argument("--warmup", type=float)
     p.add_argument("--fresh", action="store_true", help="drop and recreate the bench database first")
     args = p.parse_args(argv)
     args.seconds = args.seconds or (3 if args.quick else 15)
-    args.rounds = max(1, args.rounds or (1 if args.quick else 2))
+    args.rounds = max(1, args.rounds or (1 if args.quick else 3))
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 5)
     return args
 

@@ -15,7 +15,7 @@ class Snapshot:
     processes: dict  # pid → (name, ticks)
 
 
-def _machine_busy() -> int:
+def machine_busy() -> int:
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # less idle and iowait
 
@@ -23,7 +23,7 @@ def _machine_busy() -> int:
 def snapshot() -> Snapshot | None:
     """The machine's and every process's CPU ticks so far; None where /proc is not Linux's."""
     try:
-        busy = _machine_busy()
+        busy = machine_busy()
     except (OSError, ValueError, IndexError):
         return None
     processes = {}

@@ -5,6 +5,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from bench import cpu_split
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,15 +47,12 @@ def wrk_version(path: str) -> str:
     return first[0].split()[1] if first and len(first[0].split()) > 1 else "?"
 
 
-def busy_fraction(seconds: float = 1.0, *, read=None, sleep=time.sleep) -> float | None:
+def busy_fraction(seconds: float = 1.0, *, read=cpu_split.machine_busy, sleep=time.sleep) -> float | None:
     """The share of the machine's cores busy over `seconds` (0 to 1, from /proc/stat), or None off Linux."""
-    from bench.cpu_split import TICK, _machine_busy
-
-    read = read or _machine_busy
     try:
         before = read()
         sleep(seconds)
-        return (read() - before) / TICK / seconds / (os.cpu_count() or 1)
+        return (read() - before) / cpu_split.TICK / seconds / (os.cpu_count() or 1)
     except (OSError, ValueError, IndexError):
         return None
 

@@ -53,9 +53,9 @@ def resident_by_phone(phone: str) -> User:
 
 
 def _new_resident(user: User, find) -> User:
-    """Add a new resident account (flushed in a savepoint). When a concurrent request created the same account
-    first (the same phone or WeChat user: its unique index stops this one), that account is returned instead,
-    so that two first sign-ins at once both succeed instead of one answering 409."""
+    """Add a new resident account. On PostgreSQL it is flushed in a savepoint: when a concurrent request created the
+    same account first (the same phone or WeChat user: its unique index stops this one), that account is returned
+    instead, so that two first sign-ins at once both succeed instead of one answering 409."""
     _grant(user, "resident")
     if not is_postgres():  # SQLite (one writer at a time) would commit at a SAVEPOINT opened outside a transaction
         db.session.add(user)

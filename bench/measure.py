@@ -1,9 +1,11 @@
 """The HTTP part of `make bench`: per scenario a smoke request, a warm-up and a measured run, in rounds; rows with
 ratios.
 
-Each round runs the yardsticks and then every scenario; the yardsticks run once more at the end. A scenario's ratio
-in a round is to the mean of its yardstick's runs on either side of that round, and its row gives the median of
-those ratios: a slow patch of the machine then weighs on one round, not on the figure."""
+Each round runs, for each yardstick, the yardstick, the scenarios whose target is a ratio to it and the yardstick
+again (json, token issue, json; write, staff scan, check-in, write), then the other scenarios; the yardsticks run
+once more at the end. A scenario's ratio in a round is to the mean of its yardstick's runs just before and just
+after it (for a target, only the targets' own runs lie between), and its row gives the median over the rounds:
+a slow patch of the machine then weighs on a ratio's two sides alike, and on one round, not on the figure."""
 import json
 import statistics
 import traceback
@@ -20,7 +22,8 @@ from bench.core import Row, Scenario
 @dataclass
 class Measured:
     scenario: Scenario
-    runs: list = field(default_factory=list)  # LoadResult per measured run (one per round)
+    runs: list = field(default_factory=list)  # LoadResult per measured run
+    at: list = field(default_factory=list)  # each run's place in the order all runs went in (round_order)
     rss_mb: float = 0.0
     failure: str = ""
     cpus: list = field(default_factory=list)  # µs of CPU per request per measured run (bench.cpu_split)
@@ -57,17 +60,29 @@ def _drive(args, gen: str, base: str, scenario: Scenario, requests, seconds: flo
                               offset=offset)
 
 
+def round_order(plan: list[Scenario]) -> list[Scenario]:
+    """One round: each yardstick, the scenarios with a ratio target on it, the yardstick again; then the rest."""
+    yardsticks = [s for s in plan if s.key]
+    targeted = {y.key: [s for s in plan if s.yardstick == y.key and s.min_ratio is not None] for y in yardsticks}
+    order = []
+    for yardstick in yardsticks:
+        order += [yardstick] + targeted[yardstick.key] + ([yardstick] if targeted[yardstick.key] else [])
+    return order + [s for s in plan if not s.key and s not in order]
+
+
 def measure(plan: list[Scenario], *, args, gen: str, server, sampler, app, fixtures,
             say: Callable[[str], None], rounds: int = 1) -> dict:
-    """Each scenario of the plan (yardsticks first), `rounds` times: prepare, smoke, warm-up, measured run; the
-    yardsticks once more at the end, so that they bracket every round."""
+    """Each scenario of the plan (yardsticks first), `rounds` times in `round_order`: prepare, smoke, warm-up,
+    measured run; the yardsticks once more at the end, so that every run has one of its yardstick's after it."""
     connections = max(4, 2 * len(server.workers()))
-    results: dict[str, Measured] = {}
-    order = [(n, s) for n in range(rounds) for s in plan] + [(rounds, s) for s in plan if s.key]
-    for round_no, scenario in order:
-        if scenario is plan[0] and rounds > 1:  # before a failed scenario is skipped: the rounds stay labelled
+    results = {s.name: Measured(s) for s in plan}  # in the plan's order: the table's
+    one_round = round_order(plan)
+    order = [(n, i, s) for n in range(rounds) for i, s in enumerate(one_round)]
+    order += [(rounds, i, s) for i, s in enumerate(s for s in plan if s.key)]  # "yardsticks again"
+    for at, (round_no, i, scenario) in enumerate(order):
+        if i == 0 and rounds > 1:  # before a failed scenario is skipped: the rounds stay labelled
             say(f"round {round_no + 1} of {rounds}" if round_no < rounds else "yardsticks again")
-        m = results.setdefault(scenario.name, Measured(scenario))
+        m = results[scenario.name]
         if m.failure:
             continue
         try:
@@ -87,6 +102,7 @@ def measure(plan: list[Scenario], *, args, gen: str, server, sampler, app, fixtu
             say(f"  {scenario.name}: {m.failure}")
             continue
         m.runs.append(result)
+        m.at.append(at)
         m.rss_mb = max(m.rss_mb, sampler.window_mb())
         say(f"  {scenario.name}: {result.rate:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms"
             + (f", errors {result.errors}" if result.errors else ""))
@@ -102,17 +118,17 @@ def failure(exc: Exception) -> str:
     return f"failed: {type(exc).__name__}: {first}"[:120]
 
 
-def round_ratios(runs: list, yardstick_runs: list) -> list[float]:
-    """A scenario's ratio in each round: its run's rate over the mean of the yardstick's runs before and after
-    that round (yardstick run n opens round n; the last one closes the last round). With fewer yardstick runs
-    (a failed one), over the mean of them all."""
-    if not yardstick_runs:
+def round_ratios(m: Measured, yardstick: Measured | None) -> list[float]:
+    """A scenario's ratio in each round: its run's rate over the mean of the yardstick's runs just before and just
+    after it in the run order (one of them when the other is missing: a failed run)."""
+    if yardstick is None or not yardstick.runs:
         return []
-    everywhere = statistics.fmean(r.rate for r in yardstick_runs)
+    timeline = list(zip(yardstick.at, yardstick.runs))
     ratios = []
-    for n, run in enumerate(runs):
-        around = yardstick_runs[n:n + 2] if len(yardstick_runs) == len(runs) + 1 else []
-        ceiling = statistics.fmean(r.rate for r in around) if around else everywhere
+    for at, run in zip(m.at, m.runs):
+        before = [r for a, r in timeline if a < at][-1:]
+        after = [r for a, r in timeline if a > at][:1]
+        ceiling = statistics.fmean(r.rate for r in before + after) if before or after else 0.0
         if ceiling:
             ratios.append(run.rate / ceiling)
     return ratios
@@ -120,7 +136,7 @@ def round_ratios(runs: list, yardstick_runs: list) -> list[float]:
 
 def row_for(m: Measured, yardsticks: dict) -> Row:
     """The scenario's row: mean rate and latencies over its runs, and the median of its per-round ratios to its
-    yardstick ({key: the yardstick's runs})."""
+    yardstick ({key: the yardstick's Measured})."""
     s = m.scenario
     if not m.runs:
         return Row(s.name, target=s.target_text(), note=m.failure or "not run")
@@ -132,7 +148,7 @@ def row_for(m: Measured, yardsticks: dict) -> Row:
                      "requests": sum(r.requests for r in m.runs), "cpu_us_per_request": m.cpu})
     errors = {k: sum(r.errors.get(k, 0) for r in m.runs) for k in ("connect", "read", "write", "status", "timeout")}
     row.extra["errors"] = {k: v for k, v in errors.items() if v}
-    ratios = round_ratios(m.runs, yardsticks.get(s.yardstick) or []) if s.yardstick else []
+    ratios = round_ratios(m, yardsticks.get(s.yardstick)) if s.yardstick else []
     if ratios:
         row.ratio = statistics.median(ratios)
         row.extra["round_ratios"] = [round(r, 3) for r in ratios]

@@ -5,9 +5,10 @@
    answers). 2. Data sections that load data (volunteers import, scans load, leaderboard ledger: each kept in the
    database with a marker, so only the first run pays for it). 3. gunicorn on 127.0.0.1 with gunicorn.conf.py,
    yardstick routes on. 4. Each scenario: a smoke request, a warm-up, then the load generator (wrk; a bounded
-   Python one without it) for a fixed time, in rounds (3; quick 1): each round runs the yardsticks and then
-   every scenario, the yardsticks run once more at the end, and a scenario's ratio is the median over the rounds
-   of its rate over the mean of the yardstick runs around that round (bench/measure.py). 5. The remaining data
+   Python one without it) for a fixed time, in rounds (3; quick 1): each round runs each yardstick, the
+   scenarios with a ratio target on it and the yardstick again, then the other scenarios; the yardsticks run once
+   more at the end, and a scenario's ratio is the median over the rounds of its rate over the mean of its
+   yardstick's runs just before and after it (bench/measure.py). 5. The remaining data
    sections (QR CPU, tracing, venue stats, volunteer stats, keyset pages, scan purge last). 6. One table, also
    in bench/out/latest.{json,md}. Everything started is stopped.
 
@@ -195,7 +196,7 @@ def _http(args, env: dict, ctx: Context, started: list) -> tuple[list[Row], dict
     ctx.base_url = None
 
     results = measured["results"].values()
-    yardsticks = {m.scenario.key: m.runs for m in results if m.scenario.key}
+    yardsticks = {m.scenario.key: m for m in results if m.scenario.key}
     label = f"wrk {machine.wrk_version(args.wrk_path)}" if gen == "wrk" else "python (fallback)"
     meta = machine.describe(ctx.app, ctx.redis_url, label, args, workers, measured["connections"])
     meta["peak worker RSS"] = f"{sampler.peak_mb():.1f} MB (largest VmRSS/VmHWM of any gunicorn worker under load)"

@@ -3,6 +3,9 @@ keyset pages and the export. A script that prints figures, not a test.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench python bench/volunteers.py [--count N]
 
+`--import-only` stops after the import; `--breakdown` only prints what a volunteer costs PostgreSQL, part by part
+(accounts, grants, profiles), with and without foreign keys (cost_breakdown).
+
 The database is created if missing. It must be a benchmark database: the script empties its users and volunteers."""
 import argparse
 import io
@@ -72,15 +75,21 @@ def empty() -> None:
     db.session.commit()
 
 
-def prepare(app, count: int, path: Path) -> None:
+def migrate() -> None:
+    """The schema at head, the areas seeded, the volunteers and accounts emptied."""
     import flask_migrate
 
     from app.areas.seed import seed_areas
-    from app.volunteers import demo
 
     flask_migrate.upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     seed_areas()
     empty()
+
+
+def prepare(app, count: int, path: Path) -> None:
+    from app.volunteers import demo
+
+    migrate()
     started = time.perf_counter()
     demo.write_csv(path, count=count, seed=2021)
     line(f"demo CSV written ({path.stat().st_size / 1e6:.0f} MB, not timed below)",
@@ -142,6 +151,42 @@ _VOLUNTEER_COPY = {"id": "int8", "user_id": "int8", "real_name_enc": "bytea", "n
                    "moved_at": "timestamptz"}
 
 
+class _ReadyPeople:
+    """Ready rows as a city's first import writes them (random hashes, ciphertexts of the import's lengths, real
+    grids and trades), a batch at a time: (table, its COPY columns, rows) for the accounts, grants and profiles."""
+
+    def __init__(self, seed: int):
+        import random
+
+        from app.extensions import db
+        from app.volunteers.checks import Sealer
+
+        self.grids = db.session.execute(text("SELECT code FROM areas WHERE level = 'grid'")).scalars().all()
+        self.trades = db.session.execute(text("SELECT id FROM trades")).scalars().all()
+        sample = Sealer().row(0, "13800000000", "陈大文", self.grids[0], self.trades[0], 0, 1)
+        self.phone_len, self.name_len, self.rnd = len(sample.phone_enc), len(sample.name_enc), random.Random(seed)
+
+    def batch(self, first_line: int, user_ids: list[int], now) -> tuple:
+        """One batch of len(user_ids) people, with those account ids."""
+        from app.auth.models import CITY_CODE
+        from app.volunteers import bulk
+
+        rnd = self.rnd
+        people = {row.phone_hash: row for row in (
+            bulk.StageRow(first_line + k, rnd.randbytes(16).hex(), rnd.randbytes(self.phone_len),
+                          rnd.randbytes(self.name_len), rnd.randbytes(16).hex(), rnd.choice(self.grids),
+                          rnd.choice(self.trades), rnd.getrandbits(20), 1, 0)
+            for k in range(len(user_ids)))}
+        rows = bulk.make_batch(people).rows  # plain tuples in bulk.STAGE_COLUMNS order
+        ids = user_ids[:len(rows)]
+        users = [(uid, row[1], row[2], True, now) for uid, row in zip(ids, rows)]
+        grants = [(uid, role, CITY_CODE, now) for uid in ids for role in bulk.NEW_ACCOUNT_ROLES]
+        # in id order, as the import inserts them
+        profiles = sorted((row[9], uid, *row[3:9], "import", now, now, now) for uid, row in zip(ids, rows))
+        return (("users", _USER_COPY, users), ("role_grants", _GRANT_COPY, grants),
+                ("volunteers", _VOLUNTEER_COPY, profiles))
+
+
 def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections: int = 1) -> tuple[float, float | None]:
     """The import's ceiling on this database: (seconds, PostgreSQL CPU seconds or None) to COPY `count` ready rows
     (random hashes, ciphertexts of the import's lengths, real grids and trades) straight into users, role_grants
@@ -150,22 +195,15 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
     connection is written at once, each from a thread of its own: what PostgreSQL can store with that many cores.
     The rows are made outside the timing, a round at a time, on emptied tables, which are emptied again (and
     checkpointed) afterwards."""
-    import random
     import threading
 
     from flask import current_app
 
-    from app.auth.models import CITY_CODE
     from app.common.time import utcnow
     from app.common.upsert import copy_rows
     from app.extensions import db
-    from app.volunteers import bulk
-    from app.volunteers.checks import Sealer
 
-    grids = db.session.execute(text("SELECT code FROM areas WHERE level = 'grid'")).scalars().all()
-    trades = db.session.execute(text("SELECT id FROM trades")).scalars().all()
-    sample = Sealer().row(0, "13800000000", "陈大文", grids[0], trades[0], 0, 1)
-    phone_len, name_len, rnd = len(sample.phone_enc), len(sample.name_enc), random.Random(seed)
+    people = _ReadyPeople(seed)
     app = current_app._get_current_object()
     batch = min(batch, -(-count // connections))  # a small count still gives every connection a batch
 
@@ -189,19 +227,7 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
         db.session.commit()
         work = []
         for first in range(0, n, batch):
-            people = {row.phone_hash: row for row in (
-                bulk.StageRow(start + k, rnd.randbytes(16).hex(), rnd.randbytes(phone_len), rnd.randbytes(name_len),
-                              rnd.randbytes(16).hex(), rnd.choice(grids), rnd.choice(trades), rnd.getrandbits(20),
-                              1, 0)
-                for k in range(first, min(first + batch, n)))}
-            rows = bulk.make_batch(people).rows  # plain tuples in bulk.STAGE_COLUMNS order
-            ids = user_ids[first:first + len(rows)]
-            users = [(uid, row[1], row[2], True, now) for uid, row in zip(ids, rows)]
-            grants = [(uid, role, CITY_CODE, now) for uid in ids for role in bulk.NEW_ACCOUNT_ROLES]
-            # in id order, as the import inserts them
-            profiles = sorted((row[9], uid, *row[3:9], "import", now, now, now) for uid, row in zip(ids, rows))
-            work.append((("users", _USER_COPY, users), ("role_grants", _GRANT_COPY, grants),
-                         ("volunteers", _VOLUNTEER_COPY, profiles)))
+            work.append(people.batch(start + first, user_ids[first:first + batch], now))
         threads = [threading.Thread(target=store, args=(tables,)) for tables in work]
         started = time.perf_counter()
         for thread in threads:
@@ -215,6 +241,50 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
     empty()
     checkpoint()
     return seconds, pg_cpu
+
+
+# What a volunteer costs PostgreSQL, part by part (cost_breakdown): the tables each variant writes.
+PARTS = {"accounts": ("users",), "accounts + grants": ("users", "role_grants"),
+         "accounts + profiles": ("users", "volunteers"),
+         "accounts + grants + profiles (the import)": ("users", "role_grants", "volunteers")}
+FOREIGN_KEYS = {"role_grants": ("fk_role_grants_user_id_users",),
+                "volunteers": ("fk_volunteers_user_id_users", "fk_volunteers_trade_id_trades")}
+
+
+def cost_breakdown(count: int = 300_000, batch: int = 50_000, seed: int = 2021) -> list[tuple[str, bool, float]]:
+    """PostgreSQL CPU µs per volunteer to COPY `count` ready people into each variant of PARTS, with their foreign
+    keys and without: [(variant, with foreign keys, µs)]. Each variant is one transaction, rolled back; without
+    foreign keys, their constraints are dropped inside it and come back with the rollback (DDL is transactional
+    in PostgreSQL), so the schema is never left without them. Emptied tables first (they are the bench's)."""
+    from app.common.time import utcnow
+    from app.common.upsert import copy_rows
+    from app.extensions import db
+
+    measured = []
+    for checked in (True, False):
+        for variant, tables in PARTS.items():
+            empty()
+            people, now = _ReadyPeople(seed), utcnow()
+            ids = db.session.execute(text("SELECT nextval('users_id_seq') FROM generate_series(1, :n)"),
+                                     {"n": count}).scalars().all()
+            batches = [people.batch(first, ids[first:first + batch], now) for first in range(0, count, batch)]
+            db.session.commit()
+            before = server_cpu()
+            if not checked:
+                for table in tables:
+                    for name in FOREIGN_KEYS.get(table, ()):
+                        db.session.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
+            for parts in batches:
+                for table, columns, rows in parts:
+                    if table in tables:
+                        copy_rows(table, tuple(columns), rows, tuple(columns.values()))
+            spent = server_cpu_since(before)
+            db.session.rollback()
+            if spent is None:
+                return []  # not a local server: nothing to read the CPU from
+            measured.append((variant, checked, spent / count * 1e6))
+    empty()
+    return measured
 
 
 def every_core() -> int:
@@ -273,6 +343,18 @@ def bench_import(app, path: Path, count: int) -> None:
     seconds = time.perf_counter() - started
     line(f"re-import {rerun:,} of them (idempotent: all updates)", f"{seconds:.1f} s = {rerun / seconds:,.0f} rows/s")
     assert report.updated == rerun and report.inserted == 0, report
+
+
+def bench_breakdown(count: int) -> None:
+    measured = cost_breakdown(count)
+    if not measured:
+        line("PostgreSQL CPU per volunteer", "n/a (server not local)")
+        return
+    plain = {variant: us for variant, checked, us in measured if not checked}
+    line(f"PostgreSQL CPU per volunteer, COPY of {count:,} ready people", "with foreign keys / without")
+    for variant, checked, us in measured:
+        if checked:
+            line(f"  {variant}", f"{us:.1f} µs / {plain[variant]:.1f} µs")
 
 
 def stats_timing(client, headers, by: str, area: str, runs: int = 7) -> tuple[float, dict]:
@@ -342,15 +424,23 @@ def bench_export(client, headers, area: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1_310_000)
+    parser.add_argument("--count", type=int, help="volunteers (default 1,310,000; 300,000 with --breakdown)")
     parser.add_argument("--export-area", default="4401")
     parser.add_argument("--import-only", action="store_true", help="stop after the import and the re-import")
+    parser.add_argument("--breakdown", action="store_true", help="only what a volunteer costs PostgreSQL, part by "
+                        "part, with and without foreign keys (COPY of --count ready rows, default 300,000)")
     args = parser.parse_args()
+    args.count = args.count or (300_000 if args.breakdown else 1_310_000)
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     ensure_database(url)
     app = build_app(url)
     print(f"volunteers bench: {args.count:,} volunteers on {make_url(url).render_as_string(hide_password=True)}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    if args.breakdown:
+        with app.app_context():
+            migrate()
+            bench_breakdown(args.count)
+        return
     with tempfile.TemporaryDirectory() as tmp, app.app_context():
         path = Path(tmp) / "volunteers.csv"
         prepare(app, args.count, path)

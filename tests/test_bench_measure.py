@@ -19,31 +19,49 @@ TOKEN = Scenario("token", lambda fx: [Request("GET", "/t")], yardstick="json", m
 SCAN = Scenario("scan", lambda fx: [Request("POST", "/s")], yardstick="write", min_ratio=0.8)
 
 
-def test_round_ratio_is_to_the_yardstick_runs_around_the_round():
-    # the machine slows down in round 2: the scenario and its yardstick fall together
-    assert measuring.round_ratios([run(600), run(300)], [run(1000), run(1000), run(500)]) == [0.6, 0.4]
-    # a yardstick run missing: every round is read against the mean of the runs there are
-    assert measuring.round_ratios([run(600), run(300)], [run(1000), run(500)]) == [0.8, 0.4]
-    assert measuring.round_ratios([run(600)], []) == []
+PATROL = Scenario("patrol", lambda fx: [Request("POST", "/p")], yardstick="write")  # no target: after the pairs
+
+
+def measured(scenario: Scenario, *timeline) -> measuring.Measured:
+    """A scenario's runs at their places in the run order: measured(SCAN, (3, 600), (9, 300))."""
+    return measuring.Measured(scenario, runs=[run(rate) for _, rate in timeline], at=[at for at, _ in timeline])
+
+
+def test_a_round_pairs_each_ratio_target_with_its_yardstick_on_both_sides():
+    assert measuring.round_order([JSON, WRITE, TOKEN, PATROL, SCAN]) == [JSON, TOKEN, JSON, WRITE, SCAN, WRITE,
+                                                                         PATROL]
+    assert measuring.round_order([JSON, WRITE, PATROL]) == [JSON, WRITE, PATROL]  # no target: no pair
+
+
+def test_round_ratio_is_to_the_yardstick_runs_just_before_and_after_the_run():
+    write = measured(WRITE, (0, 1000), (2, 1000), (10, 500), (12, 500))
+    # the machine slows down in round 2: the scenario and the yardstick beside it fall together
+    assert measuring.round_ratios(measured(SCAN, (1, 600), (11, 300)), write) == [0.6, 0.6]
+    # far from the run, a yardstick's runs do not count: the nearest on either side do
+    assert measuring.round_ratios(measured(SCAN, (5, 600)), write) == [0.8]
+    # a yardstick run missing (a failed one): the one on the other side alone
+    assert measuring.round_ratios(measured(SCAN, (1, 600), (13, 300)), measured(WRITE, (2, 1000), (12, 500))) \
+        == [0.6, 0.6]
+    assert measuring.round_ratios(measured(SCAN, (1, 600)), measured(WRITE)) == []
+    assert measuring.round_ratios(measured(SCAN, (1, 600)), None) == []
 
 
 def test_the_row_gives_the_median_round_ratio_and_judges_it():
-    m = measuring.Measured(SCAN, runs=[run(900), run(500), run(880)],
-                           cpus=[{"machine": 100.0, "app": 80.0}, {"machine": 300.0, "app": 200.0},
-                                 {"machine": 200.0, "app": 110.0}])
-    yard = [run(1000), run(1000), run(1000), run(1000)]
+    m = measured(SCAN, (1, 900), (4, 500), (7, 880))
+    m.cpus = [{"machine": 100.0, "app": 80.0}, {"machine": 300.0, "app": 200.0}, {"machine": 200.0, "app": 110.0}]
+    yard = measured(WRITE, (0, 1000), (2, 1000), (3, 1000), (5, 1000), (6, 1000), (8, 1000))
     row = measuring.row_for(m, {"write": yard})
     assert row.extra["round_ratios"] == [0.9, 0.5, 0.88] and row.ratio == 0.88 and row.met is True
     assert row.note == "rounds 0.90 / 0.50 / 0.88"
     assert row.rate == pytest.approx(760.0)
     assert row.extra["cpu_us_per_request"] == {"machine": 200.0, "app": pytest.approx(130.0)}
-    low = measuring.row_for(measuring.Measured(SCAN, runs=[run(500), run(790)]), {"write": yard[:3]})
+    low = measuring.row_for(measured(SCAN, (1, 500), (4, 790)), {"write": yard})
     assert low.ratio == pytest.approx(0.645) and low.met is False
-    single = measuring.row_for(measuring.Measured(TOKEN, runs=[run(500)]), {"json": [run(1000), run(1000)]})
+    single = measuring.row_for(measured(TOKEN, (1, 500)), {"json": measured(JSON, (0, 1000), (2, 1000))})
     assert single.ratio == 0.5 and single.met is True and single.note == ""
 
 
-def test_rounds_run_every_scenario_and_bracket_each_round_with_the_yardsticks(monkeypatch):
+def test_rounds_run_every_scenario_each_target_between_its_yardstick_runs(monkeypatch):
     driven, said = [], []
 
     def drive(args, gen, base, scenario, requests, seconds, connections, offset=0):
@@ -58,14 +76,18 @@ def test_rounds_run_every_scenario_and_bracket_each_round_with_the_yardsticks(mo
     sampler = SimpleNamespace(window_mb=lambda: 50.0)
     app = SimpleNamespace(app_context=contextlib.nullcontext)
     args = SimpleNamespace(seconds=15, warmup=5)
-    plan = [JSON, WRITE, TOKEN, SCAN]
+    plan = [JSON, WRITE, TOKEN, SCAN, PATROL]
     out = measuring.measure(plan, args=args, gen="wrk", server=server, sampler=sampler, app=app, fixtures=None,
                             say=said.append, rounds=2)
-    assert driven == ["json", "write", "token", "scan"] * 2 + ["json", "write"]
-    assert [len(out["results"][s.name].runs) for s in plan] == [3, 3, 2, 2]
+    one_round = ["json", "token", "json", "write", "scan", "write", "patrol"]
+    assert driven == one_round * 2 + ["json", "write"]
+    results = out["results"]
+    assert list(results) == [s.name for s in plan]  # the table keeps the plan's order
+    assert [len(results[s.name].runs) for s in plan] == [5, 5, 2, 2, 2]
+    assert results["scan"].at == [4, 11] and results["write"].at == [3, 5, 10, 12, 15]
     assert [line for line in said if not line.startswith("  ")] == ["round 1 of 2", "round 2 of 2",
                                                                       "yardsticks again"]
     driven.clear()
     measuring.measure(plan, args=args, gen="wrk", server=server, sampler=sampler, app=app, fixtures=None,
                       say=said.append)
-    assert driven == ["json", "write", "token", "scan", "json", "write"]  # one round: as before
+    assert driven == one_round + ["json", "write"]  # one round: the same order

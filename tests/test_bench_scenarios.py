@@ -3,7 +3,7 @@ breaks here, not in the middle of a benchmark). Small numbers of codes and venue
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.patrols.models import Attendance, Patrol
@@ -143,3 +143,26 @@ def test_the_import_row_is_read_against_its_ceiling(monkeypatch):
                                                                     if not k.startswith("ceiling")})
     rows = volunteers_import.run(Ctx, quick=True)  # a marker written before the ceiling was measured
     assert len(rows) == 1 and rows[0].ratio is None
+
+
+@pytest.mark.postgres
+def test_the_cost_breakdown_measures_every_part_and_keeps_the_foreign_keys(app):
+    """bench/volunteers.cost_breakdown times each part with and without the foreign keys, drops them only inside
+    a transaction it rolls back, and leaves the tables empty."""
+    from app.auth.models import User
+    from bench import volunteers
+
+    def foreign_keys() -> set[str]:
+        return set(db.session.scalars(text(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid IN "
+            "('role_grants'::regclass, 'volunteers'::regclass)")))
+
+    with app.app_context():
+        keys = foreign_keys()
+        assert {name for names in volunteers.FOREIGN_KEYS.values() for name in names} <= keys
+        measured = volunteers.cost_breakdown(200, batch=80)
+        assert [(variant, checked) for variant, checked, _ in measured] == \
+            [(variant, checked) for checked in (True, False) for variant in volunteers.PARTS]
+        assert all(us >= 0 for _, _, us in measured)
+        assert foreign_keys() == keys
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -2,9 +2,9 @@
 import logging
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
+from app.common.blueprint import Blueprint
 from app.errors import doc_errors
 from app.extensions import db
 

@@ -10,10 +10,10 @@ so the schema is the same everywhere.
 from datetime import datetime
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.common.blueprint import Blueprint
 from app.common.ids import random_id
 from app.common.time import utcnow
 from app.common.types import UTCDateTime

@@ -1,7 +1,7 @@
 """/areas: browse the Guangzhou area tree (public)."""
-from flask_smorest import Blueprint
 
 from app.areas import schemas, service
+from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
 

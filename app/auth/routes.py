@@ -1,10 +1,10 @@
 """/auth and /me."""
 from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
-from flask_smorest import Blueprint
 
 from app.auth import schemas, service, tokens
 from app.auth.access import require
+from app.common.blueprint import Blueprint
 from app.common.masking import mask_phone
 from app.errors import doc_errors
 from app.extensions import limiter

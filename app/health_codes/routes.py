@@ -1,10 +1,10 @@
 """/health-codes: apply, list, show, withdraw, declare, token, QR, public keys, verify."""
 from flask import Response, current_app
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.auth.access import require
 from app.common import cache
+from app.common.blueprint import Blueprint
 from app.common.sql import autocommit
 from app.errors import doc_errors
 from app.extensions import limiter

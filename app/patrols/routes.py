@@ -1,10 +1,10 @@
 """/patrols, /points, /leaderboards, /me/notifications and the volunteer's service record."""
 from flask import Response
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.auth.access import require
 from app.common import time as clock
+from app.common.blueprint import Blueprint
 from app.common.pagination import PageArgs, page_schema
 from app.common.sql import autocommit
 from app.errors import doc_errors

@@ -1,9 +1,9 @@
 """/venues: registration, staff, the 场所码 and its poster."""
 from flask import Response
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.auth.access import require
+from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
 from app.venues import poster, schemas, service

@@ -1,9 +1,9 @@
 """/checkins, /scans/batch, /venues/{id}/stats, /health-codes/{id}/visits and the officials' /admin routes."""
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.auth.access import require
 from app.common import cache
+from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.common.sql import autocommit
 from app.errors import doc_errors

@@ -1,7 +1,7 @@
 """/groups: 街坊群 and their members."""
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
+from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
 from app.auth.access import require

@@ -3,11 +3,11 @@ from functools import wraps
 
 from flask import Response, current_app, request, stream_with_context
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from app.auth import service as auth_service
 from app.auth.access import ensure_acts_on, require
 from app.auth.models import CITY_CODE
+from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
 from app.volunteers import counts, groups, importer, schemas, search, service, taxonomy

@@ -335,6 +335,8 @@ def bench_import(app, path: Path, count: int) -> None:
     if pg_cpu is not None:  # reading overlaps writing, so an otherwise idle machine runs at the slower side's pace
         line("  => on an idle machine with a core for each side (estimate)",
              f"{count / max(client_cpu, pg_cpu):,.0f} rows/s")
+        line(f"  => at most on this machine's {os.cpu_count()} cores, both sides perfectly split",
+             f"{count * (os.cpu_count() or 1) / (client_cpu + pg_cpu):,.0f} rows/s")
     line("VACUUM ANALYZE afterwards (autovacuum's job in production)", f"{vacuum():.1f} s")
     rerun = min(count, 100_000)
     head = b"".join(path.open("rb").readlines()[:rerun + 1])

@@ -6,7 +6,8 @@ Before it, on the same emptied tables, two ceilings: COPY of as many ready rows 
 profiles (volunteers.copy_ceiling), over one connection per core at once and then over one, each emptied again and
 checkpointed after. They are PostgreSQL's own cost of storing the rows on this machine: the one-connection ceiling is
 what no import over one connection can beat, and the import's ratio is to it; the every-core one is what no import
-on this machine can beat, however it is split.
+on this machine can beat, however it is split. The import's row also gives the most rows/s its own CPU per row
+(Python + PostgreSQL) allows on the machine's cores, however the work is split (at_best).
 
 Idempotent: when the volunteers table's marker records this count and seed and the rows are there, nothing is
 imported again and the row repeats the first import's figures (`--fresh` starts over)."""
@@ -55,6 +56,15 @@ def load(count: int) -> dict:
     return {**done, "skipped": False}
 
 
+def at_best(done: dict) -> int | None:
+    """The most rows/s the import's own CPU per row (Python + PostgreSQL) allows on the machine's cores, however
+    the work is split; None without both figures (a remote server, an old marker)."""
+    python, postgres, cores = done.get("python_us_per_row"), done.get("postgres_us_per_row"), done.get("cores")
+    if not (python and postgres and cores):
+        return None
+    return round(cores / (python + postgres) * 1e6)
+
+
 def run(ctx, quick: bool) -> list[Row]:
     count = QUICK if quick else FULL
     with ctx.app.app_context():
@@ -63,6 +73,12 @@ def run(ctx, quick: bool) -> list[Row]:
             f"{done['vacuum_s']} s; CPU per row: Python {done.get('python_us_per_row')} µs, PostgreSQL "
             f"{done.get('postgres_us_per_row')} µs; {done.get('bytes_per_volunteer', '?')} B/volunteer "
             "(profile, account, grants)")
+    best = at_best(done)
+    if best is not None:
+        note += (f"; its CPU per row allows at most {best:,} rows/s on {done['cores']} cores, both sides perfectly "
+                 "split")
+        if best < TARGET_RATE:
+            note += f": under {TARGET_RATE:,}, out of this machine's reach as the import stands"
     if done["skipped"]:
         note = f"already imported (seed {done['seed']}): the first import's figures, {note}"
     rows = [Row(f"import {count:,} volunteers (CSV, import path)", rate=done["rate"], unit="rows/s",

@@ -65,9 +65,10 @@ def strict_query_arguments() -> None:
     """Unknown query parameters are refused (422) like unknown JSON fields: the spec lists every parameter, and
     a typo (?trad=it) must not silently widen a search."""
     import marshmallow as ma
-    from flask_smorest import Blueprint
 
-    parser = Blueprint.ARGUMENTS_PARSER
+    from app.common.blueprint import Blueprint
+
+    parser = Blueprint.ARGUMENTS_PARSER  # flask-smorest's, shared by every Blueprint
     parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
 
 

@@ -60,9 +60,7 @@ def at_best(done: dict) -> int | None:
     """The most rows/s the import's own CPU per row (Python + PostgreSQL) allows on the machine's cores, however
     the work is split; None without both figures (a remote server, an old marker)."""
     python, postgres, cores = done.get("python_us_per_row"), done.get("postgres_us_per_row"), done.get("cores")
-    if not (python and postgres and cores):
-        return None
-    return round(cores / (python + postgres) * 1e6)
+    return volunteers.cpu_bound(python, postgres, cores) if python and postgres and cores else None
 
 
 def run(ctx, quick: bool) -> list[Row]:

@@ -110,6 +110,13 @@ class Config:
     RATELIMIT_HEALTH_CODE_APPLY = os.environ.get("RATELIMIT_HEALTH_CODE_APPLY", "10 per hour;30 per day")
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
+    # Partition upkeep (PostgreSQL): months made ahead; each strong lock is waited for at most
+    # SCAN_PARTITION_LOCK_TIMEOUT_MS (the API queues behind it no longer), then retried after a growing pause.
+    SCAN_PARTITION_MONTHS_AHEAD = _env_int("SCAN_PARTITION_MONTHS_AHEAD", 3)
+    SCAN_PARTITION_LOCK_TIMEOUT_MS = _env_int("SCAN_PARTITION_LOCK_TIMEOUT_MS", 200)
+    SCAN_PARTITION_LOCK_ATTEMPTS = _env_int("SCAN_PARTITION_LOCK_ATTEMPTS", 600)
+    SCAN_PARTITION_RETRY_PAUSE_MAX = float(os.environ.get("SCAN_PARTITION_RETRY_PAUSE_MAX", 2.0))
+    SCAN_PURGE_BATCH = _env_int("SCAN_PURGE_BATCH", 5000)  # rows deleted per transaction by the trim
 
     # Benchmark yardstick routes /api/v1/bench/* (app/yardsticks.py) for `make bench`; production refuses them.
     BENCH_YARDSTICKS = _env_bool("BENCH_YARDSTICKS")

@@ -17,10 +17,15 @@ def _is_envelope(body, code, error=None):
     return body
 
 
-def test_health_ok(client):
+def test_health_ok(client, db):
     r = client.get("/api/v1/health")
     assert r.status_code == 200
-    assert r.get_json() == {"status": "ok", "database": "ok"}
+    body = r.get_json()
+    assert {k: body[k] for k in ("status", "database")} == {"status": "ok", "database": "ok"}
+    if db.engine.dialect.name == "postgresql":
+        assert set(body["scan_partitions"]) == {"current_month", "months_ahead", "default_rows"}
+    else:
+        assert body["scan_partitions"] is None
 
 
 def test_health_database_down(client, db, monkeypatch):

@@ -73,7 +73,7 @@ def strict_query_arguments() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Every domain's routes under /api/v1."""
+    """Every domain's routes under /api/v1, and the staff console's pages under /console/."""
     from app.areas.routes import blp as areas
     from app.auth.routes import blp as auth
     from app.extensions import api
@@ -92,3 +92,6 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     if app.config.get("BENCH_YARDSTICKS"):
         api.register_blueprint(yardsticks)
+    from app.console.routes import bp as console
+
+    app.register_blueprint(console)

@@ -1,0 +1,25 @@
+"""The console's pages: who each is for, and its place in the navigation.
+
+The roles only decide which links the navigation shows. What a page may show is decided by the API it
+calls, exactly as for any other client: a page opened by someone the API refuses shows the refusal."""
+from dataclasses import dataclass
+
+STAFF_ROLES = ("admin", "organiser", "health_official", "venue_staff")
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    title: str
+    roles: tuple[str, ...]
+
+
+PAGES = (
+    Page("", "工作台", STAFF_ROLES),
+    Page("volunteers", "志愿者", ("organiser", "admin")),
+    Page("patrols", "巡逻活动", ("organiser", "admin")),
+    Page("leaderboards", "积分榜", ("organiser", "admin")),
+    Page("health", "健康码与流调", ("health_official", "admin")),
+    Page("venues", "场所", ("organiser", "health_official", "admin")),
+)
+BY_SLUG = {page.slug: page for page in PAGES}

@@ -20,6 +20,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def real_clock_env() -> dict:
+    """This process's environment without libfaketime: a suite run under `faketime` starts its servers on the
+    real clock (redis-server does not start at all with libfaketime preloaded)."""
+    env = dict(os.environ)
+    if "faketime" in env.get("LD_PRELOAD", ""):
+        env.pop("LD_PRELOAD")
+        for name in [n for n in env if n.startswith("FAKETIME")]:
+            env.pop(name)
+    return env
+
+
 def stop_process(proc: subprocess.Popen, seconds: float) -> None:
     """SIGTERM, then SIGKILL after `seconds`."""
     if proc.poll() is None:
@@ -144,7 +155,7 @@ class RedisServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no", "--daemonize", "no"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     env=real_clock_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and self.proc.poll() is None:
             if self._pings():

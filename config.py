@@ -20,10 +20,6 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def _env_bool(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 class Config:
     """Settings shared by every environment; each can be overridden by an environment variable."""
 
@@ -118,8 +114,6 @@ class Config:
     SCAN_PARTITION_RETRY_PAUSE_MAX = float(os.environ.get("SCAN_PARTITION_RETRY_PAUSE_MAX", 2.0))
     SCAN_PURGE_BATCH = _env_int("SCAN_PURGE_BATCH", 5000)  # rows deleted per transaction by the trim
 
-    # Benchmark yardstick routes /api/v1/bench/* (app/yardsticks.py) for `make bench`; production refuses them.
-    BENCH_YARDSTICKS = _env_bool("BENCH_YARDSTICKS")
     DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
     # Production backends and the settings each one cannot work without.
     PRODUCTION_BACKENDS = {"SMS_BACKEND": {"http": ("SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN")},
@@ -137,7 +131,6 @@ class TestingConfig(Config):
     SMS_PHONE_DAILY_LIMIT = 10
     SMS_IP_DAILY_LIMIT = 1000
     RATELIMIT_HEALTH_CODE_APPLY = "1000 per hour"  # tests apply many codes per account; its own test sets it low
-    BENCH_YARDSTICKS = False  # the suite checks they are absent; tests that need them start their own server
 
 
 class ProductionConfig(Config):
@@ -169,8 +162,6 @@ class ProductionConfig(Config):
             else:
                 problems += [f"{need} is not set (needed by {name}={value})"
                              for need in Config.PRODUCTION_BACKENDS[name][value] if not config.get(need)]
-        if config.get("BENCH_YARDSTICKS"):
-            problems.append("BENCH_YARDSTICKS is for benchmarks only")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

@@ -68,7 +68,7 @@ def post_fork(server, worker):
     if not preload_app:
         return
     from app.extensions import db
-    from wsgi import app
 
+    app = server.app.wsgi()  # the app the master loaded (wsgi:app, bench.wsgi:app): importing one would build another
     with app.app_context():
         db.engine.dispose(close=False)

@@ -85,13 +85,10 @@ def register_blueprints(app: Flask) -> None:
     from app.venues.scan_routes import blp as scans
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
-    from app.yardsticks import blp as yardsticks
 
     for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups,
                       patrols):
         api.register_blueprint(blueprint)
-    if app.config.get("BENCH_YARDSTICKS"):
-        api.register_blueprint(yardsticks)
     from app.console.routes import bp as console
 
     app.register_blueprint(console)

@@ -45,6 +45,7 @@ def migrate_and_seed(app, url: str) -> list[str]:
 
     from app.areas.seed import seed_areas
     from app.extensions import db
+    from bench import yardsticks
 
     lines = []
     with app.app_context():
@@ -60,6 +61,7 @@ def migrate_and_seed(app, url: str) -> list[str]:
             lines.append("bench database recreated (its migration history no longer matches the code)")
             flask_migrate.upgrade(directory=str(MIGRATIONS))
         added = seed_areas()
+        yardsticks.create_table(db.engine)
         db.session.execute(text("TRUNCATE bench_writes"))
         db.session.commit()
         lines.append(f"schema at head; areas: {added} added")

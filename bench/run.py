@@ -134,8 +134,7 @@ def _bench(args, started: list) -> int:
     args.out = OUT
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = _redis(os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS), started)
-    env = {"JIEFANG_ENV": "development", "DATABASE_URL": db_url, "REDIS_URL": redis_url or "",
-           "BENCH_YARDSTICKS": "1"}
+    env = {"JIEFANG_ENV": "development", "DATABASE_URL": db_url, "REDIS_URL": redis_url or ""}
     os.environ.update(env)  # before the app is imported: config.py reads the environment then
     ensure_database(db_url, fresh=args.fresh)
     from app import create_app
@@ -179,7 +178,7 @@ def _http(args, env: dict, ctx: Context, started: list) -> tuple[list[Row], dict
     pending = [Row(s.name, target=s.target_text(), note=f"pending: issue {s.issue} not merged")
                for s in chosen if s.prepare is None]
     gen = _load_generator(args)
-    server = Gunicorn(env, OUT / "gunicorn.log")
+    server = Gunicorn(env, OUT / "gunicorn.log", target="bench.wsgi:app")
     server.start()
     started.append(server)
     sampler = RssSampler(server).start()

@@ -45,7 +45,8 @@ def stop_process(proc: subprocess.Popen, seconds: float) -> None:
 class Gunicorn:
     """The app under gunicorn (the production config file), started and always stopped by the bench."""
 
-    def __init__(self, env: dict, log: Path):
+    def __init__(self, env: dict, log: Path, target: str = "wsgi:app"):
+        self.target = target  # bench.wsgi:app adds the yardsticks
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
@@ -54,7 +55,7 @@ class Gunicorn:
 
     def start(self, seconds: float = 60) -> None:
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.target],
                                          cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline, seen, steady_since = time.monotonic() + seconds, -1, 0.0
         while time.monotonic() < deadline and self.proc.poll() is None:

@@ -171,3 +171,16 @@ def clock(monkeypatch):
         if (name == "app" or name.startswith("app.")) and getattr(module, "utcnow", None) is real:
             monkeypatch.setattr(module, "utcnow", clock_.now)
     return clock_
+
+
+@pytest.fixture(scope="module")
+def bench_writes(app):
+    """The bench's one-write table, borrowed by a module's tests and dropped after them (not an app table)."""
+    from bench import yardsticks
+
+    with app.app_context():
+        yardsticks.create_table(_db.engine)
+    yield yardsticks.BenchWrite
+    with app.app_context():
+        _db.session.remove()
+        yardsticks.drop_table(_db.engine)

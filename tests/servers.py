@@ -1,7 +1,7 @@
 """Real servers for tests that need them: the app under gunicorn (gunicorn.conf.py) and a private Redis.
 
 The extensions are module-level singletons bound to the session app, so a second configuration of the app
-(yardsticks on, another Redis) runs in its own process. Both are bounded in time and always stopped."""
+(the bench's, another Redis) runs in its own process. Both are bounded in time and always stopped."""
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,11 +11,11 @@ from bench.server import Gunicorn, RedisServer
 
 
 @contextmanager
-def gunicorn(app, tmp_path: Path, **env: str):
-    """Serve wsgi:app under gunicorn with one worker, on the session app's database; yields the base URL."""
+def gunicorn(app, tmp_path: Path, target: str = "wsgi:app", **env: str):
+    """Serve `target` under gunicorn with one worker, on the session app's database; yields the base URL."""
     server = Gunicorn({"JIEFANG_ENV": "development", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                       "GUNICORN_WORKERS": "1", "GUNICORN_GRACEFUL_TIMEOUT": "5", "REDIS_URL": "",
-                       "BENCH_YARDSTICKS": "", **env}, tmp_path / "gunicorn.log")
+                       "GUNICORN_WORKERS": "1", "GUNICORN_GRACEFUL_TIMEOUT": "5", "REDIS_URL": "", **env},
+                      tmp_path / "gunicorn.log", target)
     server.start(seconds=30)
     try:
         yield server.base

@@ -102,8 +102,8 @@ ACCESS = {
     "GET /api/v1/leaderboards": TEAM,
     "GET /api/v1/me/notifications": SIGNED_IN,
     "POST /api/v1/me/notifications/read": SIGNED_IN,
-    # benchmark yardsticks /api/v1/bench/* (issue 7) are registered only with BENCH_YARDSTICKS, never here:
-    # tests/test_yardsticks.py proves them absent by default and serves them from their own gunicorn.
+    # the benchmark yardsticks /api/v1/bench/* belong to the bench's app (bench/wsgi.py), never to this one:
+    # tests/test_yardsticks.py proves them absent here and serves them from the bench's gunicorn.
 }
 
 # Routes whose allowed roles may still get 403 from a scope check on the dummy ids used here.

@@ -2,15 +2,17 @@
 transaction (never two connections for one request), inside the caller's transaction when it holds one. And the
 `autocommit` view decorator: no session made for a view that never reaches the database, driver autocommit for
 one made inside the view, and only there."""
+import pytest
 from sqlalchemy import event, func, insert, select
 
 from app.common.ids import random_id
-from app.common.time import utcnow
 from app.common.sql import AUTOCOMMIT, autocommit, commit_held, execute_alone
+from app.common.time import utcnow
 from app.extensions import db as _db
-from app.yardsticks import BenchWrite
+from bench.yardsticks import BenchWrite
 
 _INSERT = insert(BenchWrite.__table__)
+pytestmark = pytest.mark.usefixtures("bench_writes")  # the bench's table: a plain write on no app table
 
 
 def _row(note: str) -> dict:

@@ -5,7 +5,6 @@ import marshmallow as ma
 from sqlalchemy import text
 
 from app.common.blueprint import Blueprint
-from app.errors import doc_errors
 from app.extensions import db
 from app.venues import retention
 

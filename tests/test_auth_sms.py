@@ -6,7 +6,7 @@ from app.auth import service, sms
 from app.auth.models import RefreshToken, RoleGrant, SmsCode, User
 from app.common.crypto import cipher
 from app.errors import ServiceUnavailable
-from tests.auth_flows import count, LOGIN_SMS, SEND, envelope, send_code, wrong
+from tests.auth_flows import LOGIN_SMS, SEND, count, envelope, send_code, wrong
 
 PHONE = "13912345678"
 

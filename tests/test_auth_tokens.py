@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from app.auth import service as auth_service
 from app.auth.access import ensure_acts_on, require
-from app.common.time import utcnow
 from app.auth.models import RefreshToken, RevokedToken, RoleGrant, SmsCode, User
+from app.common.time import utcnow
 from app.errors import Forbidden
 from tests import factories
-from tests.auth_flows import count, LOGIN_PASSWORD, LOGOUT, ME, REFRESH, bearer, claims, envelope, sign_in
+from tests.auth_flows import LOGIN_PASSWORD, LOGOUT, ME, REFRESH, bearer, claims, count, envelope, sign_in
 
 PHONE = "13912345678"
 

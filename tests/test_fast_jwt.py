@@ -10,7 +10,8 @@ import jwt.exceptions as pyjwt_errors
 import pytest
 from flask import current_app
 from flask_jwt_extended import create_access_token
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.auth import fast_jwt
 from app.extensions import jwt

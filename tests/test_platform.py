@@ -4,7 +4,6 @@ import logging
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from app import create_app
 from config import ProductionConfig
 
 

@@ -1,7 +1,7 @@
 """The pool pings only connections that sat idle (app/common/pool.py): a connection the server dropped while
 idle is replaced before a request sees it, and a busy connection costs no ping."""
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from app.common import pool
 from app.extensions import db as _db

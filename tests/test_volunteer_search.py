@@ -6,8 +6,18 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db as _db
-from tests.volunteer_helpers import (GRID_A1, GRID_A2, GRID_B, GRID_OTHER_DISTRICT, GRID_OTHER_STREET, TIANHE,
-                                     WUSHAN, YUANCUN, assert_counts_exact, register)
+from tests.volunteer_helpers import (
+    GRID_A1,
+    GRID_A2,
+    GRID_B,
+    GRID_OTHER_DISTRICT,
+    GRID_OTHER_STREET,
+    TIANHE,
+    WUSHAN,
+    YUANCUN,
+    assert_counts_exact,
+    register,
+)
 
 
 @pytest.fixture

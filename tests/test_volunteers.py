@@ -5,8 +5,17 @@ from sqlalchemy import func, select
 from app.auth.models import RoleGrant, User
 from app.volunteers.models import Group, GroupMember, Interest, Trade, Volunteer
 from tests import factories
-from tests.volunteer_helpers import (GRID_A1, GRID_A2, GRID_B, GRID_OTHER_DISTRICT, assert_counts_exact, count,
-                                     profile_body, register, volunteer_row)
+from tests.volunteer_helpers import (
+    GRID_A1,
+    GRID_A2,
+    GRID_B,
+    GRID_OTHER_DISTRICT,
+    assert_counts_exact,
+    count,
+    profile_body,
+    register,
+    volunteer_row,
+)
 
 
 # ---- taxonomies ----------------------------------------------------------------------------------------------------

@@ -5,10 +5,9 @@ from functools import wraps
 from flask import g, request
 from flask_jwt_extended import current_user, view_decorators
 from flask_jwt_extended.config import config as jwt_config
-from flask_jwt_extended.internal_utils import (custom_verification_for_token, verify_token_not_blocklisted,
-                                               verify_token_type)
+from flask_jwt_extended.internal_utils import custom_verification_for_token, verify_token_not_blocklisted, verify_token_type
 
-from app.errors import Forbidden, envelope, doc_errors
+from app.errors import Forbidden, doc_errors, envelope
 from app.extensions import jwt
 
 

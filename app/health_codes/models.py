@@ -1,8 +1,20 @@
 """Health-code tables: the code (personal data encrypted), its declarations, and the colour-change audit."""
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, Numeric,
-                        SmallInteger, String, UniqueConstraint, text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.ids import random_id

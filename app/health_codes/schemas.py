@@ -3,7 +3,6 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.common.fields import Id
-
 from app.health_codes.models import COLOURS, ID_TYPES, RELATIONS
 from app.health_codes.rules import SYMPTOMS
 

@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from app.errors import Conflict, TooManyRequests, ValidationFailed
 from app.extensions import db
 from app.health_codes import keys, personal, rules, state, tokens
 from app.health_codes.models import MAX_CODES_PER_ACCOUNT, Declaration, HealthCode
+
 # The rest of the interface other domains use (officials' side: issue 4).
 from app.health_codes.officials import get, history, masked_holders, official_set_colour  # noqa: F401
 from app.health_codes.personal import masked, masked_names  # noqa: F401

@@ -3,8 +3,7 @@
 Hours are kept as integer tenths (15 = 1.5 h) and points as integers: exact on every database, sums included."""
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, SmallInteger,
-                        String, UniqueConstraint)
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.ids import random_id

@@ -8,8 +8,18 @@ from app.common.blueprint import Blueprint
 from app.common.pagination import PageArgs, page_schema
 from app.common.sql import autocommit
 from app.errors import doc_errors
-from app.patrols import checkin, codes, hours, leaderboard, notifications, points, schemas, service, signups
-from app.patrols import hooks  # noqa: F401 — events keeping patrols in step with volunteers who move or leave
+from app.patrols import (
+    checkin,
+    codes,
+    hooks,  # noqa: F401 — events keeping patrols in step with volunteers who move or leave
+    hours,
+    leaderboard,
+    notifications,
+    points,
+    schemas,
+    service,
+    signups,
+)
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1", description="巡逻：报名、签到签退、工时认证、积分与排行")
 PATROL = "/patrols/<int:patrol_id>"

@@ -12,18 +12,19 @@ from datetime import datetime, timedelta
 from flask import current_app, request
 from sqlalchemy import BigInteger, and_, bindparam, column, insert, or_, select, text, true
 
+from app.common import upsert
 from app.common.fields import id_value
 from app.common.ids import random_id
 from app.common.pagination import decode_cursor, page
 from app.common.sql import commit_held, execute_alone, transaction
-from app.common import upsert
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
 from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.extensions import db
 from app.health_codes import service as hc_service
 from app.health_codes.models import HealthCode
-from app.venues import codes, service as venue_service
+from app.venues import codes
+from app.venues import service as venue_service
 from app.venues.models import LatestCheckin, OfflineScan, Scan, Venue
 
 CHECKIN_DEDUP = timedelta(minutes=5)

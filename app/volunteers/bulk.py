@@ -18,21 +18,38 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import (BigInteger, Column, Integer, LargeBinary, MetaData, SmallInteger, String, Table, case,
-                        exists, literal, select, text, true, union_all, update)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    case,
+    exists,
+    literal,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
 from app.auth import principal
 from app.auth.models import CITY_CODE, RoleGrant, User
+from app.common.ids import random_ids
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
-from app.common.ids import random_ids
 from app.common.upsert import copy_rows, insert, is_postgres
 from app.extensions import db
 from app.volunteers import counts, locality
 from app.volunteers.models import Volunteer
 from app.volunteers.taxonomy import Catalogue
+
 
 class StageRow(NamedTuple):
     """A checked, encrypted row, as staged (COPY)."""

@@ -1,10 +1,10 @@
 """/groups: 街坊群 and their members."""
 from flask_jwt_extended import current_user
 
+from app.auth.access import require
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
-from app.auth.access import require
 from app.volunteers import groups, membership, schemas
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="街坊群：地缘、业缘、趣缘群与成员")

@@ -11,7 +11,6 @@ from app.common.upsert import insert
 from app.extensions import db
 from app.volunteers.models import Group, GroupMember
 
-
 _IN_LIST_MAX = 200
 
 

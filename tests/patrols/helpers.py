@@ -1,6 +1,6 @@
 """Shared helpers of the patrol tests: the frozen time, real areas, groups, codes, points near the meeting place."""
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 

@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.patrols.models import Notification, Patrol, Signup
-from tests.patrols.helpers import (COMMUNITY, FAR_GRID, GRID, MEETING, NOW, STREET, community_group, iso,
-                                   patrol_row)
+from tests.patrols.helpers import COMMUNITY, FAR_GRID, GRID, MEETING, NOW, STREET, community_group, iso, patrol_row
 
 
 def _body(group_id, starts=NOW + timedelta(hours=1), **over):

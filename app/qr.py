@@ -1,7 +1,7 @@
 """QR images: the only module that knows the QR library. render(payload, colour, fmt) -> PNG or SVG bytes.
 
 Error correction M. The mask pattern is fixed rather than searched: every mask is a valid QR code that any
-reader decodes, and scoring all eight in pure Python costs ~6 ms of the 10 ms CPU budget per image."""
+reader decodes, and scoring all eight in pure Python costs most of the CPU budget per image."""
 import io
 
 import qrcode

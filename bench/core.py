@@ -52,7 +52,6 @@ class Scenario:
     min_ratio: float | None = None
     max_p50_ms: float | None = None
     expect: int = 200  # the status every response must have
-    issue: int | None = None
     key: str | None = None  # a yardstick's short name ("json", "write")
     unique: bool = False  # each request must be sent once in a run (a repeat takes another path, e.g. dedup)
 
@@ -85,6 +84,5 @@ class DataSection:
 
     title: str
     module: str
-    issue: int
     target: str = "—"
     before_http: bool = False

@@ -1,4 +1,4 @@
-"""Data section: CPU time to draw one health-code QR (issue 3 target: ≤ 10 ms CPU per image), in-process.
+"""Data section: CPU time to draw one health-code QR (target: ≤ 10 ms CPU per image), in-process.
 
 Each image carries a different freshly signed token, as the real refresh does."""
 import statistics

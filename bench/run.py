@@ -1,4 +1,4 @@
-"""`make bench` (or `make bench-quick`, under two minutes): every figure of issue 7 in one table, in one run.
+"""`make bench` (or `make bench-quick`, under two minutes): every performance figure in one table, in one run.
 
 1. PostgreSQL database `bench` (BENCH_DATABASE_URL): created when missing, migrated, areas seeded, the
    users/tokens the scenarios need made once; Redis db 6 (BENCH_REDIS_URL; a private redis-server when none
@@ -84,7 +84,7 @@ def _run_sections(sections: list[DataSection], ctx: Context, quick: bool) -> dic
     for section in sections:
         if not (ROOT / "bench" / f"{section.module}.py").exists():
             rows[section.module] = [Row(section.title, target=section.target,
-                                        note=f"pending: bench/{section.module}.py (issue {section.issue})")]
+                                        note=f"pending: bench/{section.module}.py missing")]
             continue
         say(f"data section: {section.title}")
         try:
@@ -175,7 +175,7 @@ def _http(args, env: dict, ctx: Context, started: list) -> tuple[list[Row], dict
     """The HTTP scenarios under gunicorn: their rows (pending ones included) and the run's description."""
     chosen = [s for s in PLATFORM + HOT_PATHS if not args.only or args.only.lower() in s.name.lower()]
     plan = [s for s in YARDSTICKS + chosen if s.prepare is not None]
-    pending = [Row(s.name, target=s.target_text(), note=f"pending: issue {s.issue} not merged")
+    pending = [Row(s.name, target=s.target_text(), note="pending: no prepare= yet")
                for s in chosen if s.prepare is None]
     gen = _load_generator(args)
     server = Gunicorn(env, OUT / "gunicorn.log", target="bench.wsgi:app")

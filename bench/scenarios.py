@@ -40,39 +40,36 @@ YARDSTICKS = [
     Scenario("yardstick: one INSERT + commit", _write, key="write", expect=201),
 ]
 
-# Platform routes: no target in issue 7; their ratio shows what a signed-in request costs before any rule.
+# Platform routes: no target; their ratio shows what a signed-in request costs before any rule.
 PLATFORM = [
     Scenario("GET /api/v1/health (SELECT 1)", _health, yardstick="json"),
     Scenario("GET /api/v1/areas/{code}", _areas, yardstick="json"),
     Scenario("GET /api/v1/me (auth path)", _me, yardstick="json"),
 ]
 
-# ==== HOT PATHS (issue 7): plug each in here when its domain lands: write its prepare, set prepare= ====
+# ==== HOT PATHS: a new one is its prepare function, set as prepare= ====
 HOT_PATHS = [
-    Scenario("token issue GET /health-codes/{id}/token", hot_paths.token_issue, yardstick="json", min_ratio=0.5,
-             issue=3),
-    Scenario("QR PNG GET /health-codes/{id}/qr.png", hot_paths.qr_png, yardstick="json", issue=3),  # CPU: qr_render
-    Scenario("staff verify + scan record", hot_paths.staff_verify, yardstick="write", min_ratio=0.8, issue=4),
+    Scenario("token issue GET /health-codes/{id}/token", hot_paths.token_issue, yardstick="json", min_ratio=0.5),
+    Scenario("QR PNG GET /health-codes/{id}/qr.png", hot_paths.qr_png, yardstick="json"),  # CPU: qr_render
+    Scenario("staff verify + scan record", hot_paths.staff_verify, yardstick="write", min_ratio=0.8),
     Scenario("resident check-in POST /checkins", hot_paths.check_in, yardstick="write", min_ratio=0.8, expect=201,
-             issue=4, unique=True),
+             unique=True),
     Scenario("patrol check-in POST /patrols/checkins", hot_paths.patrol_check_in, yardstick="write", expect=201,
-             issue=6, unique=True),
-    Scenario("volunteer stats GET /stats/volunteers", hot_paths.volunteer_stats, yardstick="json", max_p50_ms=100,
-             issue=5),
-    Scenario("leaderboard GET /leaderboards", hot_paths.leaderboard, yardstick="json", max_p50_ms=100, issue=6),
+             unique=True),
+    Scenario("volunteer stats GET /stats/volunteers", hot_paths.volunteer_stats, yardstick="json", max_p50_ms=100),
+    Scenario("leaderboard GET /leaderboards", hot_paths.leaderboard, yardstick="json", max_p50_ms=100),
 ]
 
-# ==== DATA AT CITY SCALE (issue 7): each is bench/<module>.py exposing run(ctx, quick) -> list[Row] ====
+# ==== DATA AT CITY SCALE: each is bench/<module>.py exposing run(ctx, quick) -> list[Row] ====
 DATA_SECTIONS = [
-    DataSection("QR render, CPU per image", "qr_render", issue=3, target="p50 ≤ 10 ms CPU"),
-    DataSection("import 1.31 M volunteers", "volunteers_import", issue=5, target="≥ 50,000 rows/s",
+    DataSection("QR render, CPU per image", "qr_render", target="p50 ≤ 10 ms CPU"),
+    DataSection("import 1.31 M volunteers", "volunteers_import", target="≥ 50,000 rows/s", before_http=True),
+    DataSection("load ≥ 10 M scans", "scans_load", target="load rate reported", before_http=True),
+    DataSection("tracing, person with 20 visits", "tracing", target="p50 ≤ 10 ms warm"),
+    DataSection("per-venue stats", "venue_stats", target="reported"),
+    DataSection("leaderboards at 1.31 M (ledger built first)", "leaderboards", target="≤ 100 ms each",
                 before_http=True),
-    DataSection("load ≥ 10 M scans", "scans_load", issue=4, target="load rate reported", before_http=True),
-    DataSection("tracing, person with 20 visits", "tracing", issue=4, target="p50 ≤ 10 ms warm"),
-    DataSection("per-venue stats", "venue_stats", issue=4, target="reported"),
-    DataSection("leaderboards at 1.31 M (ledger built first)", "leaderboards", issue=6, target="≤ 100 ms each",
-                before_http=True),
-    DataSection("volunteer stats at 1.31 M", "volunteer_stats", issue=5, target="≤ 100 ms each"),
-    DataSection("keyset page 1,000 vs page 1", "keyset_pages", issue=5, target="same time"),
-    DataSection("scan purge (drop expired partitions)", "scans_purge", issue=4, target="reported"),
+    DataSection("volunteer stats at 1.31 M", "volunteer_stats", target="≤ 100 ms each"),
+    DataSection("keyset page 1,000 vs page 1", "keyset_pages", target="same time"),
+    DataSection("scan purge (drop expired partitions)", "scans_purge", target="reported"),
 ]

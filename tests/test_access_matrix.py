@@ -30,7 +30,7 @@ ACCESS = {
     "GET /api/v1/me": SIGNED_IN,
     "GET /api/v1/areas": PUBLIC,
     "GET /api/v1/areas/<string:code>": PUBLIC,
-    # health codes (issue 3)
+    # health codes
     "POST /api/v1/health-codes": SIGNED_IN,
     "GET /api/v1/health-codes": SIGNED_IN,
     "GET /api/v1/health-codes/keys": PUBLIC,
@@ -40,7 +40,7 @@ ACCESS = {
     "POST /api/v1/health-codes/<int:code_id>/declarations": SIGNED_IN,
     "GET /api/v1/health-codes/<int:code_id>/token": SIGNED_IN,
     "GET /api/v1/health-codes/<int:code_id>/qr.png": SIGNED_IN,
-    # venues and scans (issue 4)
+    # venues and scans
     "POST /api/v1/venues": SIGNED_IN,
     "GET /api/v1/venues": {"organiser", "health_official", "admin"},
     "GET /api/v1/venues/<int:venue_id>": SIGNED_IN,
@@ -59,7 +59,7 @@ ACCESS = {
     "GET /api/v1/admin/health-codes/<int:code_id>/history": {"health_official"},
     "POST /api/v1/admin/tracing": {"health_official"},
     "POST /api/v1/admin/tracing/apply": {"health_official"},
-    # volunteers and groups (issue 5)
+    # volunteers and groups
     "GET /api/v1/trades": PUBLIC,
     "POST /api/v1/trades": {"admin"},
     "GET /api/v1/interests": PUBLIC,
@@ -81,7 +81,7 @@ ACCESS = {
     "GET /api/v1/groups/<int:group_id>/members": {"volunteer", "organiser", "admin"},
     "PATCH /api/v1/groups/<int:group_id>/members/<int:volunteer_id>": {"volunteer", "organiser", "admin"},
     "DELETE /api/v1/groups/<int:group_id>/members/<int:volunteer_id>": {"volunteer", "organiser", "admin"},
-    # patrols (issue 6)
+    # patrols
     "POST /api/v1/patrols": TEAM,
     "GET /api/v1/patrols": TEAM,
     "GET /api/v1/patrols/<int:patrol_id>": TEAM,

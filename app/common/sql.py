@@ -43,8 +43,8 @@ def autocommit(view):
     snapshot: token issue, staff verify + scan, check-in, tracing (one read, one audit row). Anything that needs
     a real transaction (a row lock, two writes that stand or fall together) calls `transaction()` first. Put it
     directly under `@blp.route`. Nothing is made here: a session, and its autocommit connection, exist only if the
-    view reaches the database at all (token issue from the cache does not; making and removing an unused session
-    cost it about 20 µs of CPU)."""
+    view reaches the database at all (token issue from the cache does not, and would pay for making and removing
+    an unused session)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -74,7 +74,7 @@ def execute_alone(statement, params: dict) -> list:
     """Run ONE statement and return its rows (none for a write without RETURNING). For a hot path's single write:
     when the session holds no real transaction (an `autocommit` view, or none begun), the statement runs on a pooled
     connection of its own in driver autocommit and commits by itself, outside the session, whose bookkeeping around
-    a statement costs more CPU than the statement (about 0.1 ms a request); an autocommit session first hands its
+    a statement costs more CPU than the statement; an autocommit session first hands its
     connection back, so a request never holds two. Inside a caller's real transaction it joins that transaction
     (the caller commits). Engine events (statement counts in tests) see it as any other statement."""
     from app.extensions import db
@@ -92,7 +92,7 @@ def execute_alone(statement, params: dict) -> list:
 
 def commit_held() -> None:
     """Commit the session's open transaction, if there is a session at all: after an `execute_alone` write that
-    joined a caller's transaction. Makes no session when the view never needed one (about 20 µs of CPU)."""
+    joined a caller's transaction. Makes no session when the view never needed one."""
     session = _existing_session()
     if session is not None:
         session.commit()

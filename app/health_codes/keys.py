@@ -22,8 +22,7 @@ from app.health_codes import tokens
 
 class Signer:
     """An Ed25519 private key signing with libsodium (PyNaCl): Ed25519 is deterministic, so the signature is the
-    one `cryptography` makes, a token in 25 µs instead of 36 (`bench/health_codes.py` on the bench host; a token
-    issue signs once)."""
+    one `cryptography` makes, in less CPU (`bench/health_codes.py` compares them; a token issue signs once)."""
 
     def __init__(self, key: Ed25519PrivateKey):
         self._key = nacl.signing.SigningKey(key.private_bytes_raw())
@@ -33,9 +32,9 @@ class Signer:
 
 
 class Verifier:
-    """An Ed25519 public key verifying with libsodium: a token in 67 µs instead of 126 (`bench/health_codes.py` on
-    the bench host; a staff scan verifies once). Raises `cryptography`'s InvalidSignature, as `tokens.verify` expects
-    of any key."""
+    """An Ed25519 public key verifying with libsodium, in about half the CPU of `cryptography`'s
+    (`bench/health_codes.py` compares them; a staff scan verifies once). Raises `cryptography`'s InvalidSignature,
+    as `tokens.verify` expects of any key."""
 
     def __init__(self, key: Ed25519PublicKey):
         self._key = nacl.signing.VerifyKey(key.public_bytes_raw())

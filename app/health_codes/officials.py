@@ -1,4 +1,4 @@
-"""Health officials' side (routes come with issue 4): colour decisions with an append-only audit, history,
+"""Health officials' side (its routes are in app/venues/scan_routes.py): colour decisions with an append-only audit, history,
 look-ups by id. Reached through service.py."""
 import logging
 from datetime import datetime

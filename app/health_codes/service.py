@@ -1,8 +1,8 @@
 """穗康码 rules: apply, list, withdraw, declare, show (token, QR) and verify.
 
-This module is the domain's whole interface. For issue 4 (venues, scans, officials): verify_token, status,
+This module is the domain's whole interface. For venues, scans and officials: verify_token, status,
 masked_holders, masked_names (tracing: names already read with its own statement), get, official_set_colour and
-history (the last three live in officials.py); for the scans at the door (issue 7): token_ref, unverified_ref,
+history (the last three live in officials.py); for the scans at the door: token_ref, unverified_ref,
 code_by_ref, verdict, cached_verdict, and the cached Card with card_key, ref_key and cached_card. Each says what
 it raises. Personal data never leaves the domain unmasked (a card keeps the name encrypted)."""
 import base64
@@ -28,7 +28,7 @@ from app.extensions import db
 from app.health_codes import keys, personal, rules, state, tokens
 from app.health_codes.models import MAX_CODES_PER_ACCOUNT, Declaration, HealthCode
 
-# The rest of the interface other domains use (officials' side: issue 4).
+# The rest of the interface other domains use (the officials' side).
 from app.health_codes.officials import get, history, masked_holders, official_set_colour  # noqa: F401
 from app.health_codes.personal import masked, masked_names  # noqa: F401
 from app.health_codes.state import Status, refresh_due, status  # noqa: F401

@@ -131,7 +131,7 @@ class TracedContact(ma.Schema):
 
 class TracedContacts(fields.List):
     """A list of TracedContact, documented as one, dumped without marshmallow's walk over each item's fields
-    (≈ 60 µs a contact, and a busy case has hundreds): trace() builds every item with exactly those keys, the
+    (costly for each contact, and a busy case has hundreds): trace() builds every item with exactly those keys, the
     values already JSON-ready but for the two datetimes. tests/venues checks it dumps what List(Nested) would."""
 
     def __init__(self, **kwargs):

@@ -158,7 +158,7 @@ class Writer:
         When a phone of the batch has an account already (or gains one from a concurrent writer), the accounts'
         INSERT stops at it with a unique violation: the batch is rolled back, None is returned with nothing
         written, and this writer's later batches upsert (the file is evidently not all new). Cheaper than looking
-        the batch's phones up first (about 4 µs a row of index probes), and without the race such a look-up
+        the batch's phones up first (an index probe a row), and without the race such a look-up
         would leave."""
         self._stage(batch.rows)
         run = db.session.execute

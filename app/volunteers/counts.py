@@ -180,7 +180,7 @@ def _children(area_code: str, level: str) -> tuple:
 def stats_json(*, by: str, area_code: str, catalogue: Catalogue | None = None) -> str:
     """stats() as the route sends it (compact JSON, keys sorted, as jsonify writes it). By an area level the rows
     are spliced from cached per-area fragments: the city by grid is 19,500 rows, and building them as dicts and
-    encoding those took most of the 100 ms budget."""
+    encoding those took most of the route's latency budget."""
     if by not in AREA_DIMS:
         return _dumps(stats(by=by, area_code=area_code, catalogue=catalogue))
     area = _area(area_code)

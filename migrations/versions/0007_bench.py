@@ -1,4 +1,4 @@
-"""bench: the one-write yardstick table (chained after 0004 when main was merged into bench)
+"""bench: the one-write yardstick table (dropped again by 0016: the bench creates it in its own database)
 
 Revision ID: 0007
 Revises: 0004

@@ -1,4 +1,4 @@
-"""The service side of officials' decisions (issue 4 adds the routes): audit rows, sticky red, history."""
+"""The service side of officials' decisions (tests/venues/test_officials.py covers the routes): audit rows, sticky red, history."""
 from datetime import timedelta
 
 import pytest

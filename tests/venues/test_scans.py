@@ -311,7 +311,7 @@ def _whole_request(app, send):
 
 
 def test_whole_hot_requests_stay_within_three_statements(app, client, db, place, holder):
-    """Issue 7 over HTTP: staff verify + scan and check-in, counting the user load: ≤ 3 statements + commit
+    """Over HTTP: staff verify + scan and check-in, counting the user load: ≤ 3 statements + commit
     (on SQLite check-in takes one more: its claim and its scan are two statements there, not one CTE; without
     Redis the revocation check is one more statement)."""
     from app.common.cache import redis_client

@@ -9,6 +9,7 @@ fails on a status other than the one written after it, `jq -e` on a body that do
 the README line of the failing step."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,10 @@ def prepare(workdir: Path) -> dict:
 
 
 def main(readme_path: str = "README.md") -> int:
+    missing = [tool for tool in ("bash", "curl", "jq", "date") if shutil.which(tool) is None]
+    if missing:
+        print(f"tour: needs {', '.join(missing)} (Debian: apt-get install {' '.join(missing)})", file=sys.stderr)
+        return 1
     parts = blocks((ROOT / readme_path).read_text())
     if not parts:
         print("tour: no ```bash blocks under '## API tour'", file=sys.stderr)

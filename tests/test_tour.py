@@ -1,7 +1,7 @@
-"""tools/tour.py: which README blocks make the tour, and a failing step named by its README line."""
+"""tests/tour.py: which README blocks make the tour, and a failing step named by its README line."""
 import subprocess
 
-from tools.tour import blocks, readme_line, script
+from tests.tour import blocks, readme_line, script
 
 README = """# Title
 

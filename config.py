@@ -78,6 +78,12 @@ class Config:
     # Patrol check-in codes: HMAC key of the tokens that rotate every PATROL_CHECKIN_WINDOW_SECONDS
     PATROL_CHECKIN_KEY = os.environ.get("PATROL_CHECKIN_KEY", _DEV_PATROL_CHECKIN_KEY)
     PATROL_CHECKIN_WINDOW_SECONDS = 60
+    # Points per certified hour a patrol gets unless set; only organisers and admins of the area set more.
+    PATROL_POINTS_PER_HOUR_DEFAULT = _env_int("PATROL_POINTS_PER_HOUR_DEFAULT", 10)
+    # Certified hours may exceed the recorded ones by this many tenths of an hour; more needs an organiser.
+    PATROL_HOURS_TOLERANCE_TENTHS = _env_int("PATROL_HOURS_TOLERANCE_TENTHS", 5)
+    # A check-out this many metres beyond the geofence is flagged: no hours until an organiser reviews it.
+    PATROL_CHECKOUT_REVIEW_M = _env_int("PATROL_CHECKOUT_REVIEW_M", 1000)
 
     # SMS sign-in
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console (dev/test) | http (gateway)
@@ -104,6 +110,8 @@ class Config:
     RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "20 per minute")
     # health-code applications per account (a family of ten, with a few typing slips, fits in a day)
     RATELIMIT_HEALTH_CODE_APPLY = os.environ.get("RATELIMIT_HEALTH_CODE_APPLY", "10 per hour;30 per day")
+    # staff invitations per account and venue (whatever the phone: the answer never says whether it has an account)
+    RATELIMIT_STAFF_INVITE = os.environ.get("RATELIMIT_STAFF_INVITE", "10 per hour;30 per day")
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
     # Partition upkeep (PostgreSQL): months made ahead; each strong lock is waited for at most

@@ -16,6 +16,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         config_class.validate(app.config)
     register_extensions(app)
     register_blueprints(app)
+    register_signals()
     from app.cli import register_cli
 
     register_cli(app)
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth
     from app.extensions import api
     from app.health_codes.routes import blp as health_codes
+    from app.invitations.routes import blp as invitations
     from app.patrols.routes import blp as patrols
     from app.system import blp as system
     from app.venues.routes import blp as venues
@@ -87,8 +89,20 @@ def register_blueprints(app: Flask) -> None:
     from app.volunteers.routes import blp as volunteers
 
     for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups,
-                      patrols):
+                      patrols, invitations):
         api.register_blueprint(blueprint)
     from app.console.routes import bp as console
 
     app.register_blueprint(console)
+
+
+def register_signals() -> None:
+    """Cross-domain effects: what accepting each kind of invitation does, leaderboards following bulk moves."""
+    from app.invitations import service as invitations
+    from app.patrols import hooks
+    from app.venues import staff_invites
+    from app.volunteers import group_invites, signals
+
+    invitations.register(group_invites.KIND, group_invites.on_accept)
+    invitations.register(staff_invites.KIND, staff_invites.on_accept)
+    signals.volunteers_moved.connect(hooks.follow_bulk_moves)

@@ -34,7 +34,7 @@ ACCESS = {
     "POST /api/v1/health-codes": SIGNED_IN,
     "GET /api/v1/health-codes": SIGNED_IN,
     "GET /api/v1/health-codes/keys": PUBLIC,
-    "POST /api/v1/health-codes/verify": {"venue_staff", "health_official", "volunteer"},
+    "POST /api/v1/health-codes/verify": {"venue_staff", "health_official"},
     "GET /api/v1/health-codes/<int:code_id>": SIGNED_IN,
     "DELETE /api/v1/health-codes/<int:code_id>": SIGNED_IN,
     "POST /api/v1/health-codes/<int:code_id>/declarations": SIGNED_IN,
@@ -102,6 +102,10 @@ ACCESS = {
     "GET /api/v1/leaderboards": TEAM,
     "GET /api/v1/me/notifications": SIGNED_IN,
     "POST /api/v1/me/notifications/read": SIGNED_IN,
+    # invitations (to a group, to a venue's staff), answered by the invitee
+    "GET /api/v1/me/invitations": SIGNED_IN,
+    "POST /api/v1/me/invitations/<int:invitation_id>/accept": SIGNED_IN,
+    "POST /api/v1/me/invitations/<int:invitation_id>/decline": SIGNED_IN,
     # the benchmark yardsticks /api/v1/bench/* belong to the bench's app (bench/wsgi.py), never to this one:
     # tests/test_yardsticks.py proves them absent here and serves them from the bench's gunicorn.
 }

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from app.volunteers import membership
 from app.volunteers.models import Group, GroupMember
+from tests.invitation_helpers import accept_latest
 from tests.volunteer_helpers import GRID_A1, GRID_B, GRID_OTHER_STREET, TIANHE, WUSHAN, YUANCUN, register
 
 
@@ -229,7 +230,9 @@ def test_leaders_manage_members_but_do_not_appoint(client, organiser, login, db)
     group = make_group(client, organiser, join_policy="approval")
     _, lead_h, lead = register(client, login, real_name="梁志强")
     _, member_h, member = register(client, login, real_name="黄小燕")
-    client.post(f"/api/v1/groups/{group['id']}/members", json={"volunteer_id": lead["id"]}, headers=organiser)
+    r = client.post(f"/api/v1/groups/{group['id']}/members", json={"volunteer_id": lead["id"]}, headers=organiser)
+    assert r.status_code == 202
+    accept_latest(client, lead_h, "group")
     r = client.patch(f"/api/v1/groups/{group['id']}/members/{lead['id']}", json={"role": "leader"}, headers=organiser)
     assert r.status_code == 200 and r.get_json()["role"] == "leader"
     assert membership.is_leader(int(group["id"]), int(lead["id"]))

@@ -84,7 +84,8 @@ class Attendance(db.Model):
 
     __tablename__ = "patrol_attendances"
     __table_args__ = (UniqueConstraint("patrol_id", "volunteer_id"),
-                      Index("ix_patrol_attendances_volunteer", "volunteer_id", "checked_in_at"))
+                      Index("ix_patrol_attendances_volunteer", "volunteer_id", "checked_in_at"),
+                      CheckConstraint("review IN ('pending', 'done')", name="review"))
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False, default=random_id)
     patrol_id: Mapped[int] = mapped_column(ID, ForeignKey("patrols.id"))
@@ -102,6 +103,9 @@ class Attendance(db.Model):
     hours_tenths: Mapped[int | None] = mapped_column(SmallInteger)
     certified_tenths: Mapped[int | None] = mapped_column(SmallInteger)
     certifications: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # "pending": checked out far outside the geofence, no hours until an organiser of the area certifies them
+    # (with a reason: the review); then "done". NULL: nothing to review.
+    review: Mapped[str | None] = mapped_column(String(8))
 
 
 class HoursCertification(db.Model):

@@ -1,12 +1,15 @@
 """/venues: registration, staff, the 场所码 and its poster."""
-from flask import Response
+from flask import Response, current_app, request
 from flask_jwt_extended import current_user
 
 from app.auth.access import require
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
-from app.venues import poster, schemas, service
+from app.extensions import limiter
+from app.invitations.routes import sent
+from app.invitations.schemas import InvitationSent
+from app.venues import poster, schemas, service, staff_invites
 
 blp = Blueprint("venues", __name__, url_prefix="/api/v1/venues", description="场所码：场所、工作人员与海报")
 
@@ -64,17 +67,16 @@ def list_staff(venue_id):
 
 @blp.route("/<int:venue_id>/staff", methods=["POST"])
 @require()
+# Per account and venue, every attempt counted (whatever the phone): bounds how many people one manager pesters.
+@limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_INVITE"],
+               key_func=lambda: f"staff-invite:{current_user.id}:{request.view_args['venue_id']}")
 @blp.arguments(schemas.StaffBind)
-@blp.response(201, schemas.StaffRead)
-@doc_errors(404, 409, 422)
-def bind_staff(data, venue_id):
-    """Bind the account with this phone as an inspector (检测员) of the venue."""
-    member, link = service.bind_staff(venue=service.get(venue_id), user=current_user, phone=data["phone"])
-    from app.auth import service as auth_service
-    from app.common.masking import mask_phone
-
-    return {"user_id": str(member.id), "phone": mask_phone(auth_service.phone_of(member)), "role": link.role,
-            "created_at": link.created_at}
+@blp.response(202, InvitationSent)
+@doc_errors(403, 404, 422, 429)
+def invite_staff(data, venue_id):
+    """Invite the account with this phone to be an inspector (检测员); one answer whatever the phone."""
+    staff_invites.invite(venue=service.get(venue_id), user=current_user, phone=data["phone"])
+    return sent()
 
 
 @blp.route("/<int:venue_id>/staff/<int:user_id>", methods=["DELETE"])

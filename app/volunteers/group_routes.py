@@ -5,7 +5,9 @@ from app.auth.access import require
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
-from app.volunteers import groups, membership, schemas
+from app.invitations.routes import sent
+from app.invitations.schemas import InvitationSent
+from app.volunteers import group_invites, groups, membership, schemas
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="街坊群：地缘、业缘、趣缘群与成员")
 MEMBERS = ("volunteer", "organiser", "admin")
@@ -54,12 +56,15 @@ def update_group(data, group_id):
 @require(*MEMBERS)
 @blp.arguments(schemas.MemberAdd)
 @blp.response(201, schemas.MemberRead)
-@blp.alt_response(200, schema=schemas.MemberRead, description="已是成员或已在审批中")
-@doc_errors(404, 409, 422)
+@blp.alt_response(200, schema=schemas.MemberRead, description="已是成员或已在审批中（管理者添加：批准其申请）")
+@blp.alt_response(202, schema=InvitationSent, description="管理者邀请志愿者：对方在“我的邀请”中接受后入群")
+@doc_errors(403, 404, 409, 422)
 def join_group(data, group_id):
-    """Join (open: at once; approval: pending), or as a leader/organiser add a volunteer by id."""
-    volunteer_id = int(data["volunteer_id"]) if "volunteer_id" in data else None
-    member, created = membership.join(actor=current_user, group_id=group_id, volunteer_id=volunteer_id)
+    """Join (open: at once; approval: pending), or as a leader/organiser invite a volunteer of the group's area."""
+    if "volunteer_id" in data:
+        member = group_invites.invite(actor=current_user, group_id=group_id, volunteer_id=int(data["volunteer_id"]))
+        return (member, 200) if member is not None else sent()
+    member, created = membership.join(actor=current_user, group_id=group_id)
     return member, 201 if created else 200
 
 

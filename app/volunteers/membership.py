@@ -54,7 +54,7 @@ def can_manage(user, group: Group) -> bool:
     return v is not None and is_leader(group.id, v.id)
 
 
-def _ensure_manager(user, group: Group, *, staff_only: bool = False) -> None:
+def ensure_manager(user, group: Group, *, staff_only: bool = False) -> None:
     if user.acts_on(group.area_code, *STAFF) or (not staff_only and can_manage(user, group)):
         return
     raise Forbidden("group_forbidden", "只有本群群主（负责人）或辖区组织者可以执行此操作")
@@ -67,18 +67,22 @@ def member_ids(group: Group):
     return select(GroupMember.volunteer_id).where(GroupMember.group_id == group.id, GroupMember.status == "active")
 
 
-def join(*, actor, group_id: int, volunteer_id: int | None = None) -> tuple[dict, bool]:
-    """The caller joins (open: active, approval: pending), or a manager adds a volunteer (active).
-    Joining twice returns the membership that exists. Returns (membership, created)."""
+def join(*, actor, group_id: int) -> tuple[dict, bool]:
+    """The caller joins (open: active, approval: pending); joining twice returns the membership that exists.
+    Returns (membership, created). Managers invite others instead (`group_invites`)."""
     group = get_group(group_id)
     if group.auto:
         raise Conflict("group_automatic", "社区街坊群按居住网格自动加入，无需申请")
     # the volunteer row is share-locked: a concurrent move or departure waits, so the area check below holds
-    if volunteer_id is None:
-        v, status = service.my_volunteer(actor, lock="share"), "active" if group.join_policy == "open" else "pending"
-    else:
-        _ensure_manager(actor, group)
-        v, status = service.get_volunteer(volunteer_id, lock="share"), "active"
+    v = service.my_volunteer(actor, lock="share")
+    status = "active" if group.join_policy == "open" else "pending"
+    created = add_member(group, v, status)
+    db.session.commit()
+    return membership_view(_row(group.id, v.id), v), created
+
+
+def add_member(group: Group, v: Volunteer, status: str) -> bool:
+    """Insert a membership (a locality group only for those living there); no commit. Returns whether created."""
     if group.kind == "locality" and not lives_in(group, v):
         raise Conflict("group_out_of_area", "该地缘群仅限在本区域居住的志愿者加入")
     now = utcnow()
@@ -88,13 +92,10 @@ def join(*, actor, group_id: int, volunteer_id: int | None = None) -> tuple[dict
         .execution_options(preserve_rowcount=True)).rowcount == 1
     if created and status == "active":
         adjust_member_counts(Counter({group.id: 1}))
-    if not created and volunteer_id is not None:
-        _approve(group.id, v.id)
-    db.session.commit()
-    return membership_view(_row(group.id, v.id), v), created
+    return created
 
 
-def _approve(group_id: int, volunteer_id: int) -> bool:
+def approve(group_id: int, volunteer_id: int) -> bool:
     done = db.session.execute(update(GroupMember).where(
         GroupMember.group_id == group_id, GroupMember.volunteer_id == volunteer_id, GroupMember.status == "pending")
         .values(status="active", decided_at=utcnow())).rowcount == 1
@@ -106,7 +107,7 @@ def _approve(group_id: int, volunteer_id: int) -> bool:
 def decide(*, actor, group_id: int, volunteer_id: int, status: str | None, role: str | None) -> dict:
     """Approve or reject a pending member (managers), make or unmake a leader (organisers and admins)."""
     group = get_group(group_id)
-    _ensure_manager(actor, group, staff_only=role is not None)
+    ensure_manager(actor, group, staff_only=role is not None)
     v = service.get_volunteer(volunteer_id)
     if status:
         if group.auto:
@@ -126,7 +127,7 @@ def _decide_status(group: Group, v: Volunteer, status: str) -> dict | None:
     if row is None:
         raise NotFound("membership_not_found", "该志愿者没有加入或申请加入本群")
     if status == "active":
-        _approve(group.id, v.id)
+        approve(group.id, v.id)
         return None
     if row.status != "pending":
         raise Conflict("membership_active", "该志愿者已是正式成员；如需移出，请使用移出操作")
@@ -162,7 +163,7 @@ def remove(*, actor, group_id: int, volunteer_id: int) -> None:
     own = service.volunteer_of(actor)
     row = _row(group.id, volunteer_id, lock=True)
     if own is None or own.id != volunteer_id:
-        _ensure_manager(actor, group, staff_only=row is not None and row.role == "leader")
+        ensure_manager(actor, group, staff_only=row is not None and row.role == "leader")
     if row is None:
         raise NotFound("membership_not_found", "该志愿者没有加入或申请加入本群")
     gone = db.session.execute(delete(GroupMember).where(GroupMember.group_id == group.id,
@@ -184,7 +185,7 @@ def membership_view(row: GroupMember | None, v: Volunteer, phone: str | None = N
 def members(*, actor, group_id: int, status: str | None = None, cursor: str | None = None, limit: int = 20) -> dict:
     """A group's members for its managers, masked, keyset-paginated."""
     group = get_group(group_id)
-    _ensure_manager(actor, group)
+    ensure_manager(actor, group)
     if group.auto:
         return _auto_members(group, cursor, limit, status)
     query = select(GroupMember, Volunteer).join(Volunteer, Volunteer.id == GroupMember.volunteer_id) \

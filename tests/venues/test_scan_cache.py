@@ -7,6 +7,7 @@ from app.health_codes import service as hc_service
 from app.venues import service as venue_service
 from app.venues.models import LatestCheckin, Scan
 from tests import factories
+from tests.invitation_helpers import bind_inspector
 from tests.test_auth_revocation import Statements, live, redis_server, use_redis  # noqa: F401 — fixtures
 from tests.venues.test_scans import holder, place  # noqa: F401 — fixtures
 
@@ -90,8 +91,7 @@ def test_a_bound_inspector_is_admitted_and_an_unbound_one_refused_at_once(client
     assert r.status_code == 403 and r.get_json()["error"] == "venue_forbidden"  # remembered as "not staff" ...
     venue = place["venue"]["id"]
     assert live.get(f"cache:vstaff:{venue}:{newcomer.id}") == b"-"
-    assert client.post(f"/api/v1/venues/{venue}/staff", json={"phone": number},
-                       headers=place["owner"][1]).status_code == 201
+    bind_inspector(client, venue, place["owner"][1], number, factories.auth_headers(newcomer))
     assert _verify(client, place, token, factories.auth_headers(newcomer)).status_code == 200  # ... until bound
     assert live.get(f"cache:vstaff:{venue}:{newcomer.id}") == b"inspector"
     assert client.delete(f"/api/v1/venues/{venue}/staff/{newcomer.id}", headers=place["owner"][1]).status_code == 204

@@ -12,6 +12,7 @@ from app.health_codes import service as hc_service
 from app.health_codes.models import HealthCode
 from app.venues.models import LatestCheckin, OfflineScan, Scan, VenueStaff
 from tests import factories
+from tests.invitation_helpers import bind_inspector
 from tests.venues.test_venues import VENUE
 
 
@@ -30,8 +31,7 @@ def place(client, login):
     venue = client.post("/api/v1/venues", json=VENUE, headers=owner[1]).get_json()
     number = factories.phone()
     inspector = factories.user(phone_number=number)
-    assert client.post(f"/api/v1/venues/{venue['id']}/staff", json={"phone": number},
-                       headers=owner[1]).status_code == 201
+    bind_inspector(client, venue["id"], owner[1], number, factories.auth_headers(inspector))
     code = client.get(f"/api/v1/venues/{venue['id']}/code", headers=owner[1]).get_json()["venue_code"]
     return {"venue": venue, "owner": owner, "inspector": factories.auth_headers(inspector), "code": code}
 

@@ -10,6 +10,7 @@ from app.auth.models import RoleGrant
 from app.venues import codes
 from app.venues.models import Venue, VenueStaff
 from tests import factories
+from tests.invitation_helpers import accept_latest, pending
 
 WUSHAN_COMMUNITY = "440106001001"
 VENUE = {"name": "天河城购物中心", "category": "商场", "address": "天河路208号", "area": WUSHAN_COMMUNITY,
@@ -84,35 +85,88 @@ def test_list_by_area_scope(client, venue, login):
     assert client.get("/api/v1/venues", headers=login("admin")[1]).status_code == 422
 
 
-def test_bind_and_unbind_staff(client, db, owner, venue):
+def _staff_rows(db, venue_id, user_id):
+    db.session.expire_all()
+    return db.session.execute(select(VenueStaff).where(VenueStaff.venue_id == int(venue_id),
+                                                       VenueStaff.user_id == user_id)).scalars().all()
+
+
+def _grants(db, user_id):
+    return db.session.execute(select(RoleGrant.role).where(RoleGrant.user_id == user_id)).scalars().all()
+
+
+def test_staff_invitation_grants_nothing_until_accepted_then_unbinds(client, db, owner, venue):
     number = factories.phone()
     inspector = factories.user(phone_number=number)
+    invitee = factories.auth_headers(inspector)
     url = f"/api/v1/venues/{venue['id']}/staff"
     r = client.post(url, json={"phone": number}, headers=owner[1])
-    assert r.status_code == 201
-    body = r.get_json()
-    assert body["role"] == "inspector" and body["phone"] == number[:3] + "****" + number[-4:]
-    assert client.post(url, json={"phone": number}, headers=owner[1]).get_json()["error"] == "staff_exists"
+    assert r.status_code == 202 and r.get_json() == {"message": "已发送邀请"}
+    assert _staff_rows(db, venue["id"], inspector.id) == [] and "venue_staff" not in _grants(db, inspector.id)
+    notes = client.get("/api/v1/me/notifications", headers=invitee).get_json()["items"]
+    assert [n["kind"] for n in notes] == ["invitation"] and venue["name"] in notes[0]["body"]
+    invitation = pending(client, invitee)[0]
+    assert invitation["kind"] == "venue_staff" and invitation["target_id"] == venue["id"]
+    # sending again while it is pending changes nothing (one invitation, one notification)
+    assert client.post(url, json={"phone": number}, headers=owner[1]).status_code == 202
+    assert len(pending(client, invitee)) == 1
+    assert client.get("/api/v1/me/notifications", headers=invitee).get_json()["unread"] == 1
+    accept_latest(client, invitee, "venue_staff")
+    assert [s.role for s in _staff_rows(db, venue["id"], inspector.id)] == ["inspector"]
+    assert "venue_staff" in _grants(db, inspector.id)
     listed = client.get(url, headers=owner[1]).get_json()
     assert {s["role"] for s in listed} == {"admin", "inspector"} and all("****" in s["phone"] for s in listed)
-    grants = db.session.execute(select(RoleGrant.role).where(RoleGrant.user_id == inspector.id)).scalars().all()
-    assert "venue_staff" in grants
-    # an inspector cannot bind others
-    assert client.post(url, json={"phone": factories.phone()},
-                       headers=factories.auth_headers(inspector)).status_code == 403
+    # a staff member invited again: the same answer, nothing new
+    r = client.post(url, json={"phone": number}, headers=owner[1])
+    assert r.status_code == 202 and r.get_json() == {"message": "已发送邀请"} and pending(client, invitee) == []
+    # an inspector cannot invite others
+    assert client.post(url, json={"phone": factories.phone()}, headers=invitee).status_code == 403
     assert client.delete(f"{url}/{inspector.id}", headers=owner[1]).status_code == 204
-    grants = db.session.execute(select(RoleGrant.role).where(RoleGrant.user_id == inspector.id)).scalars().all()
-    assert "venue_staff" not in grants
+    assert "venue_staff" not in _grants(db, inspector.id)
     assert client.delete(f"{url}/{inspector.id}", headers=owner[1]).status_code == 404
 
 
-def test_bind_unknown_phone_and_last_admin(client, owner, venue):
+def test_staff_invitation_declined_grants_nothing(client, db, owner, venue):
+    number = factories.phone()
+    inspector = factories.user(phone_number=number)
+    invitee = factories.auth_headers(inspector)
+    assert client.post(f"/api/v1/venues/{venue['id']}/staff", json={"phone": number}, headers=owner[1]) \
+        .status_code == 202
+    invitation = pending(client, invitee)[0]
+    r = client.post(f"/api/v1/me/invitations/{invitation['id']}/decline", headers=invitee)
+    assert r.status_code == 200 and r.get_json()["status"] == "declined"
+    r = client.post(f"/api/v1/me/invitations/{invitation['id']}/accept", headers=invitee)
+    assert r.status_code == 409 and r.get_json()["error"] == "invitation_answered"
+    assert _staff_rows(db, venue["id"], inspector.id) == [] and "venue_staff" not in _grants(db, inspector.id)
+    # nobody else answers someone's invitation
+    other = factories.auth_headers(factories.user())
+    assert client.post(f"/api/v1/me/invitations/{invitation['id']}/accept", headers=other).status_code == 404
+
+
+def test_staff_invitation_answers_the_same_whatever_the_phone(client, db, owner, venue):
     url = f"/api/v1/venues/{venue['id']}/staff"
-    r = client.post(url, json={"phone": "13700000000"}, headers=owner[1])
-    assert r.status_code == 404 and r.get_json()["error"] == "user_not_found"
+    number = factories.phone()
+    factories.user(phone_number=number)
+    known = client.post(url, json={"phone": number}, headers=owner[1])
+    unknown = client.post(url, json={"phone": "13700000000"}, headers=owner[1])
+    assert (known.status_code, known.get_json()) == (unknown.status_code, unknown.get_json()) \
+        == (202, {"message": "已发送邀请"})
+    assert "13700000000" not in unknown.get_data(as_text=True)
     assert client.post(url, json={"phone": "12345"}, headers=owner[1]).get_json()["error"] == "phone_invalid"
     r = client.delete(f"{url}/{owner[0].id}", headers=owner[1])
     assert r.status_code == 409 and r.get_json()["error"] == "last_admin"
+
+
+def test_staff_invitations_are_rate_limited_per_account_and_venue(app, client, db, owner, venue, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_STAFF_INVITE", "3 per hour")
+    url = f"/api/v1/venues/{venue['id']}/staff"
+    for _ in range(3):
+        assert client.post(url, json={"phone": factories.phone()}, headers=owner[1]).status_code == 202
+    r = client.post(url, json={"phone": factories.phone()}, headers=owner[1])
+    assert r.status_code == 429 and r.get_json()["code"] == 429
+    other = client.post("/api/v1/venues", json={**VENUE, "name": "另一场所"}, headers=owner[1]).get_json()
+    assert client.post(f"/api/v1/venues/{other['id']}/staff", json={"phone": factories.phone()},
+                       headers=owner[1]).status_code == 202
 
 
 def test_venue_code_signed_and_rotation_kills_old_posters(client, app, owner, venue):

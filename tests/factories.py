@@ -46,3 +46,19 @@ def id_number(*, region: str = "440106", birth: str = "19900307", seq: int | Non
     weights = [2 ** (17 - i) % 11 for i in range(17)]
     check = (12 - sum(int(d) * w for d, w in zip(body, weights)) % 11) % 11
     return body + ("X" if check == 10 else str(check))
+
+
+def inspector(*, area: str = "440106001001") -> User:
+    """A committed account that a checkpoint (a venue in that community) assigned as its inspector (检测员)."""
+    from app.venues.models import Venue, VenueStaff
+
+    owner = user()
+    account = user(roles=[("resident", "4401"), ("venue_staff", area)])
+    venue = Venue(name="五山路口检查点", category="社区出入口", address="五山路", area_code=area, lat=23.15,
+                  lng=113.35, created_by=owner.id)
+    db.session.add(venue)
+    db.session.flush()
+    db.session.add_all([VenueStaff(venue_id=venue.id, user_id=owner.id, role="admin"),
+                        VenueStaff(venue_id=venue.id, user_id=account.id, role="inspector")])
+    db.session.commit()
+    return account

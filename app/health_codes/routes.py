@@ -69,13 +69,14 @@ def public_keys():
 @blp.route("/verify", methods=["POST"])
 @autocommit
 @cache.prefetch_for_caller(lambda caller_id: _scans().verify_keys(caller_id))
-@require("venue_staff", "health_official", "volunteer")
+@require("venue_staff", "health_official")
 @blp.arguments(schemas.VerifyRequest)
 @blp.response(200, schemas.VerifyResult)
 @doc_errors(403, 410, 422)
 def verify(data):
     """验码: check a scanned token; the colour is the code's current one, the holder's name masked.
-    With `venue_id` (staff of that venue only) the scan is recorded for the venue."""
+    With `venue_id` (staff of that venue only) the scan is recorded for the venue; without, only health officials
+    and inspectors a checkpoint assigned."""
     return _scans().staff_verify(user=current_user, token=data["token"], venue_id=data["venue_id"]), NO_STORE
 
 

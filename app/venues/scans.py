@@ -61,11 +61,14 @@ def verify_keys(caller_id: int) -> list[str]:
 
 
 def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
-    """验码 at a checkpoint; with a venue, the caller must be its staff and the scan is recorded.
+    """验码 at a checkpoint; with a venue, the caller must be its staff and the scan is recorded; without one,
+    only health officials and inspectors a checkpoint (venue) assigned may check a code.
 
     With the code's card and the caller's role at the venue in the cache, the INSERT is the only statement;
     otherwise one SELECT reads both (and fills the cache)."""
     if venue_id is None:
+        if not (user.has_role("health_official") or venue_service.is_assigned_inspector(user.id)):
+            raise Forbidden("checkpoint_forbidden", "不指定场所的验码仅限卫健人员和检查点指派的检测员")
         return hc_service.check(token=token)
     try:
         ref = hc_service.token_ref(token)

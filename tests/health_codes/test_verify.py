@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.health_codes import service, tokens
 from app.health_codes.models import HealthCode
+from tests import factories
 from tests.health_codes.conftest import URL
 
 VERIFY = f"{URL}/verify"
@@ -21,8 +22,9 @@ def shown(client, clock, resident, apply_code):
 
 
 @pytest.fixture
-def staff(login):
-    return login("venue_staff")[1]
+def staff():
+    """An inspector a checkpoint assigned: verifies without naming a venue."""
+    return factories.auth_headers(factories.inspector())
 
 
 def test_green_code_passes_with_masked_holder_only(client, shown, staff):
@@ -34,14 +36,23 @@ def test_green_code_passes_with_masked_holder_only(client, shown, staff):
     assert body["reason"]["code"] == "no_risk" and body["checked_at"] == "2026-03-02T02:00:00+00:00"
 
 
-@pytest.mark.parametrize("role, status", [("venue_staff", 200), ("health_official", 200), ("volunteer", 200),
-                                          ("resident", 403), ("organiser", 403), ("admin", 403)])
+@pytest.mark.parametrize("role, status", [("health_official", 200), ("volunteer", 403), ("resident", 403),
+                                          ("organiser", 403), ("admin", 403)])
 def test_who_may_verify(client, login, shown, role, status):
     r = client.post(VERIFY, json={"token": shown[1]}, headers=login(role)[1])
     assert r.status_code == status
     if status == 403:
         assert r.get_json()["error"] == "role_forbidden" and "holder" not in r.get_json()
     assert client.post(VERIFY, json={"token": shown[1]}).status_code == 401
+
+
+def test_verify_without_a_venue_needs_an_official_or_an_assigned_inspector(client, login, shown):
+    """venue_staff alone (anyone who registers a venue is its admin) is not enough to check codes anywhere."""
+    venue_admin = login("venue_staff", "440106001001")[1]
+    r = client.post(VERIFY, json={"token": shown[1]}, headers=venue_admin)
+    assert r.status_code == 403 and r.get_json()["error"] == "checkpoint_forbidden" and "holder" not in r.get_json()
+    r = client.post(VERIFY, json={"token": shown[1]}, headers=factories.auth_headers(factories.inspector()))
+    assert r.status_code == 200 and r.get_json()["holder"] == "张*明"
 
 
 def test_colour_comes_from_the_database_not_the_token(client, db, clock, login, shown, staff):
@@ -73,9 +84,13 @@ def test_verify_is_one_indexed_select(client, shown, staff, statements):
     with statements() as seen:
         service.status(service.verify_token(shown[1]))
     assert len(seen) == 1 and seen[0].lstrip().upper().startswith("SELECT") and "ref" in seen[0]
+    official = factories.auth_headers(factories.user(roles=[("health_official", "4401")]))
+    with statements() as seen:
+        assert client.post(VERIFY, json={"token": shown[1]}, headers=official).status_code == 200
+    assert len(seen) <= 3, seen  # the user behind the access token, its revocation, the code
     with statements() as seen:
         assert client.post(VERIFY, json={"token": shown[1]}, headers=staff).status_code == 200
-    assert len(seen) <= 3, seen  # the user behind the access token, its revocation, the code
+    assert len(seen) <= 4, seen  # and, for an inspector, their assignment
 
 
 def _raw(token):

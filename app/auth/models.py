@@ -11,6 +11,8 @@ from app.extensions import db
 ROLES = ("resident", "volunteer", "organiser", "venue_staff", "health_official", "admin")
 STAFF_ROLES = ("organiser", "venue_staff", "health_official", "admin")
 CITY_CODE = "4401"
+# Roles granted over the whole city only: a health official traces and recolours anyone (docs/security-scope.md).
+CITY_WIDE_ROLES = ("health_official",)
 
 
 class User(db.Model):

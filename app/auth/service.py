@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth import sms_codes, tokens, wechat
-from app.auth.models import CITY_CODE, STAFF_ROLES, RoleGrant, User
+from app.auth.models import CITY_CODE, CITY_WIDE_ROLES, STAFF_ROLES, RoleGrant, User
 from app.common.crypto import cipher
 from app.common.phone import normalise_cn_mobile
 from app.common.time import utcnow
@@ -23,7 +23,14 @@ def phone_hash(phone: str) -> str:
     return cipher().blind_index(phone, "phone")
 
 
+def _check_area(role: str, area_code: str) -> None:
+    if role in CITY_WIDE_ROLES and area_code != CITY_CODE:
+        raise ValidationFailed("role_city_wide", f"{role} 只能授予全市（{CITY_CODE}），不能按区授予",
+                               errors={"area": [f"应为 {CITY_CODE}"]})
+
+
 def _grant(user: User, role: str, area_code: str = CITY_CODE) -> None:
+    _check_area(role, area_code)
     if not any(g.role == role and g.area_code == area_code for g in user.grants):
         user.grants.append(RoleGrant(role=role, area_code=area_code))
 
@@ -117,6 +124,7 @@ def create_staff(*, username: str, password: str, role: str, area_code: str) -> 
     if len(password) < 10:
         raise ValidationFailed("password_too_short", "密码至少 10 位")
     area_service.get(area_code)
+    _check_area(role, area_code)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         user = User(username=username)

@@ -1,10 +1,10 @@
-"""Venue rules: registration, who may see and manage a venue, staff binding, the 场所码 and its rotation."""
+"""Venue rules: registration, who may see and manage a venue, its staff, the 场所码 and its rotation."""
 from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from app.areas import service as area_service
 from app.auth import service as auth_service
 from app.auth.models import User
-from app.common import cache
+from app.common import cache, geo
 from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, page
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -108,6 +108,12 @@ def ensure_staff(venue_id: int, user: User) -> None:
         raise not_staff()
 
 
+def is_assigned_inspector(user_id: int) -> bool:
+    """Whether a venue's managers assigned the user as an inspector (检测员) there (an accepted invitation)."""
+    return db.session.execute(select(VenueStaff.id).where(VenueStaff.user_id == user_id,
+                                                          VenueStaff.role == "inspector").limit(1)).first() is not None
+
+
 def not_staff() -> Forbidden:
     return Forbidden("venue_forbidden", "您不是该场所的工作人员，不能代其扫码")
 
@@ -116,9 +122,16 @@ def _check_location(area_code: str) -> None:
     area_service.get_at_level(area_code, "community")
 
 
+def _check_position(lat: float, lng: float) -> None:
+    if not geo.in_guangzhou(lat, lng):
+        raise ValidationFailed("position_outside_city", "坐标不在广州市范围内",
+                               errors={"json": {"lat": ["坐标不在广州市范围内"], "lng": ["坐标不在广州市范围内"]}})
+
+
 def create(*, user: User, name: str, category: str, address: str, area: str, lat: float, lng: float) -> Venue:
     """Register a venue; the creator becomes its admin and venue staff over its community."""
     _check_location(area)
+    _check_position(lat, lng)
     venue = Venue(name=name, category=category, address=address, area_code=area, lat=lat, lng=lng,
                   created_by=user.id)
     db.session.add(venue)
@@ -132,8 +145,13 @@ def create(*, user: User, name: str, category: str, address: str, area: str, lat
 def update_venue(*, venue: Venue, user: User, changes: dict) -> Venue:
     """Change name, category, address, area or location."""
     ensure_can_manage(venue, user)
-    if "area" in changes:
+    if "area" in changes and changes["area"] != venue.area_code:
         _check_location(changes["area"])
+        if not user.acts_on(changes["area"], "organiser", "admin"):
+            raise Forbidden("area_forbidden", "只有目标区域的组织者或管理员可以把场所迁入该区域")
+    if "lat" in changes or "lng" in changes:
+        _check_position(changes.get("lat", venue.lat), changes.get("lng", venue.lng))
+    if "area" in changes:
         venue.area_code = changes.pop("area")
     for key, value in changes.items():
         setattr(venue, key, value)
@@ -154,21 +172,6 @@ def list_venues(*, user: User, area: str, q: str | None, cursor: str | None, lim
         stmt = stmt.where(Venue.id > int(after[0]))
     rows = db.session.execute(stmt.order_by(Venue.id).limit(limit + 1)).scalars().all()
     return page(rows, limit, lambda v: [str(v.id)])
-
-
-def bind_staff(*, venue: Venue, user: User, phone: str) -> tuple[User, VenueStaff]:
-    """Bind the account registered with this phone as an inspector (检测员) of the venue."""
-    ensure_can_manage(venue, user)
-    member = auth_service.find_by_phone(phone)
-    if member is None:
-        raise NotFound("user_not_found", "该手机号尚未注册，请先让其用手机号登录小程序")
-    if staff_role(venue.id, member.id) is not None:
-        raise Conflict("staff_exists", "该用户已是本场所工作人员")
-    link = VenueStaff(venue_id=venue.id, user_id=member.id, role="inspector")
-    db.session.add(link)
-    auth_service.grant_role(user=member, role="venue_staff", area_code=venue.area_code)
-    db.session.commit()
-    return member, link
 
 
 def unbind_staff(*, venue: Venue, user: User, member_id: int) -> None:

@@ -75,6 +75,43 @@ def test_update_by_admin_only(client, db, owner, venue, login):
     assert db.session.get(Venue, int(venue["id"])).address == "天河路208号B"
 
 
+SHAMIAN_COMMUNITY = "440103001001"  # 荔湾区
+
+
+def _venue_row(db, venue_id) -> Venue:
+    db.session.expire_all()
+    return db.session.get(Venue, int(venue_id))
+
+
+def test_moving_a_venue_needs_the_target_area_too(client, db, owner, venue, login):
+    url = f"/api/v1/venues/{venue['id']}"
+    for headers in (owner[1], login("organiser", "440106")[1]):  # its admin; an organiser of its district only
+        r = client.patch(url, json={"area": SHAMIAN_COMMUNITY}, headers=headers)
+        assert r.status_code == 403 and r.get_json()["error"] == "area_forbidden"
+        assert _venue_row(db, venue["id"]).area_code == WUSHAN_COMMUNITY
+    both = factories.user(roles=[("organiser", "440106"), ("organiser", "440103")])
+    r = client.patch(url, json={"area": SHAMIAN_COMMUNITY}, headers=factories.auth_headers(both))
+    assert r.status_code == 200 and r.get_json()["area"] == SHAMIAN_COMMUNITY
+    assert _venue_row(db, venue["id"]).area_code == SHAMIAN_COMMUNITY
+    # the same area again is no move
+    assert client.patch(url, json={"area": SHAMIAN_COMMUNITY, "name": "沙面"}, headers=factories.auth_headers(both)) \
+        .status_code == 200
+
+
+@pytest.mark.parametrize("position", [{"lat": 23.02, "lng": 113.12},  # 佛山禅城, inside the city's bounding box
+                                      {"lat": 23.02, "lng": 113.75},  # 东莞
+                                      {"lat": 22.52, "lng": 113.39}])  # 中山
+def test_a_venue_stays_inside_guangzhou(client, db, owner, venue, position):
+    r = client.patch(f"/api/v1/venues/{venue['id']}", json=position, headers=owner[1])
+    assert r.status_code == 422 and r.get_json()["error"] == "position_outside_city"
+    row = _venue_row(db, venue["id"])
+    assert (row.lat, row.lng) == (VENUE["lat"], VENUE["lng"])
+    r = client.post("/api/v1/venues", json={**VENUE, **position}, headers=owner[1])
+    assert r.status_code == 422 and r.get_json()["error"] == "position_outside_city"
+    r = client.patch(f"/api/v1/venues/{venue['id']}", json={"lat": 23.13, "lng": 113.27}, headers=owner[1])  # 越秀
+    assert r.status_code == 200 and _venue_row(db, venue["id"]).lat == 23.13
+
+
 def test_list_by_area_scope(client, venue, login):
     r = client.get("/api/v1/venues?area=440106001", headers=login("organiser", "440106")[1])
     assert r.status_code == 200 and [v["id"] for v in r.get_json()["items"]] == [venue["id"]]

@@ -5,6 +5,7 @@ Check-in is the hot path: after the token (no database) it costs two statements,
 it) and attendance, then INSERT ... ON CONFLICT DO NOTHING."""
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, select, text, update
 
 from app.common import geo
@@ -102,7 +103,8 @@ def _attendance(patrol_id: int, volunteer_id: int) -> Attendance | None:
 
 def check_out(*, user, patrol_id: int, lat: float, lng: float) -> tuple[Attendance, bool]:
     """Record the caller's departure and the hours it gives; again → the same record. Returns (attendance, changed).
-    The point is recorded (with its distance from the meeting point) for the certifier, not refused."""
+    The point is recorded (with its distance from the meeting point) for the certifier, not refused; one far
+    outside the geofence is flagged for review (PATROL_CHECKOUT_REVIEW_M)."""
     v = volunteer_service.my_volunteer(user)
     patrol = patrols.get(patrol_id)
     attendance = _attendance(patrol.id, v.id)
@@ -111,9 +113,11 @@ def check_out(*, user, patrol_id: int, lat: float, lng: float) -> tuple[Attendan
     if attendance.checked_out_at is not None:
         return attendance, False
     now = clock.utcnow()
-    values = dict(checked_out_at=now, checkout_lat=lat, checkout_lng=lng,
-                  checkout_distance_m=round(geo.distance_m(patrol.meeting_lat, patrol.meeting_lng, lat, lng)),
-                  hours_tenths=hours_tenths(attendance.checked_in_at, now, patrol.starts_at, patrol.ends_at))
+    distance = round(geo.distance_m(patrol.meeting_lat, patrol.meeting_lng, lat, lng))
+    far = distance > patrol.radius_m + current_app.config["PATROL_CHECKOUT_REVIEW_M"]
+    values = dict(checked_out_at=now, checkout_lat=lat, checkout_lng=lng, checkout_distance_m=distance,
+                  hours_tenths=hours_tenths(attendance.checked_in_at, now, patrol.starts_at, patrol.ends_at),
+                  review="pending" if far else None)
     done = db.session.execute(update(Attendance).where(Attendance.id == attendance.id,
                                                        Attendance.checked_out_at.is_(None)).values(**values),
                               execution_options=_NO_SYNC).rowcount

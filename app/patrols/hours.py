@@ -1,8 +1,12 @@
 """工时认证 (谁记录谁证明): the patrol's managers confirm the recorded hours or correct them with a reason.
 
 Every certification is a new row, never an edit; the ledger follows: the points of the previous certification
-are reversed by a new line and the new hours earn theirs. A manager never certifies their own hours."""
-from sqlalchemy import select
+are reversed by a new line and the new hours earn theirs. A manager never certifies their own hours.
+Certification starts when the patrol has ended. Leaders certify at most the recorded hours plus
+PATROL_HOURS_TOLERANCE_TENTHS; more, and any attendance flagged for review (a check-out far outside the
+geofence), is certified by an organiser or admin of the area, with a reason (the certification row is the audit)."""
+from flask import current_app
+from sqlalchemy import or_, select
 
 from app.common import time as clock
 from app.common.pagination import time_page
@@ -22,6 +26,7 @@ def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None, reason: str
     """Confirm (hours omitted or equal to the record) or correct (other hours, with a reason) one attendance."""
     patrol = patrols.get(patrol_id)
     patrols.ensure_manager(actor, patrol)
+    _ensure_ended(patrol)
     own = volunteer_service.volunteer_of(actor)
     if own is not None and own.id == volunteer_id:
         raise Forbidden("self_certification", "不能认证自己的工时，请由本群其他负责人或辖区组织者认证")
@@ -49,7 +54,9 @@ def _record(actor, patrol: Patrol, attendance: Attendance, tenths: int | None, r
                                errors={"json": {"hours": ["超过巡逻时长"]}})
     if previous is not None and tenths == previous:
         raise Conflict("hours_unchanged", "与已认证的工时相同，无需更正")
-    if (previous is not None or tenths != attendance.hours_tenths) and not (reason or "").strip():
+    _ensure_may_certify(actor, patrol, attendance, tenths)
+    if (previous is not None or tenths != attendance.hours_tenths or attendance.review == "pending") \
+            and not (reason or "").strip():
         raise ValidationFailed("reason_required", "更正工时须说明原因（谁记录谁证明）",
                                errors={"json": {"reason": ["更正工时须填写原因"]}})
     now = clock.utcnow()
@@ -69,7 +76,27 @@ def _record(actor, patrol: Patrol, attendance: Attendance, tenths: int | None, r
                                created_by=actor.id, created_at=now))
     points.append(entries)
     attendance.certified_tenths, attendance.certifications = tenths, certification.seq
+    if attendance.review == "pending":
+        attendance.review = "done"
     return certification
+
+
+def _ensure_ended(patrol: Patrol) -> None:
+    if clock.utcnow() < patrol.ends_at:
+        raise Conflict("patrol_not_ended", "巡逻结束后才能认证工时",
+                       extra={"ends_at": clock.to_shanghai(patrol.ends_at).isoformat()})
+
+
+def _ensure_may_certify(actor, patrol: Patrol, attendance: Attendance, tenths: int) -> None:
+    """A flagged attendance, or hours above the record's tolerance, need an organiser or admin of the area."""
+    if actor.acts_on(patrol.area_code, *patrols.STAFF):
+        return
+    if attendance.review == "pending":
+        raise Forbidden("review_required", "签退地点远离集合点，须由辖区组织者审核后认证工时")
+    allowed = attendance.hours_tenths + current_app.config["PATROL_HOURS_TOLERANCE_TENTHS"]
+    if tenths > allowed:
+        raise Forbidden("hours_above_record", f"认证工时最多为 {allowed / 10} 小时（记录工时加允许误差）；"
+                        "更多须由辖区组织者认证并说明原因", extra={"max_hours": allowed / 10})
 
 
 def _reversal(attendance: Attendance, reason: str | None, actor, now) -> PointsEntry:
@@ -89,12 +116,15 @@ def _length_tenths(patrol: Patrol) -> int:
 
 
 def certify_all(*, actor, patrol_id: int) -> dict:
-    """Confirm, as recorded, every checked-out attendance of the patrol not yet certified (but the actor's own)."""
+    """Confirm, as recorded, every checked-out attendance of the patrol not yet certified (but the actor's own,
+    and those flagged for review)."""
     patrol = patrols.get(patrol_id)
     patrols.ensure_manager(actor, patrol)
+    _ensure_ended(patrol)
     own = volunteer_service.volunteer_of(actor)
     waiting = db.session.execute(select(Attendance).where(
         Attendance.patrol_id == patrol.id, Attendance.checked_out_at.is_not(None), Attendance.certifications == 0,
+        or_(Attendance.review.is_(None), Attendance.review != "pending"),
         Attendance.volunteer_id != (own.id if own else 0)).order_by(Attendance.id).with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)).scalars().all()
     for attendance in waiting:
@@ -110,7 +140,7 @@ def attendance_view(a: Attendance, names: dict, certification: HoursCertificatio
             "checkout_distance_m": a.checkout_distance_m, "auto_checkout": a.auto_checkout,
             "recorded_hours": None if a.hours_tenths is None else a.hours_tenths / 10,
             "certified_hours": None if a.certified_tenths is None else a.certified_tenths / 10,
-            "certifications": a.certifications}
+            "certifications": a.certifications, "review": a.review}
     if certification is not None:
         view["certification"] = {"seq": certification.seq, "hours": certification.hours_tenths / 10,
                                  "reason": certification.reason, "created_at": certification.created_at}

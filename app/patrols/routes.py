@@ -31,7 +31,7 @@ def _attendance(a) -> dict:
     return {"id": str(a.id), "patrol_id": str(a.patrol_id), "checked_in_at": a.checked_in_at,
             "checked_out_at": a.checked_out_at, "auto_checkout": a.auto_checkout,
             "hours": None if a.hours_tenths is None else a.hours_tenths / 10,
-            "certified_hours": None if a.certified_tenths is None else a.certified_tenths / 10}
+            "certified_hours": None if a.certified_tenths is None else a.certified_tenths / 10, "review": a.review}
 
 
 @blp.route("/patrols", methods=["POST"])

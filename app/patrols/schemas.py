@@ -52,7 +52,8 @@ class PatrolCreate(_PatrolFields):
     meeting_point = fields.Nested(Point, required=True)
     radius_m = fields.Integer(load_default=200, validate=validate.Range(50, 2000))
     capacity = fields.Integer(required=True, validate=validate.Range(1, 500))
-    points_per_hour = fields.Integer(load_default=10, validate=validate.Range(0, 100))
+    points_per_hour = fields.Integer(validate=validate.Range(0, 100),
+                                     metadata={"description": "默认为系统设定值；高于默认值须由辖区组织者或管理员设置"})
 
 
 class PatrolUpdate(_PatrolFields):
@@ -154,6 +155,8 @@ class AttendanceRead(ma.Schema):
     auto_checkout = fields.Boolean(required=True)
     hours = fields.Float(required=True, allow_none=True, metadata=HOURS)
     certified_hours = fields.Float(required=True, allow_none=True, metadata=HOURS)
+    review = fields.String(required=True, allow_none=True, validate=validate.OneOf(("pending", "done")),
+                           metadata={"description": "pending：签退地点远离集合点，工时待审核"})
 
 
 class CertificationRead(ma.Schema):
@@ -174,6 +177,8 @@ class AttendanceRecord(ma.Schema):
     recorded_hours = fields.Float(required=True, allow_none=True)
     certified_hours = fields.Float(required=True, allow_none=True)
     certifications = fields.Integer(required=True)
+    review = fields.String(required=True, allow_none=True, validate=validate.OneOf(("pending", "done")),
+                           metadata={"description": "pending：签退地点远离集合点，待辖区组织者审核认证；done：已审核"})
     certification = fields.Nested(CertificationRead)
 
 

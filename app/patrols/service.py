@@ -1,6 +1,7 @@
 """Patrols: schedule, read, list, change and cancel; who manages one (organisers over its area, its group's leaders)."""
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.areas import service as area_service
@@ -42,6 +43,14 @@ def ensure_manager(user, patrol: Patrol) -> None:
         raise Forbidden("patrol_forbidden", "只有辖区组织者或本群负责人可以管理这次巡逻")
 
 
+def _ensure_may_set_points(actor, area_code: str, points_per_hour: int) -> None:
+    """Points above the configured default per hour are set by organisers and admins of the area only."""
+    default = current_app.config["PATROL_POINTS_PER_HOUR_DEFAULT"]
+    if points_per_hour > default and not actor.acts_on(area_code, *STAFF):
+        raise Forbidden("points_per_hour_forbidden", "每小时积分高于默认值，须由辖区组织者或管理员设置",
+                        extra={"default": default})
+
+
 def ensure_open(patrol: Patrol, now: datetime) -> None:
     """Conflict unless the patrol is scheduled and has not ended."""
     if patrol.status != "scheduled":
@@ -68,6 +77,8 @@ def create(*, actor, data: dict) -> Patrol:
                                errors={"json": {"area": ["不在该群的范围内"]}})
     if not (actor.acts_on(area.code, *STAFF) or leads(actor, group.id)):
         raise Forbidden("patrol_forbidden", "只有辖区组织者或本群负责人可以发布巡逻")
+    data.setdefault("points_per_hour", current_app.config["PATROL_POINTS_PER_HOUR_DEFAULT"])
+    _ensure_may_set_points(actor, area.code, data["points_per_hour"])
     now = clock.utcnow()
     _check_times(data["starts_at"], data["ends_at"], now)
     point = data["meeting_point"]
@@ -90,6 +101,8 @@ def update(*, actor, patrol_id: int, data: dict) -> Patrol:
     ensure_manager(actor, patrol)
     now = clock.utcnow()
     ensure_open(patrol, now)
+    if "points_per_hour" in data:
+        _ensure_may_set_points(actor, patrol.area_code, data["points_per_hour"])
     if "starts_at" in data or "ends_at" in data:
         _reschedule(patrol, data.get("starts_at", patrol.starts_at), data.get("ends_at", patrol.ends_at), now)
     if "capacity" in data and data["capacity"] < patrol.active_count:

@@ -13,13 +13,14 @@ from tests.patrols.helpers import FAR_GRID, NOW, near, token
 
 @pytest.fixture
 def attended(client, new_patrol, volunteer, clock):
-    """A 2-hour patrol at 10 points an hour attended for 1.5 h: (patrol, (user, headers, Volunteer))."""
+    """A 2-hour patrol at 10 points an hour attended for 1.5 h, ended: (patrol, (user, headers, Volunteer))."""
     patrol = new_patrol(starts_at=NOW, points_per_hour=10)
     person = volunteer()
     client.post(f"/api/v1/patrols/{patrol['id']}/signups", headers=person[1])
     client.post("/api/v1/patrols/checkins", json={"token": token(patrol["id"]), **near()}, headers=person[1])
     clock.advance(minutes=90)
     client.post(f"/api/v1/patrols/{patrol['id']}/checkout", json=near(), headers=person[1])
+    clock.advance(minutes=30)
     return patrol, person
 
 
@@ -102,11 +103,12 @@ def test_correction_errors_change_nothing(client, attended, organiser, body, sta
     assert len(_ledger(v)) == 1 and _summary(v).points == 15
 
 
-def test_cannot_certify_before_check_out(client, new_patrol, volunteer, organiser):
+def test_cannot_certify_before_check_out(client, new_patrol, volunteer, organiser, clock):
     patrol = new_patrol(starts_at=NOW)
     _, headers, v = volunteer()
     client.post(f"/api/v1/patrols/{patrol['id']}/signups", headers=headers)
     client.post("/api/v1/patrols/checkins", json={"token": token(patrol["id"]), **near()}, headers=headers)
+    clock.advance(hours=3)  # ended, not yet closed by the cron
     r = _certify(client, patrol, v, organiser[1])
     assert r.status_code == 409 and r.get_json()["error"] == "not_checked_out"
     missing = _certify(client, patrol, SimpleNamespace(id=987654321), organiser[1])
@@ -128,6 +130,7 @@ def test_a_leader_never_certifies_their_own_hours(client, new_patrol, leader, cl
     client.post("/api/v1/patrols/checkins", json={"token": token(patrol["id"]), **near()}, headers=headers)
     clock.advance(hours=1)
     client.post(f"/api/v1/patrols/{patrol['id']}/checkout", json=near(), headers=headers)
+    clock.advance(hours=1)
     r = _certify(client, patrol, v, headers)
     assert r.status_code == 403 and r.get_json()["error"] == "self_certification"
     bulk = client.post(f"/api/v1/patrols/{patrol['id']}/attendances/certify", headers=headers)

@@ -12,7 +12,7 @@ from app.auth import service as auth_service
 from app.auth.models import RoleGrant, User
 from app.common.phone import normalise_cn_mobile
 from app.errors import ValidationFailed
-from app.volunteers import importer
+from app.volunteers import import_scope, importer
 from app.volunteers.checks import _mobile_prefix_valid, checked_phone
 from app.volunteers.models import Group, Volunteer, VolunteerCount
 from tests import factories
@@ -114,37 +114,83 @@ def test_import_updates_a_self_registered_volunteer(app, client, db, tmp_path):
     assert_counts_exact()
 
 
-def test_import_forgets_the_cached_principal_of_an_existing_account(app, client, db, tmp_path, live):
-    """A resident signed in (principal cached in Redis) then imported: the volunteer role counts at once."""
+def test_import_never_makes_a_volunteer_of_an_existing_account(app, client, db, tmp_path):
+    """An account's owner consents to volunteering themselves: a row with their phone is rejected with the reason."""
     user = factories.user(phone_number="13800000001")
     headers = factories.auth_headers(user)
+    result, path = run_import(app, tmp_path, csv_bytes(GOOD[:2]))
+    assert result.exit_code == 1 and "1 new, 0 updated, 1 rejected" in result.output
+    report = list(csv.reader(path.with_name(path.name + ".rejected.csv").open(encoding="utf-8-sig")))
+    assert report[1] == ["2", import_scope.NO_CONSENT]
+    assert user.id not in {v.user_id for v in volunteers(db)}
+    db.session.expire_all()
+    assert {g.role for g in db.session.get(User, user.id).grants} == {"resident"}
     assert client.get("/api/v1/volunteers/me", headers=headers).status_code in (403, 404)
-    assert live.get(f"cache:principal:{user.id}") == b"1|resident@4401"
-    run_import(app, tmp_path, csv_bytes(GOOD[:2]))
-    assert live.get(f"cache:principal:{user.id}") is None
-    r = client.get("/api/v1/volunteers/me", headers=headers)
-    assert r.status_code == 200 and r.get_json()["grid"] == GRID_A1
+    r = client.post("/api/v1/volunteers", json=profile_body(), headers=headers)  # they register themselves
+    assert r.status_code == 201
+    assert next(v for v in volunteers(db) if v.user_id == user.id).consent_at is not None
+    assert_counts_exact()
 
 
 def test_one_batch_of_new_phones_and_phones_with_accounts(app, client, db):
-    """New people, a resident and a volunteer who signed up themselves, in the same batch: the two accounts are
-    kept (ids, grants), one account is added, the counts stay exact and every phone signs in to its account."""
+    """New people, a resident and a volunteer who signed up themselves, in the same batch: the resident's row is
+    rejected, the volunteer updated (account and grants kept), one account added, the counts exact."""
     resident = factories.user(phone_number="13800000001")
     volunteer = factories.user(phone_number="13800000002")
     client.post("/api/v1/volunteers", json=profile_body(grid=GRID_A1), headers=factories.auth_headers(volunteer))
-    report = importer.import_stream(io.BytesIO(csv_bytes(GOOD)), batch_size=100)
-    assert (report.total, report.inserted, report.updated, report.rejected) == (3, 2, 1, 0)
+    rejected = []
+    report = importer.import_stream(io.BytesIO(csv_bytes(GOOD)), batch_size=100,
+                                    on_reject=lambda line, reasons: rejected.append((line, reasons)))
+    assert (report.total, report.inserted, report.updated, report.rejected) == (3, 1, 1, 1)
+    assert rejected == [(2, [import_scope.NO_CONSENT])]
     db.session.expire_all()
     assert db.session.execute(select(func.count()).select_from(User)).scalar() == 3
     owners = {v.user_id: v for v in volunteers(db)}
-    assert set(owners) >= {resident.id, volunteer.id} and owners[volunteer.id].grid_code == GRID_B
-    for phone, user_id in (("13800000001", resident.id), ("13800000002", volunteer.id), ("13800000003", None)):
+    assert resident.id not in owners and owners[volunteer.id].grid_code == GRID_B
+    for phone, roles in (("13800000001", {"resident"}), ("13800000002", {"resident", "volunteer"}),
+                         ("13800000003", {"resident", "volunteer"})):
         body = sign_in(client, phone)
-        assert user_id in (None, int(body["user"]["id"])) and int(body["user"]["id"]) in owners
-        assert {g["role"] for g in body["user"]["roles"]} == {"resident", "volunteer"}
-    assert db.session.execute(select(func.count()).select_from(RoleGrant)).scalar() == 6
-    assert count("total", "4401") == 3 and count("total", GRID_B) == 1
+        assert {g["role"] for g in body["user"]["roles"]} == roles
+    assert db.session.execute(select(func.count()).select_from(RoleGrant)).scalar() == 5
+    assert count("total", "4401") == 2 and count("total", GRID_B) == 1
     assert_counts_exact()
+
+
+def test_http_import_never_changes_a_volunteer_living_outside_the_admins_area(client, login, db):
+    """Matched by phone, a 荔湾 volunteer is not renamed nor moved into 天河 by 天河's admin."""
+    owner = factories.user(phone_number="13800000001")
+    client.post("/api/v1/volunteers", json=profile_body(real_name="黎湾", grid=GRID_OTHER_DISTRICT),
+                headers=factories.auth_headers(owner))
+    before = volunteers(db)[0]
+    _, headers = login("admin", "440106")
+    body = upload(client, headers, csv_bytes([["13800000001", "陈一", GRID_A1, "快递物流", "", "巡防员"], GOOD[1]])) \
+        .get_json()
+    assert (body["inserted"], body["updated"], body["rejected"]) == (1, 0, 1)
+    assert body["rejected_rows"] == [{"line": 2, "reasons": [import_scope.OUT_OF_AREA]}]
+    after = next(v for v in volunteers(db) if v.user_id == owner.id)
+    assert (after.grid_code, after.real_name_enc, after.name_index) == \
+        (GRID_OTHER_DISTRICT, before.real_name_enc, before.name_index)
+    assert count("total", GRID_OTHER_DISTRICT) == 1 and count("total", GRID_A1) == 0
+    assert_counts_exact()
+
+
+def test_an_imported_move_moves_the_volunteer_on_the_leaderboards(app, client, db, tmp_path):
+    from app.patrols import points
+    from app.patrols.models import PointsSummary
+
+    run_import(app, tmp_path, csv_bytes(GOOD[:1]))
+    [v] = volunteers(db)
+    points.grant(actor=factories.user(roles=[("organiser", "4401")]), volunteer_id=v.id, points=30, reason="表彰")
+    moved = [["13800000001", "陈一", GRID_OTHER_STREET, "快递物流", "", "巡防员"]]
+    assert run_import(app, tmp_path, csv_bytes(moved))[0].exit_code == 0
+    db.session.expire_all()
+    rows = db.session.execute(select(PointsSummary).where(PointsSummary.volunteer_id == v.id)).scalars().all()
+    assert rows and {(r.street_code, r.community_code, r.grid_code) for r in rows} == \
+        {(GRID_OTHER_STREET[:9], GRID_OTHER_STREET[:12], GRID_OTHER_STREET)}
+    board = client.get(f"/api/v1/leaderboards?scope=street&id={GRID_OTHER_STREET[:9]}&period=all",
+                       headers=factories.auth_headers(factories.user(roles=[("organiser", "4401")])))
+    assert board.status_code == 200, board.get_json()
+    assert [e["points"] for e in board.get_json()["items"]] == [30]
 
 
 @pytest.mark.postgres
@@ -171,16 +217,18 @@ def test_a_batch_of_new_people_is_inserted_without_upserts(app, client, db, monk
 
 @pytest.mark.postgres
 def test_a_known_phone_stops_the_plain_inserts_and_the_rest_of_the_run_upserts(app, client, db, monkeypatch):
-    """A batch with a phone that has an account: the accounts' INSERT meets the unique constraint, the batch is
-    rolled back and upserted (the account kept), and the run's later batches go the upsert way at once."""
+    """A batch with a phone that has an account (a volunteer): the accounts' INSERT meets the unique constraint, the
+    batch is rolled back and upserted (the account kept), and the run's later batches go the upsert way at once."""
     from app.volunteers import bulk
 
-    resident_id = factories.user(phone_number="13800000001").id
+    known = factories.user(phone_number="13800000001")
+    client.post("/api/v1/volunteers", json=profile_body(grid=GRID_B), headers=factories.auth_headers(known))
+    resident_id = known.id
     tries = []
     insert_new = bulk.Writer._insert_new
     monkeypatch.setattr(bulk.Writer, "_insert_new", lambda self, *args: tries.append(1) or insert_new(self, *args))
     report = importer.import_stream(io.BytesIO(csv_bytes(GOOD)), batch_size=1)  # the known phone comes first
-    assert (report.inserted, report.updated, report.rejected, len(tries)) == (3, 0, 0, 1)
+    assert (report.inserted, report.updated, report.rejected, len(tries)) == (2, 1, 0, 1)
     db.session.expire_all()
     assert db.session.execute(select(func.count()).select_from(User)).scalar() == 3
     assert resident_id in {v.user_id for v in volunteers(db)}

@@ -3,11 +3,14 @@ needs no knowledge of patrols):
 - a new grid (or none, after leaving) is copied onto the volunteer's summary rows, in the same flush, so that
   area leaderboards rank people where they live now; a departed volunteer's group-board rows go;
 - a departure ends the volunteer's upcoming sign-ups before the commit, their seats going to the people waiting.
-Bulk imports write with Core statements and fire no events: a moved volunteer's summaries follow at their next
-ledger line."""
+Bulk imports write with Core statements and fire no ORM events: they send `volunteers_moved`, which
+`follow_bulk_moves` receives (connected in create_app), in the import's transaction."""
+from collections import defaultdict
+
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from app.extensions import db
 from app.patrols import points
 from app.patrols.models import GroupPointsSummary, PointsSummary
 from app.volunteers.models import Volunteer
@@ -42,3 +45,13 @@ def _end_departed_signups(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_DEPARTED, None)
+
+
+def follow_bulk_moves(_sender, *, moved: dict[int, str]) -> None:
+    """Copy the new grids of volunteers a bulk write moved onto their summary rows; no commit."""
+    by_grid = defaultdict(list)
+    for volunteer_id, grid in moved.items():
+        by_grid[grid].append(volunteer_id)
+    for grid, ids in sorted(by_grid.items()):
+        db.session.execute(PointsSummary.__table__.update().where(PointsSummary.volunteer_id.in_(sorted(ids)))
+                           .values(**points.area_codes(grid)))

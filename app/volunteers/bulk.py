@@ -46,7 +46,7 @@ from app.common.time import utcnow
 from app.common.types import UTCDateTime
 from app.common.upsert import copy_rows, insert, is_postgres
 from app.extensions import db
-from app.volunteers import counts, locality
+from app.volunteers import counts, import_scope, locality, signals
 from app.volunteers.models import Volunteer
 from app.volunteers.taxonomy import Catalogue
 
@@ -103,6 +103,7 @@ class Batch:
 class Written:
     inserted: int = 0
     updated: int = 0
+    refused: int = 0  # rows import_scope refused (people with accounts already)
 
 
 def make_batch(rows_by_phone: dict) -> Batch:
@@ -126,8 +127,9 @@ def make_batch(rows_by_phone: dict) -> Batch:
 class Writer:
     """Writes batches in the current app's session; one commit per batch."""
 
-    def __init__(self, source: str = "import"):
+    def __init__(self, source: str = "import", allowed_areas=None, on_reject=None):
         self.source, self.catalogue, self.postgres = source, Catalogue(), is_postgres()
+        self.allowed, self.on_reject = (tuple(allowed_areas) if allowed_areas else None), on_reject
         self.straight = self.postgres  # plain inserts for new people, until a batch meets a known phone
         self.communities: set[str] = set()
 
@@ -141,6 +143,8 @@ class Writer:
         # counters before groups, as registrations and moves do: writers meet the same locks in the same order
         counts.apply(batch.tally, self.catalogue)
         locality.drop_memberships(moved)
+        if moved:
+            signals.volunteers_moved.send(None, moved=moved)
         fresh = batch.communities - self.communities
         if fresh:
             locality.ensure_auto_groups(fresh)
@@ -176,19 +180,23 @@ class Writer:
         """Upsert a batch through the stage; returns what was written, {volunteer id: new grid} of those who moved
         and the accounts that were there before."""
         self._stage(batch.rows)
+        refused = import_scope.refuse(_STAGE, batch.tally, self.allowed)
+        for line, reason in refused if self.on_reject else ():
+            self.on_reject(line, [reason])
+        staged = len(batch.rows) - len(refused)
         run = db.session.execute
         new_users = run(self._users(now)).rowcount
         # Accounts that were there before may gain the volunteer role: their cached principals must go (after the
         # commit). On SQLite the new ones come too; forgetting them is harmless.
         known = []
-        if new_users < len(batch.rows) or not self.postgres:
+        if new_users < staged or not self.postgres:
             known = run(self._known_accounts(every_row=new_users == 0)).scalars().all()
         run(self._grants(NEW_ACCOUNT_ROLES if new_users else ("volunteer",), now))
         inserted = run(self._volunteers(now)).rowcount
         moved = {}
-        if inserted < len(batch.rows):  # someone was a volunteer already (never when every account is new)
+        if inserted < staged:  # someone was a volunteer already (never when every account is new)
             moved = self._update_existing(batch.tally, now)
-        return Written(inserted, len(batch.rows) - inserted), moved, known
+        return Written(inserted, staged - inserted, len(refused)), moved, known
 
     def _stage(self, rows: list) -> None:
         """Fill the stage with a batch's rows (in this transaction)."""
@@ -257,15 +265,17 @@ class Writer:
         return {r.id: r.new_grid for r in old if r.grid_code != r.new_grid}
 
 
-def run(batches, *, source: str = "import", background: bool = False, on_written=None) -> Written:
+def run(batches, *, source: str = "import", background: bool = False, on_written=None, allowed_areas=None,
+        on_reject=None) -> Written:
     """Write every batch from an iterable (built in a second thread when background=True, so that reading and
     encrypting the next batch overlaps the database writing this one). Returns the totals."""
-    writer, total = Writer(source), Written()
+    writer, total = Writer(source, allowed_areas, on_reject), Written()
     with _heap_frozen():
         for batch in (_prefetch(batches) if background else batches):
             done = writer.write(batch)
             total.inserted += done.inserted
             total.updated += done.updated
+            total.refused += done.refused
             if on_written:
                 on_written(total, len(batch.rows))
     return total

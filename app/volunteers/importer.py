@@ -88,7 +88,8 @@ class Report:
     total: int = 0
     inserted: int = 0
     updated: int = 0
-    rejected: int = 0
+    rejected: int = 0  # rows refused by their checks, and (once the import ends) by import_scope
+    refused: int = 0  # rows import_scope refused: people with accounts already
     rejected_rows: list = field(default_factory=list)
 
 
@@ -136,10 +137,11 @@ def import_stream(stream, *, allowed_areas=None, batch_size: int = 20_000, backg
     checker = RowChecker(Catalogue(), allowed_areas)
 
     def written(total, _n):
-        report.inserted, report.updated = total.inserted, total.updated
+        report.inserted, report.updated, report.refused = total.inserted, total.updated, total.refused
         if on_progress:
             on_progress(report)
 
     bulk.run(batches(read_rows(stream), checker, report, size=batch_size, on_reject=on_reject),
-             background=background, on_written=written)
+             background=background, on_written=written, allowed_areas=allowed_areas, on_reject=on_reject)
+    report.rejected += report.refused
     return report

@@ -2,6 +2,7 @@
 from sqlalchemy import func, select
 
 from app.health_codes.models import ColourChange, Declaration, HealthCode
+from tests import factories
 from tests.health_codes.conftest import URL, application, resident_id
 
 
@@ -121,7 +122,7 @@ def test_withdraw_erases_and_kills_the_code(client, db, resident, login, apply_c
     assert client.get(f"{URL}/{code['id']}", headers=headers).status_code == 404
     assert client.delete(f"{URL}/{code['id']}", headers=headers).status_code == 404
     assert client.get(URL, headers=headers).get_json() == {"items": []}
-    _, staff = login("venue_staff")
+    staff = factories.auth_headers(factories.inspector())
     r = client.post(f"{URL}/verify", json={"token": token}, headers=staff)
     assert r.status_code == 410 and r.get_json()["error"] == "code_revoked"
     again = apply_code(headers)  # the document is free again, as a new code

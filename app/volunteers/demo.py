@@ -126,13 +126,12 @@ def seed_small() -> list[str]:
     two groups."""
     from sqlalchemy import select
 
+    from app.auth import service as auth_service
     from app.common.time import utcnow
     from app.demo import DEMO_RESIDENT_PHONE as phone
     from app.extensions import db
-    from app.volunteers.models import Group
-
-    from app.auth import service as auth_service
     from app.volunteers import service
+    from app.volunteers.models import Group
 
     catalogue = Catalogue()
     resident = auth_service.resident_by_phone(phone)

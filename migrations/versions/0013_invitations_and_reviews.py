@@ -6,7 +6,7 @@
   certifies them), 'done' once reviewed.
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0016
 Create Date: 2026-12-06 11:00:00
 
 """
@@ -17,7 +17,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0009'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

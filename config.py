@@ -53,6 +53,9 @@ class Config:
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=30)
     JWT_DECODE_LEEWAY = 10
+    # A second refresh with the same token this soon after the first gets the same new pair (parallel requests
+    # of a mini-program); later, it is reuse and revokes the sign-in.
+    REFRESH_GRACE_SECONDS = float(os.environ.get("REFRESH_GRACE_SECONDS", 10.0))
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only: no csrf claim in them
     JWT_ERROR_MESSAGE_KEY = "message"

@@ -28,6 +28,7 @@ def register_extensions(app: Flask) -> None:
     from app.common import converters
     from app.common.cache import init_redis
     from app.common.crypto import init_cipher
+    from app.common.method_override import init_method_override
     from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
     from app.errors import register_error_handlers
@@ -57,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     init_redis(app)
     init_request_log(app)
     init_proxy(app)
+    init_method_override(app)
     # One session per request, even where a caller (a test) keeps an app context across requests.
     app.teardown_request(lambda _exc: db.session.remove())
     from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks

@@ -113,9 +113,10 @@ def test_refresh_rotates(client, db):
     assert client.post(REFRESH, headers=bearer(pair["refresh_token"])).status_code == 200
 
 
-def test_reused_refresh_token_kills_its_family(client, db):
+def test_reused_refresh_token_kills_its_family(client, db, clock):
     body = sign_in(client, PHONE)
     pair = client.post(REFRESH, headers=bearer(body["refresh_token"])).get_json()
+    clock.advance(seconds=11)  # past the grace window for parallel refreshes
     envelope(client.post(REFRESH, headers=bearer(body["refresh_token"])), 401, "token_reused")
     rows = _refresh_rows(db)
     assert len(rows) == 2 and all(row.revoked_at is not None for row in rows)
@@ -131,6 +132,7 @@ def test_other_sign_ins_survive_a_family_revocation(client, db, clock):
     clock.advance(seconds=61)
     second = sign_in(client, PHONE)
     client.post(REFRESH, headers=bearer(first["refresh_token"]))
+    clock.advance(seconds=11)
     envelope(client.post(REFRESH, headers=bearer(first["refresh_token"])), 401, "token_reused")
     assert client.get(ME, headers=bearer(second["access_token"])).status_code == 200
     assert client.post(REFRESH, headers=bearer(second["refresh_token"])).status_code == 200
@@ -225,11 +227,39 @@ def test_concurrent_refreshes_with_one_token_issue_one_pair(app, client, db, con
     body = sign_in(client, PHONE)
 
     def refresh(_):
-        return app.test_client().post(REFRESH, headers=bearer(body["refresh_token"])).status_code
+        r = app.test_client().post(REFRESH, headers=bearer(body["refresh_token"]))
+        return r.status_code, r.get_json()
 
-    assert sorted(concurrently(refresh, 4)) == [200, 401, 401, 401]
-    # the reuse revoked the family, including the pair the winner got
-    assert all(row.revoked_at is not None for row in _refresh_rows(db))
+    results = concurrently(refresh, 4)
+    assert [status for status, _ in results] == [200] * 4
+    assert len({pair["refresh_token"] for _, pair in results}) == 1  # one new pair, handed to every caller
+    rows = _refresh_rows(db)
+    assert len(rows) == 2 and not any(row.revoked_at for row in rows)
+
+
+def test_second_refresh_within_grace_gets_the_same_pair(client, db, clock):
+    body = sign_in(client, PHONE)
+    first = client.post(REFRESH, headers=bearer(body["refresh_token"]))
+    clock.advance(seconds=3)
+    second = client.post(REFRESH, headers=bearer(body["refresh_token"]))
+    assert first.status_code == second.status_code == 200 and second.get_json() == first.get_json()
+    rows = _refresh_rows(db)
+    assert len(rows) == 2 and not any(row.revoked_at for row in rows)
+    assert all(b"refresh_token" not in (row.successor_enc or b"") for row in rows)  # stored encrypted
+    pair = second.get_json()
+    assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
+    assert client.post(REFRESH, headers=bearer(pair["refresh_token"])).status_code == 200
+    # outside the window, the same old token is reuse: the whole sign-in is revoked
+    clock.advance(seconds=10)
+    envelope(client.post(REFRESH, headers=bearer(body["refresh_token"])), 401, "token_reused")
+    envelope(client.get(ME, headers=bearer(pair["access_token"])), 401, "token_revoked")
+
+
+def test_fresh_token_required_is_not_a_401(app, client, db):
+    body = sign_in(client, PHONE)
+    pair = client.post(REFRESH, headers=bearer(body["refresh_token"])).get_json()
+    r = client.delete("/api/v1/volunteers/me", headers=bearer(pair["access_token"]))
+    envelope(r, 403, "fresh_token_required")  # an interceptor that refreshes on 401 would loop here
 
 
 def test_purge_deletes_only_what_expired(app, db):
@@ -276,4 +306,4 @@ def test_refreshed_token_is_not_fresh_enough_for_sensitive_actions(app, client, 
     with app.test_request_context(headers=bearer(pair["access_token"])):
         with pytest.raises(FreshTokenRequired) as info:
             sensitive()
-        envelope(app.handle_user_exception(info.value), 401, "fresh_token_required")
+        envelope(app.handle_user_exception(info.value), 403, "fresh_token_required")

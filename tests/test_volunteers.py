@@ -218,5 +218,5 @@ def test_leaving_erases_the_person_and_keeps_the_row(client, login, db):
 def test_leaving_needs_a_fresh_sign_in(client, login):
     user, _, _ = register(client, login)
     r = client.delete("/api/v1/volunteers/me", headers=factories.auth_headers(user, fresh=False))
-    assert r.status_code == 401 and r.get_json()["error"] == "fresh_token_required"
+    assert r.status_code == 403 and r.get_json()["error"] == "fresh_token_required"
     assert count("total", "4401") == 1

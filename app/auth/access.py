@@ -78,7 +78,8 @@ def _revoked(_header, _payload):
 
 @jwt.needs_fresh_token_loader
 def _not_fresh(_header, _payload):
-    return envelope(401, "fresh_token_required", "此操作需要重新登录验证身份")
+    # 403, not 401: a "401 → refresh and retry" interceptor would refresh (a non-fresh pair) and loop.
+    return envelope(403, "fresh_token_required", "此操作需要重新登录验证身份")
 
 
 @jwt.user_lookup_error_loader

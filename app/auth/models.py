@@ -101,6 +101,8 @@ class RefreshToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pair this token was exchanged for, encrypted: a parallel refresh within the grace window gets it too.
+    successor_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class RevokedToken(db.Model):

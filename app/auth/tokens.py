@@ -1,4 +1,5 @@
 """JWT issue, refresh rotation with reuse detection, and revocation (database, cached in Redis)."""
+import json
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -12,6 +13,7 @@ from app.auth import principal
 from app.auth.models import RefreshToken, RevokedToken, User
 from app.common import cache
 from app.common.cache import ready_client, redis_client, redis_failed
+from app.common.crypto import cipher
 from app.common.time import utcnow
 from app.common.upsert import insert
 from app.errors import Unauthorized
@@ -44,23 +46,39 @@ def _rejected(error: str) -> Unauthorized:
 
 
 def rotate(jwt_payload: dict, user: User) -> dict:
-    """Use a refresh token once: a second use revokes the whole family (someone copied it)."""
+    """Use a refresh token once: a second use revokes the whole family (someone copied it), except within
+    REFRESH_GRACE_SECONDS of the first, when it answers the same new pair (a mini-program's parallel requests)."""
+    jti = jwt_payload["jti"]
     claimed = db.session.execute(
-        update(RefreshToken).where(RefreshToken.jti == jwt_payload["jti"], RefreshToken.used_at.is_(None),
+        update(RefreshToken).where(RefreshToken.jti == jti, RefreshToken.used_at.is_(None),
                                    RefreshToken.revoked_at.is_(None)).values(used_at=utcnow())).rowcount
     if claimed != 1:
-        state = db.session.execute(select(RefreshToken.revoked_at).where(RefreshToken.jti == jwt_payload["jti"])).first()
+        state = db.session.execute(select(RefreshToken.revoked_at, RefreshToken.used_at, RefreshToken.successor_enc)
+                                   .where(RefreshToken.jti == jti)).first()
         db.session.rollback()
         if state is None:
             raise _rejected("token_invalid")
         if state.revoked_at is not None:
             raise _rejected("token_revoked")
+        if _within_grace(state.used_at) and state.successor_enc:
+            return json.loads(cipher().decrypt(state.successor_enc, _successor_aad(jti)))
         _commit_revocations(revoke_family(jwt_payload.get("fam")))
         log.warning("refresh token reuse: family revoked user=%s", user.id)
         raise _rejected("token_reused")
     pair = issue_pair(user, family=jwt_payload.get("fam"))
+    db.session.execute(update(RefreshToken).where(RefreshToken.jti == jti).values(
+        successor_enc=cipher().encrypt(json.dumps(pair), _successor_aad(jti))))
     db.session.commit()
     return pair
+
+
+def _successor_aad(jti: str) -> bytes:
+    return b"refresh_successor:" + jti.encode()
+
+
+def _within_grace(used_at: datetime | None) -> bool:
+    grace = current_app.config["REFRESH_GRACE_SECONDS"]
+    return used_at is not None and utcnow() - used_at <= timedelta(seconds=grace)
 
 
 def logout(jwt_payload: dict) -> None:

@@ -49,7 +49,7 @@ def test_colour_change_needs_fresh_token_and_the_role(client, db, official, code
     url = f"/api/v1/admin/health-codes/{codes[0]}/colour"
     stale = factories.auth_headers(official[0], fresh=False)
     r = client.patch(url, json={"colour": "red", "reason": "确诊病例"}, headers=stale)
-    assert r.status_code == 401 and r.get_json()["error"] == "fresh_token_required"
+    assert r.status_code == 403 and r.get_json()["error"] == "fresh_token_required"
     for role in ("organiser", "venue_staff", "admin", "resident"):
         assert client.patch(url, json={"colour": "red", "reason": "x"}, headers=login(role)[1]).status_code == 403
     for bad in ({"colour": "purple", "reason": "x"}, {"colour": "red"}, {"colour": "red", "reason": ""},

@@ -1,0 +1,47 @@
+"""wx.request lacks PATCH: every route stays reachable (POST + X-HTTP-Method-Override), and the seam is strict."""
+import pytest
+
+from app.common.method_override import HEADER, OVERRIDABLE, WX_REQUEST_METHODS
+from tests.auth_flows import envelope
+from tests.test_volunteer_groups import organiser  # noqa: F401 — fixture
+from tests.test_volunteer_groups import test_approval_group_flow, test_edit_a_group  # noqa: F401
+from tests.test_volunteer_groups import test_leave_and_remove, test_reject_a_request  # noqa: F401
+from tests.test_volunteers import test_empty_or_bad_patch, test_leaving_erases_the_person_and_keeps_the_row  # noqa: F401
+from tests.test_volunteers import test_rename_keeps_counts_and_masks  # noqa: F401
+from tests.wx_client import client  # noqa: F401 — fixture: the tests above run through the override
+
+
+def test_every_route_is_reachable_from_wx_request(app):
+    unreachable = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if method not in WX_REQUEST_METHODS and method not in OVERRIDABLE:
+                unreachable.append(f"{method} {rule.rule}")
+    assert unreachable == []
+    assert any("PATCH" in rule.methods for rule in app.url_map.iter_rules())  # the override is still needed
+
+
+def test_spec_documents_the_override(app):
+    spec = app.extensions["jiefang_openapi"] if "jiefang_openapi" in app.extensions else None
+    client = app.test_client()
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert HEADER in doc["info"]["description"]
+    for path, item in doc["paths"].items():
+        if "patch" in item:
+            names = [p.get("name") for p in item["patch"].get("parameters", [])]
+            assert HEADER in names or HEADER in item["patch"].get("description", ""), path
+    assert spec is None or spec
+
+
+@pytest.mark.parametrize("method, value", [("GET", "PATCH"), ("POST", "PUT"), ("POST", "GET"), ("PUT", "DELETE"),
+                                           ("POST", "TRACE")])
+def test_other_overrides_are_refused(app, db, login, method, value):
+    _, headers = login("organiser")
+    r = app.test_client().open("/api/v1/groups/1", method=method, headers={**headers, HEADER: value})
+    envelope(r, 400, "method_override_invalid")
+
+
+def test_override_to_a_method_the_route_lacks_is_405(app, login):
+    _, headers = login("resident")
+    r = app.test_client().post("/api/v1/me", headers={**headers, HEADER: "PATCH"})
+    envelope(r, 405, "method_not_allowed")

@@ -77,6 +77,11 @@ class Config:
 
     # 场所码: HMAC key of the static venue codes printed on posters
     VENUE_CODE_KEY = os.environ.get("VENUE_CODE_KEY", _DEV_VENUE_CODE_KEY)
+    # Posters' QR (without WeChat configured) holds VENUE_LINK_BASE + short id: the prefix registered for
+    # 扫普通链接二维码打开小程序, served by /v/<id>; WeChat's verification file for it is served from the same place.
+    VENUE_LINK_BASE = os.environ.get("VENUE_LINK_BASE", "http://localhost:5000/v/")
+    WECHAT_LINK_VERIFY_FILE = os.environ.get("WECHAT_LINK_VERIFY_FILE", "")  # e.g. "abc123def.txt"
+    WECHAT_LINK_VERIFY_CONTENT = os.environ.get("WECHAT_LINK_VERIFY_CONTENT", "")
 
     # Patrol check-in codes: HMAC key of the tokens that rotate every PATROL_CHECKIN_WINDOW_SECONDS
     PATROL_CHECKIN_KEY = os.environ.get("PATROL_CHECKIN_KEY", _DEV_PATROL_CHECKIN_KEY)
@@ -104,6 +109,9 @@ class Config:
     WECHAT_SECRET = os.environ.get("WECHAT_SECRET", "")
     WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
     WECHAT_TIMEOUT_SECONDS = 3.0
+    # The page a 小程序码 opens (its `scene` is the venue's short id) and the mini-program version it opens.
+    WECHAT_CHECKIN_PAGE = os.environ.get("WECHAT_CHECKIN_PAGE", "pages/checkin/index")
+    WECHAT_ENV_VERSION = os.environ.get("WECHAT_ENV_VERSION", "release")  # release | trial | develop
 
     # Rate limiting (flask-limiter); storage is Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = True

@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from app.invitations.routes import blp as invitations
     from app.patrols.routes import blp as patrols
     from app.system import blp as system
+    from app.venues.link_routes import blp as links
     from app.venues.routes import blp as venues
     from app.venues.scan_routes import admin as admin_health
     from app.venues.scan_routes import blp as scans
@@ -91,7 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from app.volunteers.routes import blp as volunteers
 
     for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups,
-                      patrols, invitations):
+                      patrols, invitations, links):
         api.register_blueprint(blueprint)
     from app.console.routes import bp as console
 

@@ -108,6 +108,8 @@ ACCESS = {
     "POST /api/v1/me/invitations/<int:invitation_id>/decline": SIGNED_IN,
     # the benchmark yardsticks /api/v1/bench/* belong to the bench's app (bench/wsgi.py), never to this one:
     # tests/test_yardsticks.py proves them absent here and serves them from the bench's gunicorn.
+    # the poster's link for 扫普通链接二维码打开小程序 (outside /api/v1: its prefix is registered with WeChat)
+    "GET /v/<string:name>": PUBLIC,
 }
 
 # Routes whose allowed roles may still get 403 from a scope check on the dummy ids used here.
@@ -119,7 +121,7 @@ _PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 def _routes(app):
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1") or rule.endpoint == "static":
+        if not rule.rule.startswith(("/api/v1", "/v/")) or rule.endpoint == "static":
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield f"{method} {rule.rule}", method, rule

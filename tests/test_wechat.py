@@ -3,7 +3,7 @@ import json
 import logging
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.auth.models import RefreshToken, RoleGrant, User
 from app.common.crypto import cipher
 from tests.auth_flows import LOGIN_WECHAT, ME, bearer, count, envelope
+from tests.wechat_fake import serving
 
 APPID, SECRET = "wx0123456789abcdef", "s3cr3t-app-secret-value-0001"
 
@@ -66,14 +67,9 @@ class _JsCode2Session(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def wechat_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _JsCode2Session)
-    server.daemon_threads = True
-    server.seen = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(_JsCode2Session) as server:
+        server.seen = []
+        yield server
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import requests
 from flask import current_app
 
+from app.common.wechat_api import BAD_REPLY, wechat_error
 from app.errors import AppError, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized
 
 log = logging.getLogger("jiefang.wechat")
@@ -27,15 +28,7 @@ ERRCODES: dict[int, tuple[type[AppError], str, str]] = {
     -1: (ServiceUnavailable, "wechat_busy", "微信服务繁忙，请稍后再试"),
 }
 _UNKNOWN = (ServiceUnavailable, "wechat_error", "微信登录失败，请稍后再试")
-_BAD_REPLY = (ServiceUnavailable, "wechat_bad_reply", "微信服务返回异常，请稍后再试")
-_RETRY_AFTER = {TooManyRequests: "60", ServiceUnavailable: "10"}
-
-
-def wechat_error(kind: tuple[type[AppError], str, str]) -> AppError:
-    """A fresh error for one of the kinds above, with Retry-After where waiting helps."""
-    cls, error, message = kind
-    retry = _RETRY_AFTER.get(cls)
-    return cls(error, message, headers={"Retry-After": retry} if retry else None)
+_BAD_REPLY = BAD_REPLY
 
 
 class WeChatProvider:

@@ -6,6 +6,8 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from app import qr
+from app.common import wechat_api
+from app.venues import codes, wxacode
 
 WIDTH, HEIGHT = 1240, 1754
 GREEN = (0, 150, 80)
@@ -37,8 +39,17 @@ def _centred(draw, y: int, text: str, font, fill) -> int:
     return y + font.size + 20
 
 
-def render(*, name: str, address: str, token: str, version: int) -> bytes:
-    """PNG poster: title band, the venue's name, the QR, a one-line instruction, address and code version."""
+def code_image(venue_id: int, version: int) -> tuple[bytes, str]:
+    """(image, instruction) for the poster: the 小程序码 when WeChat is configured, else a QR of the link."""
+    short = codes.short_id(venue_id, version)
+    if wechat_api.configured():
+        return wxacode.miniprogram_code(short), "请用微信扫一扫扫码登记，出示绿码通行"
+    return qr.render(codes.link(short), "black", "png", scale=20), "请用微信扫一扫扫码登记，出示绿码通行"
+
+
+def render(*, name: str, address: str, venue_id: int, version: int) -> bytes:
+    """PNG poster: title band, the venue's name, the code, a one-line instruction, address and code version."""
+    image, instruction = code_image(venue_id, version)
     img = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(img)
     draw.rectangle([0, 0, WIDTH, 220], fill=GREEN)
@@ -46,12 +57,12 @@ def render(*, name: str, address: str, token: str, version: int) -> bytes:
     y = 270
     for line in _wrap(draw, name, _font(72, "Bold"), WIDTH - 160)[:3]:
         y = _centred(draw, y, line, _font(72, "Bold"), "black")
-    code = Image.open(io.BytesIO(qr.render(token, "black", "png", scale=20))).convert("RGB")
+    code = Image.open(io.BytesIO(image)).convert("RGB")
     side = min(900, HEIGHT - y - 380)
-    code = code.resize((side, side), Image.NEAREST)
+    code = code.resize((side, side), Image.NEAREST if code.width < side else Image.LANCZOS)
     img.paste(code, ((WIDTH - side) // 2, y + 20))
     y += side + 60
-    y = _centred(draw, y, "请用微信扫一扫扫码登记，出示绿码通行", _font(52, "Medium"), GREEN)
+    y = _centred(draw, y, instruction, _font(52, "Medium"), GREEN)
     for line in _wrap(draw, address, _font(36), WIDTH - 200)[:2]:
         y = _centred(draw, y, line, _font(36), (80, 80, 80))
     _centred(draw, HEIGHT - 80, f"场所码版本 {version} · 旧版场所码已失效", _font(28), (120, 120, 120))

@@ -96,7 +96,7 @@ def get_code(venue_id):
     """The venue's current 场所码 content."""
     venue = service.get(venue_id)
     service.ensure_can_view(venue, current_user)
-    return {"venue_code": service.venue_code(venue), "code_version": venue.code_version}
+    return service.code_forms(venue)
 
 
 @blp.route("/<int:venue_id>/code/rotate", methods=["POST"])
@@ -106,7 +106,7 @@ def get_code(venue_id):
 def rotate_code(venue_id):
     """Issue a new 场所码: every poster printed before stops working."""
     venue = service.rotate_code(venue=service.get(venue_id), user=current_user)
-    return {"venue_code": service.venue_code(venue), "code_version": venue.code_version}
+    return service.code_forms(venue)
 
 
 @blp.route("/<int:venue_id>/poster.png", methods=["GET"])
@@ -117,6 +117,5 @@ def get_poster(venue_id):
     """The printable 场所码 poster."""
     venue = service.get(venue_id)
     service.ensure_can_view(venue, current_user)
-    png = poster.render(name=venue.name, address=venue.address, token=service.venue_code(venue),
-                        version=venue.code_version)
+    png = poster.render(name=venue.name, address=venue.address, venue_id=venue.id, version=venue.code_version)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-cache"})

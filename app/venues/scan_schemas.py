@@ -25,7 +25,8 @@ class VenueCard(VenueBrief):
 
 
 class CheckinCreate(ma.Schema):
-    venue_code = fields.String(required=True, validate=validate.Length(1, 64), metadata={"description": "扫到的场所码内容"})
+    venue_code = fields.String(required=True, validate=validate.Length(1, 256), metadata={
+        "description": "扫到的场所码：小程序码的 scene（短格式）、海报链接，或旧版海报的长格式"})
     health_code_id = Id(required=True, metadata={"description": "亮码所用的健康码（须为本人账号下的码）"})
 
 

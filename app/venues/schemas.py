@@ -60,5 +60,8 @@ class StaffRead(ma.Schema):
 
 
 class VenueCodeRead(ma.Schema):
-    venue_code = fields.String(required=True, metadata={"description": "场所码内容（印在海报上的二维码）"})
+    venue_code = fields.String(required=True, metadata={"description": "场所码长格式（旧版海报的二维码内容）"})
+    short_id = fields.String(required=True, metadata={"description": "场所码短格式（≤32 字符）：小程序码的 scene，"
+                                                                   "可直接用于 POST /checkins"})
+    link = fields.String(required=True, metadata={"description": "海报二维码中的链接（扫普通链接二维码打开小程序）"})
     code_version = fields.Integer(required=True)

@@ -209,6 +209,13 @@ def venue_code(venue: Venue) -> str:
     return codes.sign(venue.id, venue.code_version)
 
 
+def code_forms(venue: Venue) -> dict:
+    """Every form of the venue's current code: the long token, the short id (a 小程序码's scene) and its link."""
+    short = codes.short_id(venue.id, venue.code_version)
+    return {"venue_code": venue_code(venue), "short_id": short, "link": codes.link(short),
+            "code_version": venue.code_version}
+
+
 def rotate_code(*, venue: Venue, user: User) -> Venue:
     """Bump the code version: every poster printed before stops working."""
     ensure_can_manage(venue, user)

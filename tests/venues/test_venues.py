@@ -236,5 +236,5 @@ def test_poster_renders_with_readable_code(client, owner, venue):
     img = Image.open(io.BytesIO(r.data))
     assert img.size == (1240, 1754)
     decoded = zxingcpp.read_barcodes(img)
-    code = client.get(f"/api/v1/venues/{venue['id']}/code", headers=owner[1]).get_json()["venue_code"]
+    code = client.get(f"/api/v1/venues/{venue['id']}/code", headers=owner[1]).get_json()["link"]
     assert [d.text for d in decoded] == [code]

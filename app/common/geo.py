@@ -1,5 +1,5 @@
 """Distances on the Earth: haversine in metres (GCJ-02 points, as phones report them in China)."""
-from math import asin, cos, radians, sin, sqrt
+from math import asin, cos, pi, radians, sin, sqrt
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -25,3 +25,41 @@ def in_guangzhou(lat: float, lng: float) -> bool:
         if (lat1 > lat) != (lat2 > lat) and lng < lng1 + (lat - lat1) * (lng2 - lng1) / (lat2 - lat1):
             inside = not inside
     return inside
+# WGS-84 → GCJ-02: the published transform (Krasovsky 1940 ellipsoid), as map SDKs in China apply it.
+_A = 6378245.0
+_EE = 0.00669342162296594323
+COORD_TYPES = ("gcj02", "wgs84")
+
+
+def _outside_china(lat: float, lng: float) -> bool:
+    return not (72.004 <= lng <= 137.8347 and 0.8293 <= lat <= 55.8271)
+
+
+def _shift_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt(abs(x))
+    ret += (20.0 * sin(6.0 * x * pi) + 20.0 * sin(2.0 * x * pi)) * 2.0 / 3.0
+    ret += (20.0 * sin(y * pi) + 40.0 * sin(y / 3.0 * pi)) * 2.0 / 3.0
+    return ret + (160.0 * sin(y / 12.0 * pi) + 320.0 * sin(y * pi / 30.0)) * 2.0 / 3.0
+
+
+def _shift_lng(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt(abs(x))
+    ret += (20.0 * sin(6.0 * x * pi) + 20.0 * sin(2.0 * x * pi)) * 2.0 / 3.0
+    ret += (20.0 * sin(x * pi) + 40.0 * sin(x / 3.0 * pi)) * 2.0 / 3.0
+    return ret + (150.0 * sin(x / 12.0 * pi) + 300.0 * sin(x / 30.0 * pi)) * 2.0 / 3.0
+
+
+def wgs84_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
+    """A WGS-84 point (GPS, wx.getLocation's default) as GCJ-02; points outside China are returned unchanged."""
+    if _outside_china(lat, lng):
+        return lat, lng
+    dlat, dlng = _shift_lat(lng - 105.0, lat - 35.0), _shift_lng(lng - 105.0, lat - 35.0)
+    magic = 1 - _EE * sin(radians(lat)) ** 2
+    dlat = dlat * 180.0 / ((_A * (1 - _EE)) / (magic * sqrt(magic)) * pi)
+    dlng = dlng * 180.0 / (_A / sqrt(magic) * cos(radians(lat)) * pi)
+    return lat + dlat, lng + dlng
+
+
+def to_gcj02(lat: float, lng: float, coord_type: str) -> tuple[float, float]:
+    """A point given in coord_type (gcj02 or wgs84), as GCJ-02 (the datum stored and compared)."""
+    return wgs84_to_gcj02(lat, lng) if coord_type == "wgs84" else (lat, lng)

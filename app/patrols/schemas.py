@@ -4,6 +4,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.common.positions import Datum, latitude, longitude
 from app.common.pagination import PageArgs, page_schema
 from app.patrols.leaderboard import PERIODS, SCOPES
 
@@ -26,9 +27,9 @@ class IdString(fields.String):
         return int(text)
 
 
-class Point(ma.Schema):
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
-    lng = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
+class Point(Datum):
+    lat = latitude(required=True, validate=validate.Range(-90, 90))
+    lng = longitude(required=True, validate=validate.Range(-180, 180))
 
 
 class _PatrolFields(ma.Schema):
@@ -36,7 +37,7 @@ class _PatrolFields(ma.Schema):
     description = fields.String(validate=validate.Length(max=1000))
     starts_at = fields.AwareDateTime(metadata={"description": "ISO 8601，带时区"})
     ends_at = fields.AwareDateTime(metadata={"description": "晚于开始时间，不超过 12 小时"})
-    meeting_point = fields.Nested(Point, metadata={"description": "集合点（GCJ-02）"})
+    meeting_point = fields.Nested(Point, metadata={"description": "集合点（坐标系见其 coord_type，默认 GCJ-02）"})
     radius_m = fields.Integer(validate=validate.Range(50, 2000), metadata={"description": "签到范围（米）"})
     capacity = fields.Integer(validate=validate.Range(1, 500))
     points_per_hour = fields.Integer(validate=validate.Range(0, 100))
@@ -76,8 +77,8 @@ class PatrolQuery(PageArgs):
 
 
 class PointRead(ma.Schema):
-    lat = fields.Float(required=True)
-    lng = fields.Float(required=True)
+    lat = fields.Float(required=True, metadata={"description": "纬度（GCJ-02）"})
+    lng = fields.Float(required=True, metadata={"description": "经度（GCJ-02）"})
 
 
 class SignupRead(ma.Schema):
@@ -134,17 +135,17 @@ class CheckinCode(ma.Schema):
     refresh_in = fields.Integer(required=True, metadata={"description": "多少秒后换新码"})
 
 
-class PatrolCheckin(ma.Schema):
+class PatrolCheckin(Datum):
     token = fields.String(required=True, validate=validate.Length(1, 64))
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
-    lng = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
+    lat = latitude(required=True, validate=validate.Range(-90, 90))
+    lng = longitude(required=True, validate=validate.Range(-180, 180))
     accuracy_m = fields.Integer(load_default=0, validate=validate.Range(0, 10000),
                                 metadata={"description": "定位精度（米）；最多放宽 50 米"})
 
 
-class PatrolCheckout(ma.Schema):
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
-    lng = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
+class PatrolCheckout(Datum):
+    lat = latitude(required=True, validate=validate.Range(-90, 90))
+    lng = longitude(required=True, validate=validate.Range(-180, 180))
 
 
 class AttendanceRead(ma.Schema):

@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.common.positions import Datum, latitude, longitude
 from app.common.pagination import PageArgs
 from app.venues.models import CATEGORIES, STAFF_ROLES
 
@@ -19,15 +20,15 @@ def _venue_fields(required: bool) -> dict:
                                  metadata={"example": "天河路208号"}),
         "area": fields.String(required=required, validate=_COMMUNITY,
                               metadata={"description": "所在社区/村代码", "example": "440106001001"}),
-        "lat": fields.Float(required=required, validate=validate.Range(*LAT_RANGE, error="坐标不在广州市范围内"),
-                            metadata={"description": "纬度 (GCJ-02)", "example": 23.1375}),
-        "lng": fields.Float(required=required, validate=validate.Range(*LNG_RANGE, error="坐标不在广州市范围内"),
-                            metadata={"description": "经度 (GCJ-02)", "example": 113.3235}),
+        "lat": latitude(required=required, validate=validate.Range(*LAT_RANGE, error="坐标不在广州市范围内"),
+                        metadata={"example": 23.1375}),
+        "lng": longitude(required=required, validate=validate.Range(*LNG_RANGE, error="坐标不在广州市范围内"),
+                         metadata={"example": 113.3235}),
     }
 
 
-VenueCreate = ma.Schema.from_dict(_venue_fields(True), name="VenueCreate")
-VenueUpdate = ma.Schema.from_dict(_venue_fields(False), name="VenueUpdate")
+VenueCreate = Datum.from_dict(_venue_fields(True), name="VenueCreate")
+VenueUpdate = Datum.from_dict(_venue_fields(False), name="VenueUpdate")
 
 
 class VenueRead(ma.Schema):
@@ -36,8 +37,8 @@ class VenueRead(ma.Schema):
     category = fields.String(required=True)
     address = fields.String(required=True)
     area = fields.String(required=True, attribute="area_code")
-    lat = fields.Float(required=True)
-    lng = fields.Float(required=True)
+    lat = fields.Float(required=True, metadata={"description": "纬度（GCJ-02）"})
+    lng = fields.Float(required=True, metadata={"description": "经度（GCJ-02）"})
     code_version = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
 

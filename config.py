@@ -79,6 +79,7 @@ class Config:
     VENUE_CODE_KEY = os.environ.get("VENUE_CODE_KEY", _DEV_VENUE_CODE_KEY)
     # Posters' QR (without WeChat configured) holds VENUE_LINK_BASE + short id: the prefix registered for
     # 扫普通链接二维码打开小程序, served by /v/<id>; WeChat's verification file for it is served from the same place.
+    POSTER_URL_TTL_SECONDS = _env_int("POSTER_URL_TTL_SECONDS", 3600)  # signed poster.png URLs
     VENUE_LINK_BASE = os.environ.get("VENUE_LINK_BASE", "http://localhost:5000/v/")
     WECHAT_LINK_VERIFY_FILE = os.environ.get("WECHAT_LINK_VERIFY_FILE", "")  # e.g. "abc123def.txt"
     WECHAT_LINK_VERIFY_CONTENT = os.environ.get("WECHAT_LINK_VERIFY_CONTENT", "")

@@ -1,12 +1,13 @@
 """/health-codes: apply, list, show, withdraw, declare, token, QR, public keys, verify."""
-from flask import Response, current_app
+from flask import Response, current_app, url_for
 from flask_jwt_extended import current_user
 
 from app.auth.access import require
+from app.auth.signed_urls import signed, signed_or_require, signed_uid, signed_url
 from app.common import cache
 from app.common.blueprint import Blueprint
 from app.common.sql import autocommit
-from app.errors import doc_errors
+from app.errors import Forbidden, doc_errors
 from app.extensions import limiter
 from app.health_codes import keys, schemas, service, tokens
 
@@ -128,15 +129,21 @@ def declare(data, code_id):
 @doc_errors(404)
 def token(code_id):
     """亮码: a signed token valid two minutes; refresh every refresh_in seconds."""
-    return service.issue_own_token(code_id=code_id, owner_id=current_user.id), NO_STORE
+    issued = service.issue_own_token(code_id=code_id, owner_id=current_user.id)
+    qr_url = signed_url(url_for("health_codes.qr_image", code_id=code_id), issued["expires_at"], uid=current_user.id)
+    return {**issued, "qr_url": qr_url}, NO_STORE
 
 
 @blp.route(CODE + "/qr.png", methods=["GET"])
-@require()
+@signed_or_require()
 @blp.arguments(schemas.QrArgs, location="query")
 @blp.doc(responses={"200": {"description": "二维码图片（PNG，或 ?format=svg 时为 SVG）", "content": _IMAGE}})
 @doc_errors(404, 422)
 def qr_image(args, code_id):
-    """The current token as a QR image in the code's colour (PNG, or SVG with ?format=svg)."""
-    image = service.qr_image(code_id=code_id, owner_id=current_user.id, fmt=args["format"])
+    """The current token as a QR image in the code's colour (PNG, or SVG with ?format=svg); also by the signed
+    qr_url of the token route, which expires with that token."""
+    owner_id = signed_uid() if signed() else current_user.id
+    if owner_id is None:
+        raise Forbidden("image_url_invalid", "图片链接无效，请重新获取")
+    image = service.qr_image(code_id=code_id, owner_id=owner_id, fmt=args["format"])
     return Response(image, mimetype="image/png" if args["format"] == "png" else "image/svg+xml", headers=NO_STORE)

@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.auth.signed_urls import SignedArgs
 from app.common.fields import Id
 from app.health_codes.models import COLOURS, ID_TYPES, RELATIONS
 from app.health_codes.rules import SYMPTOMS
@@ -88,9 +89,11 @@ class TokenRead(ma.Schema):
     issued_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(required=True)
     refresh_in = fields.Integer(required=True, metadata={"description": "建议多少秒后刷新"})
+    qr_url = fields.String(required=True, metadata={"description": "二维码图片的签名链接（无需 Authorization，"
+                                                                    "供 <image src>；不晚于 expires_at 失效）"})
 
 
-class QrArgs(ma.Schema):
+class QrArgs(SignedArgs):
     format = fields.String(load_default="png", validate=validate.OneOf(("png", "svg")))
 
 

@@ -1,8 +1,9 @@
 """/patrols, /points, /leaderboards, /me/notifications and the volunteer's service record."""
-from flask import Response
+from flask import Response, url_for
 from flask_jwt_extended import current_user
 
 from app.auth.access import require
+from app.auth.signed_urls import SignedArgs, signed, signed_or_require, signed_url
 from app.common import time as clock
 from app.common.blueprint import Blueprint
 from app.common.pagination import PageArgs, page_schema
@@ -124,18 +125,22 @@ def checkin_code(patrol_id):
     patrol = service.get(patrol_id)
     service.ensure_manager(current_user, patrol)
     service.ensure_open(patrol, clock.utcnow())
-    return codes.current(patrol.id, clock.utcnow()), NO_STORE
+    shown = codes.current(patrol.id, clock.utcnow())
+    return {**shown, "qr_url": signed_url(url_for("patrols.checkin_code_png", patrol_id=patrol.id),
+                                          shown["expires_at"])}, NO_STORE
 
 
 @blp.route(PATROL + "/checkin-code.png", methods=["GET"])
-@require(*TEAM)
+@signed_or_require(*TEAM)
+@blp.arguments(SignedArgs, location="query")
 @blp.doc(responses={"200": {"description": "签到码二维码（PNG）",
                             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 @doc_errors(404, 409)
-def checkin_code_png(patrol_id):
-    """The current check-in code as a QR image for the organiser's phone screen."""
+def checkin_code_png(_args, patrol_id):
+    """The current check-in code as a QR image for the organiser's phone screen (or by its signed qr_url)."""
     patrol = service.get(patrol_id)
-    service.ensure_manager(current_user, patrol)
+    if not signed():
+        service.ensure_manager(current_user, patrol)
     service.ensure_open(patrol, clock.utcnow())
     return Response(codes.png(patrol.id, clock.utcnow()), mimetype="image/png", headers=NO_STORE)
 

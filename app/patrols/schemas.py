@@ -133,6 +133,8 @@ class CheckinCode(ma.Schema):
     window_seconds = fields.Integer(required=True)
     expires_at = fields.DateTime(required=True, metadata={"description": "此签到码失效时间"})
     refresh_in = fields.Integer(required=True, metadata={"description": "多少秒后换新码"})
+    qr_url = fields.String(required=True, metadata={"description": "签到码图片的签名链接（无需 Authorization，"
+                                                                    "供 <image src>；与此码同时失效）"})
 
 
 class PatrolCheckin(Datum):

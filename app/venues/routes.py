@@ -1,8 +1,12 @@
 """/venues: registration, staff, the 场所码 and its poster."""
-from flask import Response, current_app, request
+from datetime import timedelta
+
+from flask import Response, current_app, request, url_for
 from flask_jwt_extended import current_user
 
 from app.auth.access import require
+from app.auth.signed_urls import SignedArgs, signed, signed_or_require, signed_url
+from app.common.time import utcnow
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
@@ -96,7 +100,7 @@ def get_code(venue_id):
     """The venue's current 场所码 content."""
     venue = service.get(venue_id)
     service.ensure_can_view(venue, current_user)
-    return service.code_forms(venue)
+    return _code_forms(venue)
 
 
 @blp.route("/<int:venue_id>/code/rotate", methods=["POST"])
@@ -106,16 +110,24 @@ def get_code(venue_id):
 def rotate_code(venue_id):
     """Issue a new 场所码: every poster printed before stops working."""
     venue = service.rotate_code(venue=service.get(venue_id), user=current_user)
-    return service.code_forms(venue)
+    return _code_forms(venue)
+
+
+def _code_forms(venue) -> dict:
+    poster_url = signed_url(url_for("venues.get_poster", venue_id=venue.id),
+                            utcnow() + timedelta(seconds=current_app.config["POSTER_URL_TTL_SECONDS"]))
+    return {**service.code_forms(venue), "poster_url": poster_url}
 
 
 @blp.route("/<int:venue_id>/poster.png", methods=["GET"])
-@require()
+@signed_or_require()
+@blp.arguments(SignedArgs, location="query")
 @blp.response(200, content_type="image/png", description="A4 poster, 1240×1754 PNG")
 @doc_errors(404)
-def get_poster(venue_id):
-    """The printable 场所码 poster."""
+def get_poster(_args, venue_id):
+    """The printable 场所码 poster (or by the signed poster_url of the code route)."""
     venue = service.get(venue_id)
-    service.ensure_can_view(venue, current_user)
+    if not signed():
+        service.ensure_can_view(venue, current_user)
     png = poster.render(name=venue.name, address=venue.address, venue_id=venue.id, version=venue.code_version)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-cache"})

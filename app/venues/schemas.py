@@ -65,4 +65,6 @@ class VenueCodeRead(ma.Schema):
     short_id = fields.String(required=True, metadata={"description": "场所码短格式（≤32 字符）：小程序码的 scene，"
                                                                    "可直接用于 POST /checkins"})
     link = fields.String(required=True, metadata={"description": "海报二维码中的链接（扫普通链接二维码打开小程序）"})
+    poster_url = fields.String(required=True, metadata={"description": "海报图片的签名链接（无需 Authorization，"
+                                                                        "供 <image src>，一小时内有效）"})
     code_version = fields.Integer(required=True)

@@ -86,13 +86,14 @@ def register_blueprints(app: Flask) -> None:
     from app.system import blp as system
     from app.venues.link_routes import blp as links
     from app.venues.routes import blp as venues
+    from app.venues.routes import mine as my_venues
     from app.venues.scan_routes import admin as admin_health
     from app.venues.scan_routes import blp as scans
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
 
     for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups,
-                      patrols, invitations, links):
+                      patrols, invitations, links, my_venues):
         api.register_blueprint(blueprint)
     from app.console.routes import bp as console
 

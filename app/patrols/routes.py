@@ -232,6 +232,14 @@ def leaderboards(args):
                              period=args["period"], limit=args["limit"])
 
 
+@blp.route("/me/signups", methods=["GET"])
+@require()
+@blp.response(200, schemas.MySignupList)
+def my_signups():
+    """我的报名：未结束的巡逻在前（按开始时间），已结束的在后。"""
+    return {"items": signups.mine(user=current_user)}
+
+
 @blp.route("/me/notifications", methods=["GET"])
 @require()
 @blp.arguments(schemas.NotificationQuery, location="query")

@@ -267,6 +267,16 @@ class NotificationRead(ma.Schema):
     read_at = fields.DateTime(required=True, allow_none=True)
 
 
+class MySignupRead(SignupRead):
+    upcoming = fields.Boolean(required=True, metadata={"description": "巡逻尚未结束"})
+    patrol = fields.Nested(PatrolRead, required=True)
+
+
+class MySignupList(ma.Schema):
+    items = fields.List(fields.Nested(MySignupRead), required=True,
+                        metadata={"description": "未结束的在前（开始早的在前），其后为已结束的（近的在前），最多 100 条"})
+
+
 class NotificationList(ma.Schema):
     items = fields.List(fields.Nested(NotificationRead), required=True)
     next_cursor = fields.String(required=True, allow_none=True)

@@ -177,3 +177,22 @@ def roster(*, actor, patrol_id: int, status: str | None, cursor: str | None, lim
                         "position": s.position, "signed_up_at": s.created_at, "updated_at": s.updated_at}
                        for s in result["items"]]
     return result
+
+
+MINE_LIMIT = 100
+
+
+def mine(*, user) -> list[dict]:
+    """The caller's seats and waitlist places: patrols not yet over first (soonest first), then past ones."""
+    v = volunteer_service.volunteer_of(user)
+    if v is None:
+        return []
+    now = clock.utcnow()
+    rows = select(Signup, Patrol).join(Patrol, Patrol.id == Signup.patrol_id).where(
+        Signup.volunteer_id == v.id, Signup.status != "cancelled")
+    found = db.session.execute(rows.where(Patrol.ends_at >= now).order_by(Patrol.starts_at, Patrol.id)
+                               .limit(MINE_LIMIT)).all()
+    found += db.session.execute(rows.where(Patrol.ends_at < now).order_by(Patrol.starts_at.desc(), Patrol.id)
+                                .limit(MINE_LIMIT - len(found))).all() if len(found) < MINE_LIMIT else []
+    return [{**view(signup), "upcoming": patrol.ends_at >= now, "patrol": patrols.views([patrol])[0]}
+            for signup, patrol in found]

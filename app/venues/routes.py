@@ -16,6 +16,15 @@ from app.invitations.schemas import InvitationSent
 from app.venues import poster, schemas, service, staff_invites
 
 blp = Blueprint("venues", __name__, url_prefix="/api/v1/venues", description="场所码：场所、工作人员与海报")
+mine = Blueprint("my_venues", __name__, url_prefix="/api/v1/me", description="我的场所")
+
+
+@mine.route("/venues", methods=["GET"])
+@require()
+@mine.response(200, schemas.MyVenueList)
+def my_venues():
+    """我的场所：我作为管理员或检测员所在的场所。"""
+    return {"items": service.mine(user=current_user)}
 
 
 @blp.route("", methods=["POST"])

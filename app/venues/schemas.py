@@ -43,6 +43,15 @@ class VenueRead(ma.Schema):
     created_at = fields.DateTime(required=True)
 
 
+class MyVenueRead(VenueRead):
+    my_role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES),
+                            metadata={"description": "我在该场所的身份：admin 管理员 / inspector 检测员"})
+
+
+class MyVenueList(ma.Schema):
+    items = fields.List(fields.Nested(MyVenueRead), required=True)
+
+
 class VenueQuery(PageArgs):
     area = fields.String(required=True, validate=validate.Regexp(r"^4401\d{0,10}$"),
                          metadata={"description": "区域代码（须在您的管辖范围内）"})

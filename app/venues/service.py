@@ -159,6 +159,15 @@ def update_venue(*, venue: Venue, user: User, changes: dict) -> Venue:
     return venue
 
 
+def mine(*, user) -> list[Venue]:
+    """The venues the caller is staff of, by name, each with `my_role` (admin or inspector)."""
+    rows = db.session.execute(select(Venue, VenueStaff.role).join(VenueStaff, VenueStaff.venue_id == Venue.id)
+                              .where(VenueStaff.user_id == user.id).order_by(Venue.name, Venue.id)).all()
+    for venue, role in rows:
+        venue.my_role = role
+    return [venue for venue, _ in rows]
+
+
 def list_venues(*, user: User, area: str, q: str | None, cursor: str | None, limit: int) -> dict:
     """Venues inside an area the caller oversees, by name, keyset-paginated in id order."""
     area_service.get(area)

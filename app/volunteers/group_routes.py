@@ -20,7 +20,7 @@ MEMBERS = ("volunteer", "organiser", "admin")
 @doc_errors(404, 409, 422)
 def create_group(data):
     """Create a locality (community or grid), trade or interest group inside my area."""
-    return groups.views([groups.create(actor=current_user, data=data)])[0]
+    return groups.views([groups.create(actor=current_user, data=data)], viewer=current_user)[0]
 
 
 @blp.route("", methods=["GET"])
@@ -30,7 +30,7 @@ def create_group(data):
 @doc_errors(404, 422)
 def list_groups(args):
     """Groups by kind, area, trade, interest or name (keyset pages)."""
-    return groups.listing(**args)
+    return groups.listing(**args, viewer=current_user)
 
 
 @blp.route("/<int:group_id>", methods=["GET"])
@@ -38,8 +38,8 @@ def list_groups(args):
 @blp.response(200, schemas.GroupRead)
 @doc_errors(404)
 def get_group(group_id):
-    """One group, with its member count."""
-    return groups.views([groups.get_group(group_id)])[0]
+    """One group, with its member count and my membership."""
+    return groups.views([groups.get_group(group_id)], viewer=current_user)[0]
 
 
 @blp.route("/<int:group_id>", methods=["PATCH"])

@@ -7,7 +7,7 @@ from app.common.time import utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.volunteers.models import Group, GroupMember, VolunteerCount
-from app.volunteers.service import my_volunteer
+from app.volunteers.service import my_volunteer, volunteer_of
 from app.volunteers.taxonomy import Catalogue
 
 STAFF = ("organiser", "admin")
@@ -28,8 +28,23 @@ def get_group(group_id: int, *, lock: bool = False) -> Group:
     return group
 
 
-def views(groups: list[Group], catalogue: Catalogue | None = None) -> list[dict]:
-    """Groups as the API shows them; an automatic group's size is its community's volunteer count."""
+def memberships(groups: list[Group], viewer) -> dict[int, dict | None]:
+    """The viewer's place in each group: {status: active|pending, role: member|leader}, or None (not a member).
+    A community group's members are the volunteers living there; its leaders have rows like any group's."""
+    v = volunteer_of(viewer)
+    if v is None:
+        return {g.id: None for g in groups}
+    rows = {row.group_id: row for row in db.session.execute(select(GroupMember).where(
+        GroupMember.volunteer_id == v.id, GroupMember.group_id.in_([g.id for g in groups]))).scalars()}
+    lives = {g.id: g.auto and bool(v.grid_code) and v.grid_code.startswith(g.area_code) for g in groups}
+    return {g.id: {"status": rows[g.id].status, "role": rows[g.id].role} if g.id in rows
+            else {"status": "active", "role": "member"} if lives[g.id] else None for g in groups}
+
+
+def views(groups: list[Group], catalogue: Catalogue | None = None, viewer=None) -> list[dict]:
+    """Groups as the API shows them; an automatic group's size is its community's volunteer count. With a
+    viewer, each says the viewer's membership."""
+    mine = memberships(groups, viewer) if viewer is not None else {}
     catalogue = catalogue or Catalogue()
     autos = [g.auto_area for g in groups if g.auto_area]
     sizes = dict(db.session.execute(select(VolunteerCount.area_code, VolunteerCount.n).where(
@@ -40,7 +55,8 @@ def views(groups: list[Group], catalogue: Catalogue | None = None) -> list[dict]
              "trade": catalogue.trade_by_id[g.trade_id].code if g.trade_id else None,
              "interest": catalogue.interest_by_id[g.interest_id].code if g.interest_id else None,
              "join_policy": g.join_policy, "description": g.description, "auto": g.auto,
-             "member_count": sizes.get(g.auto_area, 0) if g.auto else g.member_count, "created_at": g.created_at}
+             "member_count": sizes.get(g.auto_area, 0) if g.auto else g.member_count, "created_at": g.created_at,
+             **({"my_membership": mine[g.id]} if viewer is not None else {})}
             for g in groups]
 
 
@@ -96,7 +112,7 @@ def update(*, actor, group_id: int, data: dict) -> Group:
     return group
 
 
-def listing(*, kind=None, area=None, trade=None, interest=None, q=None, cursor=None, limit=20) -> dict:
+def listing(*, kind=None, area=None, trade=None, interest=None, q=None, cursor=None, limit=20, viewer=None) -> dict:
     """Groups filtered by kind, area (inside), trade, interest and name, in area order, keyset-paginated."""
     catalogue, query = Catalogue(), select(Group)
     if kind:
@@ -114,7 +130,7 @@ def listing(*, kind=None, area=None, trade=None, interest=None, q=None, cursor=N
         query = query.where(tuple_(Group.area_code, Group.id) > (str(after[0]), int(after[1])))
     rows = db.session.execute(query.order_by(Group.area_code, Group.id).limit(limit + 1)).scalars().all()
     result = page(rows, limit, lambda g: [g.area_code, g.id])
-    result["items"] = views(result["items"], catalogue)
+    result["items"] = views(result["items"], catalogue, viewer)
     return result
 
 

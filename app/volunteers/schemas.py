@@ -156,6 +156,12 @@ class GroupUpdate(_AtLeastOne):
     description = fields.String(validate=validate.Length(max=500))
 
 
+class MyMembership(ma.Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("active", "pending")),
+                           metadata={"description": "active 已加入 / pending 待审核"})
+    role = fields.String(required=True, validate=validate.OneOf(("member", "leader")))
+
+
 class GroupRead(ma.Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
@@ -169,6 +175,8 @@ class GroupRead(ma.Schema):
     auto = fields.Boolean(required=True, metadata={"description": "社区街坊群（按居住地自动加入）"})
     member_count = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
+    my_membership = fields.Nested(MyMembership, allow_none=True, metadata={
+        "description": "我在该群的状态（群详情与群列表中给出）；null 表示不是成员"})
 
 
 class GroupQuery(PageArgs):

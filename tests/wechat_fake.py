@@ -18,13 +18,21 @@ PHONES = {"phone-code-1": "13800138001", "phone-code-2": "13900139002"}
 
 
 class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 — jscode2session: js_code X is the user with openid o-X
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        self.server.calls.append((url.path, query, None))
+        self._send(200, {"openid": f"o-{query.get('js_code')}", "session_key": "sk-K3y"})
+
     def do_POST(self):  # noqa: N802 — http.server's naming
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         self.server.calls.append((url.path, query, body))
         scripted = self.server.script.get(url.path)
-        status, reply = scripted.pop(0) if scripted else self._answer(url.path, query, body)
+        self._send(*(scripted.pop(0) if scripted else self._answer(url.path, query, body)))
+
+    def _send(self, status, reply):
         data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
         self.send_response(status)
         self.send_header("Content-Type", "image/png" if isinstance(reply, bytes) else "application/json")

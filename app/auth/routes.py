@@ -47,10 +47,10 @@ def login_sms(data):
 @_auth_limit
 @blp.arguments(schemas.WeChatLogin)
 @blp.response(200, schemas.LoginResult)
-@doc_errors(401, 403, 422, 429, 503)
+@doc_errors(401, 403, 409, 422, 429, 503)
 def login_wechat(data):
-    """Sign in from the WeChat mini-program with the code from wx.login()."""
-    return _login_result(*service.login_wechat(code=data["code"]))
+    """微信登录：wx.login() 的 code，可同时带手机号授权的 phone_code（绑定手机号；该手机号已有账号时合并为一个账号）。"""
+    return _login_result(*service.login_wechat(code=data["code"], phone_code=data.get("phone_code")))
 
 
 @blp.route("/auth/login/password", methods=["POST"])

@@ -8,13 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth import sms_codes, tokens, wechat
+from app.auth import merge, sms_codes, tokens, wechat
 from app.auth.models import CITY_CODE, CITY_WIDE_ROLES, STAFF_ROLES, RoleGrant, User
 from app.common.crypto import cipher
 from app.common.phone import normalise_cn_mobile
 from app.common.time import utcnow
 from app.common.upsert import is_postgres
-from app.errors import NotFound, Unauthorized, ValidationFailed
+from app.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from app.extensions import db
 
 
@@ -88,16 +88,45 @@ def _signed_in(user: User) -> tuple[User, dict]:
     return user, pair
 
 
-def login_wechat(*, code: str) -> tuple[User, dict]:
-    """Exchange a wx.login() code; the session key is kept (encrypted) server-side only."""
-    session = wechat.provider().exchange(code)
+def login_wechat(*, code: str, phone_code: str | None = None) -> tuple[User, dict]:
+    """Exchange a wx.login() code (and, with phone_code, the getPhoneNumber code: the phone is bound, and an account
+    that already has it is the one signed in to, the WeChat account merged into it); the session key is kept
+    (encrypted) server-side only."""
+    provider = wechat.provider()
+    session = provider.exchange(code)
+    phone = normalise_cn_mobile(provider.phone_number(phone_code)) if phone_code else None
     o_hash = cipher().blind_index(session.openid, "wechat_openid")
     find = select(User).where(User.wechat_openid_hash == o_hash)
     user = db.session.execute(find).scalar_one_or_none()
-    if user is None:
+    if phone is not None:
+        user = _with_phone(user, o_hash, phone)
+    elif user is None:
         user = _new_resident(User(wechat_openid_hash=o_hash), find)
     user.wechat_session_key_enc = cipher().encrypt(session.session_key, b"wechat_session_key")
     return _signed_in(user)
+
+
+def _with_phone(user: User | None, o_hash: str, phone: str) -> User:
+    """The one account of this WeChat user and phone: bind the phone, or the openid, or merge the two."""
+    p_hash = phone_hash(phone)
+    owner = db.session.execute(select(User).where(User.phone_hash == p_hash)).scalar_one_or_none()
+    if user is not None and user.phone_hash is not None and user.phone_hash != p_hash:
+        raise Conflict("phone_already_bound", "该微信账号已绑定其他手机号")
+    if owner is not None and owner.wechat_openid_hash not in (None, o_hash):
+        raise Conflict("wechat_already_bound", "该手机号已绑定其他微信账号，请用短信验证码登录")
+    if owner is None:
+        if user is None:
+            return _new_resident(User(wechat_openid_hash=o_hash, phone_hash=p_hash,
+                                      phone_enc=cipher().encrypt(phone, b"phone")),
+                                 select(User).where(User.wechat_openid_hash == o_hash))
+        user.phone_hash, user.phone_enc = p_hash, cipher().encrypt(phone, b"phone")
+        return user
+    if user is not None and user.id != owner.id:
+        user.wechat_openid_hash = None
+        db.session.flush()  # the openid's unique index: released before the kept account takes it
+        merge.merge_into(keep=owner, gone=user)
+    owner.wechat_openid_hash = o_hash
+    return owner
 
 
 def login_password(*, username: str, password: str) -> tuple[User, dict]:

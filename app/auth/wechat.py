@@ -6,8 +6,9 @@ from dataclasses import dataclass
 import requests
 from flask import current_app
 
+from app.common import wechat_api
 from app.common.wechat_api import BAD_REPLY, wechat_error
-from app.errors import AppError, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized
+from app.errors import AppError, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized, ValidationFailed
 
 log = logging.getLogger("jiefang.wechat")
 
@@ -27,14 +28,19 @@ ERRCODES: dict[int, tuple[type[AppError], str, str]] = {
     40226: (Forbidden, "wechat_user_blocked", "该微信账号存在风险，暂不能登录"),
     -1: (ServiceUnavailable, "wechat_busy", "微信服务繁忙，请稍后再试"),
 }
+_PHONE_ERRCODES = {40029: (ValidationFailed, "wechat_phone_code_invalid", "手机号授权已失效，请重新点击授权")}
 _UNKNOWN = (ServiceUnavailable, "wechat_error", "微信登录失败，请稍后再试")
 _BAD_REPLY = BAD_REPLY
 
 
 class WeChatProvider:
-    """Interface: exchange a wx.login() code for the user's openid and session key."""
+    """Interface: exchange a wx.login() code for the user's openid and session key, and a getPhoneNumber code
+    (the 手机号快速验证 button's) for the phone the user chose."""
 
     def exchange(self, code: str) -> WeChatSession:
+        raise NotImplementedError
+
+    def phone_number(self, phone_code: str) -> str:
         raise NotImplementedError
 
 
@@ -64,6 +70,20 @@ class RealWeChat(WeChatProvider):
             body = None
         return _session(body)
 
+    def phone_number(self, phone_code: str) -> str:
+        """wxa/business/getuserphonenumber: the mainland number (purePhoneNumber, country code 86)."""
+        try:
+            body = wechat_api.call("/wxa/business/getuserphonenumber", {"code": phone_code})
+        except wechat_api.WeChatError as exc:
+            raise wechat_api.as_app_error(exc, _PHONE_ERRCODES) from None
+        info = body.get("phone_info")
+        if not isinstance(info, dict) or not isinstance(info.get("purePhoneNumber"), str):
+            log.warning("getuserphonenumber reply lacks phone_info")
+            raise wechat_error(_BAD_REPLY)
+        if str(info.get("countryCode")) != "86":
+            raise ValidationFailed("phone_not_mainland", "仅支持中国大陆手机号码，请改用短信验证码登录")
+        return info["purePhoneNumber"]
+
 
 def _session(body) -> WeChatSession:
     """Read a jscode2session reply: an errcode, or openid + session_key; anything else is a bad reply."""
@@ -86,13 +106,26 @@ def _session(body) -> WeChatSession:
 
 
 class FakeWeChat(WeChatProvider):
-    """Development provider: any code maps to a stable fake openid; `invalid` behaves like errcode 40029."""
+    """Development provider, so that the devtools (a new random code at every wx.login()) keep one user.
+
+    wx.login() code: `NAME~anything` is the fake user NAME (openid `fake-` + a hash of NAME), any other code the
+    one user `devtools`; `invalid` behaves like errcode 40029. getPhoneNumber code: one ending in 11 digits is that
+    mobile number, any other a stable number derived from the code; `invalid` behaves like errcode 40029."""
 
     def exchange(self, code: str) -> WeChatSession:
         if code == "invalid":
             raise wechat_error(ERRCODES[40029])
-        digest = hashlib.sha256(code.encode()).hexdigest()
-        return WeChatSession(openid=f"fake-{digest[:24]}", session_key=digest[24:48])
+        name = code.split("~", 1)[0] if "~" in code else "devtools"
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        return WeChatSession(openid=f"fake-{digest[:24]}", session_key=hashlib.sha256(code.encode()).hexdigest()[:24])
+
+    def phone_number(self, phone_code: str) -> str:
+        if phone_code == "invalid":
+            raise wechat_error(_PHONE_ERRCODES[40029])
+        tail = phone_code[-11:]
+        if tail.isascii() and tail.isdigit() and tail.startswith("1"):
+            return tail
+        return "139" + str(int(hashlib.sha256(phone_code.encode()).hexdigest(), 16))[-8:]
 
 
 def provider() -> WeChatProvider:

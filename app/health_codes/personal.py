@@ -6,12 +6,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
+
 from app.common.crypto import cipher
 from app.common.masking import mask_id_number, mask_name, mask_phone
 from app.common.phone import normalise_cn_mobile
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
+from app.extensions import db
 from app.health_codes import documents
-from app.health_codes.models import HealthCode
+from app.health_codes.models import MAX_CODES_PER_ACCOUNT, HealthCode
 
 FIELDS = ("name", "id_number", "phone")
 _NAME = re.compile(r"^[^\W\d_]+(?:[ ·•.'\-][^\W\d_]+)*$")  # words of letters, one separator between
@@ -83,3 +86,24 @@ def masked(code: HealthCode) -> dict:
 def erase(code: HealthCode) -> None:
     """Forget who held the code: personal data and document hash gone (the document may apply again)."""
     code.name_enc = code.id_number_enc = code.phone_enc = code.doc_hash = None
+
+
+def move_codes(*, from_owner: int, to_owner: int) -> int:
+    """Account merge: from_owner's codes go to to_owner, live ones into its free slots (no commit). Conflict when
+    they do not fit in the ten slots or both accounts hold a live code for the holder themself."""
+    codes = db.session.execute(select(HealthCode).where(HealthCode.owner_id == from_owner)).scalars().all()
+    live = [c for c in codes if c.revoked_at is None]
+    kept = db.session.execute(select(HealthCode.slot, HealthCode.relation).where(
+        HealthCode.owner_id == to_owner, HealthCode.revoked_at.is_(None))).all()
+    free = sorted(set(range(MAX_CODES_PER_ACCOUNT)) - {slot for slot, _ in kept})
+    if len(live) > len(free) or (any(c.relation == "self" for c in live) and any(r == "self" for _, r in kept)):
+        raise Conflict("accounts_conflict", "两个账号的健康码无法合并（本人码重复或超过 10 个），请先删除多余的健康码")
+    for code in live:
+        code.slot = None
+    db.session.flush()  # free the (owner, slot) pairs before taking new ones
+    for code in codes:
+        code.owner_id = to_owner
+    for code, slot in zip(live, free):
+        code.slot = slot
+    db.session.flush()
+    return len(codes)

@@ -30,7 +30,7 @@ from app.health_codes.models import MAX_CODES_PER_ACCOUNT, Declaration, HealthCo
 
 # The rest of the interface other domains use (the officials' side).
 from app.health_codes.officials import get, history, masked_holders, official_set_colour  # noqa: F401
-from app.health_codes.personal import masked, masked_names  # noqa: F401
+from app.health_codes.personal import masked, masked_names, move_codes  # noqa: F401
 from app.health_codes.state import Status, refresh_due, status  # noqa: F401
 
 log = logging.getLogger("jiefang.health_codes")

@@ -113,6 +113,12 @@ class Config:
     # The page a 小程序码 opens (its `scene` is the venue's short id) and the mini-program version it opens.
     WECHAT_CHECKIN_PAGE = os.environ.get("WECHAT_CHECKIN_PAGE", "pages/checkin/index")
     WECHAT_ENV_VERSION = os.environ.get("WECHAT_ENV_VERSION", "release")  # release | trial | develop
+    # 订阅消息: the template id of each kind (from the mini-program's admin console; unset = not sent), and the
+    # version a message opens (formal | trial | developer).
+    WECHAT_TEMPLATE_WAITLIST_PROMOTED = os.environ.get("WECHAT_TEMPLATE_WAITLIST_PROMOTED", "")
+    WECHAT_TEMPLATE_PATROL_CANCELLED = os.environ.get("WECHAT_TEMPLATE_PATROL_CANCELLED", "")
+    WECHAT_TEMPLATE_COLOUR_CHANGED = os.environ.get("WECHAT_TEMPLATE_COLOUR_CHANGED", "")
+    WECHAT_MINIPROGRAM_STATE = os.environ.get("WECHAT_MINIPROGRAM_STATE", "formal")
 
     # Rate limiting (flask-limiter); storage is Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = True

@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from app.health_codes.routes import blp as health_codes
     from app.invitations.routes import blp as invitations
     from app.patrols.routes import blp as patrols
+    from app.subscriptions.routes import blp as subscriptions
     from app.system import blp as system
     from app.venues.link_routes import blp as links
     from app.venues.routes import blp as venues
@@ -93,7 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from app.volunteers.routes import blp as volunteers
 
     for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups,
-                      patrols, invitations, links, my_venues):
+                      patrols, invitations, links, my_venues, subscriptions):
         api.register_blueprint(blueprint)
     from app.console.routes import bp as console
 

@@ -103,6 +103,8 @@ ACCESS = {
     "GET /api/v1/me/notifications": SIGNED_IN,
     "GET /api/v1/me/signups": SIGNED_IN,
     "GET /api/v1/me/venues": SIGNED_IN,
+    "GET /api/v1/me/subscriptions": SIGNED_IN,
+    "POST /api/v1/me/subscriptions": SIGNED_IN,
     "POST /api/v1/me/notifications/read": SIGNED_IN,
     # invitations (to a group, to a venue's staff), answered by the invitee
     "GET /api/v1/me/invitations": SIGNED_IN,

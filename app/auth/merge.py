@@ -17,7 +17,7 @@ from app.errors import Conflict
 from app.extensions import db
 
 log = logging.getLogger("jiefang.auth")
-_OWN = {"users", "role_grants", "refresh_tokens", "health_codes"}  # handled one by one below
+_OWN = {"users", "role_grants", "refresh_tokens", "health_codes", "subscribe_grants"}  # handled one by one below
 
 
 def _referring_columns():
@@ -31,6 +31,7 @@ def _referring_columns():
 def merge_into(*, keep: User, gone: User) -> None:
     """Move everything of `gone` to `keep`, then delete `gone` (no commit; Conflict leaves the session rolled back)."""
     from app.health_codes import service as hc_service
+    from app.subscriptions import service as subscriptions
 
     try:
         for grant in list(gone.grants):
@@ -38,6 +39,7 @@ def merge_into(*, keep: User, gone: User) -> None:
                 keep.grants.append(RoleGrant(role=grant.role, area_code=grant.area_code))
         db.session.flush()
         hc_service.move_codes(from_owner=gone.id, to_owner=keep.id)
+        subscriptions.move_grants(from_user=gone.id, to_user=keep.id)
         for table, column in _referring_columns():
             db.session.execute(update(table).where(column == gone.id).values({column.name: keep.id}))
         # its access tokens die with the account (their subject no longer exists); its refresh tokens go now

@@ -35,6 +35,7 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     wechat_openid_hash: Mapped[str | None] = mapped_column(String(32))
     wechat_session_key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wechat_openid_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # to address subscribe messages
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -103,6 +103,7 @@ def login_wechat(*, code: str, phone_code: str | None = None) -> tuple[User, dic
     elif user is None:
         user = _new_resident(User(wechat_openid_hash=o_hash), find)
     user.wechat_session_key_enc = cipher().encrypt(session.session_key, b"wechat_session_key")
+    user.wechat_openid_enc = cipher().encrypt(session.openid, b"wechat_openid")
     return _signed_in(user)
 
 
@@ -199,6 +200,12 @@ def find_by_phone(phone: str) -> User | None:
 def phone_of(user: User) -> str | None:
     """The user's phone in clear (for the few places that must show or use it)."""
     return cipher().decrypt(user.phone_enc, b"phone")
+
+
+def openid_of(user_id: int) -> str | None:
+    """The user's WeChat openid in clear (to address a subscribe message), or None."""
+    blob = db.session.execute(select(User.wechat_openid_enc).where(User.id == user_id)).scalar()
+    return cipher().decrypt(blob, b"wechat_openid")
 
 
 def phones_of(user_ids) -> dict[int, str]:

@@ -5,11 +5,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.common.time import utcnow
+from app.common.time import to_shanghai, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.health_codes import personal, rules, state
 from app.health_codes.models import COLOURS, ColourChange, Declaration, HealthCode
+from app.subscriptions import service as subscriptions
 
 log = logging.getLogger("jiefang.health_codes")
 
@@ -34,6 +35,9 @@ def masked_holders(code_ids) -> dict[int, str | None]:
 _OFFICIAL_REASON = {"red": "official_red", "yellow": "official_yellow", "green": "official_release"}
 
 
+_COLOUR_NAMES = {"green": "绿码", "yellow": "黄码", "red": "红码"}
+
+
 def official_set_colour(*, code_id: int, colour: str, reason: str, official_id: int, commit: bool = True,
                         now: datetime | None = None) -> HealthCode:
     """A health official's decision: appends an audit row (who, when, from, to, reason), then re-runs the rules.
@@ -55,7 +59,12 @@ def official_set_colour(*, code_id: int, colour: str, reason: str, official_id: 
     db.session.add(ColourChange(health_code_id=code.id, changed_at=now, changed_by=official_id, source="official",
                                 from_colour=code.colour, to_colour=colour, reason_code=_OFFICIAL_REASON[colour],
                                 note=reason))
+    before = code.colour
     state.store(code, state.evaluate(code, now), now, audit=False)
+    if code.colour != before:
+        subscriptions.enqueue([code.owner_id], kind="colour_changed", page=f"pages/code/index?id={code.id}",
+                              data={"phrase1": _COLOUR_NAMES[code.colour], "thing2": "请打开穗康码查看详情",
+                                    "time3": to_shanghai(now).strftime("%Y年%m月%d日 %H:%M")})
     if commit:
         db.session.commit()
     log.info("health code colour set id=%s colour=%s by=%s", code.id, colour, official_id)

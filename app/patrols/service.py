@@ -11,6 +11,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.patrols import notifications
 from app.patrols.models import Attendance, Patrol, Signup
+from app.subscriptions import service as subscriptions
 from app.volunteers import groups as group_service
 from app.volunteers import membership
 from app.volunteers import service as volunteer_service
@@ -151,8 +152,16 @@ def cancel(*, actor, patrol_id: int, reason: str | None) -> Patrol:
     when = clock.to_shanghai(patrol.starts_at).strftime("%m月%d日 %H:%M")
     notifications.send(user_ids, kind="patrol_cancelled", patrol_id=patrol.id, title="巡逻已取消",
                        body=f"您报名的“{patrol.title}”（{when}）已取消" + (f"：{reason}" if reason else "。"))
+    subscriptions.enqueue(user_ids, kind="patrol_cancelled", page=f"pages/patrol/detail?id={patrol.id}",
+                          data=patrol_message(patrol, reason or "巡逻已取消"))
     db.session.commit()
     return patrol
+
+
+def patrol_message(patrol: Patrol, note: str) -> dict[str, str]:
+    """A patrol's subscribe-message fields: thing1 title, time2 start (Shanghai), thing3 note."""
+    return {"thing1": subscriptions.thing(patrol.title),
+            "time2": clock.to_shanghai(patrol.starts_at).strftime("%Y年%m月%d日 %H:%M"), "thing3": subscriptions.thing(note)}
 
 
 def listing(*, group: int | None, area: str | None, start: datetime | None, end: datetime | None,

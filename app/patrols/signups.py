@@ -12,6 +12,7 @@ from app.extensions import db
 from app.patrols import notifications, people
 from app.patrols import service as patrols
 from app.patrols.models import Attendance, Patrol, Signup
+from app.subscriptions import service as subscriptions
 from app.volunteers import membership
 from app.volunteers import service as volunteer_service
 
@@ -160,6 +161,9 @@ def promote(patrol: Patrol, seats: int) -> int:
     when = clock.to_shanghai(patrol.starts_at).strftime("%m月%d日 %H:%M")
     notifications.send([s.user_id for s in chosen], kind="waitlist_promoted", patrol_id=patrol.id,
                        title="候补成功", body=f"您候补的“{patrol.title}”（{when}）有了空位，您已报名成功，请准时到场签到。")
+    subscriptions.enqueue([s.user_id for s in chosen], kind="waitlist_promoted",
+                          page=f"pages/patrol/detail?id={patrol.id}",
+                          data=patrols.patrol_message(patrol, "候补成功，请准时到场签到"))
     db.session.flush()
     return len(chosen)
 

@@ -49,7 +49,11 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db)
     jwt.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
+    from app.common.openapi import DESCRIPTION, ClientDocs, init_swagger_ui
+
+    app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": DESCRIPTION}})
+    api.init_app(app, spec_kwargs={"extra_plugins": [ClientDocs(lambda: app.view_functions)]})
+    init_swagger_ui(app)
     converters.install(app, api)
     strict_query_arguments()
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

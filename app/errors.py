@@ -82,13 +82,21 @@ class ServiceUnavailable(AppError):
 
 
 class ErrorSchema(ma.Schema):
-    """The error envelope (documentation only)."""
+    """The error envelope (documentation only); some errors carry more fields (additionalProperties)."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: true
 
     code = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
     status = ma.fields.String(required=True, metadata={"description": "HTTP status name"})
     error = ma.fields.String(required=True, metadata={"description": "Stable snake_case error code"})
     message = ma.fields.String(required=True, metadata={"description": "Message in Simplified Chinese"})
     errors = ma.fields.Dict(metadata={"description": "Field errors, by location then field"})
+    retry_after = ma.fields.Integer(metadata={"description": "429/503：建议多少秒后重试（同 Retry-After）"})
+    distance_m = ma.fields.Integer(metadata={"description": "outside_geofence：与集合点的距离（米）"})
+    allowed_m = ma.fields.Integer(metadata={"description": "outside_geofence：允许的距离（米）"})
+    opens_at = ma.fields.DateTime(metadata={"description": "outside_time_window：可签到的开始时间"})
+    health_code_id = ma.fields.String(metadata={"description": "health_code_exists：本人已有的健康码"})
 
 
 def envelope(status: int, error: str | None = None, message: str | None = None, errors=None, extra=None,

@@ -20,6 +20,7 @@ ACCESS = {
     # platform
     "GET /api/v1/openapi.json": PUBLIC,
     "GET /api/v1/docs": PUBLIC,
+    "GET /api/v1/docs/ui/<path:filename>": PUBLIC,
     "GET /api/v1/health": PUBLIC,
     "POST /api/v1/auth/sms-codes": PUBLIC,
     "POST /api/v1/auth/login/sms": PUBLIC,

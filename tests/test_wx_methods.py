@@ -33,11 +33,14 @@ def test_spec_documents_the_override(app):
     assert spec is None or spec
 
 
-@pytest.mark.parametrize("method, value", [("GET", "PATCH"), ("POST", "PUT"), ("POST", "GET"), ("PUT", "DELETE"),
-                                           ("POST", "TRACE")])
-def test_other_overrides_are_refused(app, db, login, method, value):
+@pytest.mark.parametrize("method, value, path", [("GET", "PATCH", "/api/v1/groups/1"),
+                                                 ("POST", "PUT", "/api/v1/groups/1/members"),
+                                                 ("POST", "GET", "/api/v1/groups/1/members"),
+                                                 ("DELETE", "PATCH", "/api/v1/groups/1/members/2"),
+                                                 ("POST", "TRACE", "/api/v1/groups/1/members")])
+def test_other_overrides_are_refused(app, db, login, method, value, path):
     _, headers = login("organiser")
-    r = app.test_client().open("/api/v1/groups/1", method=method, headers={**headers, HEADER: value})
+    r = app.test_client().open(path, method=method, headers={**headers, HEADER: value})
     envelope(r, 400, "method_override_invalid")
 
 

@@ -67,7 +67,9 @@ def signed_or_require(*roles: str):
             g.signed_uid = None
             return authenticated(*args, **kwargs)
 
-        return doc_errors(401, 403, security=True)(wrapper)
+        wrapper = doc_errors(401, 403, security=True)(wrapper)
+        wrapper._apidoc["manual_doc"]["security"] = [{"bearerAuth": []}, {}]  # or no token, with a signature
+        return wrapper
 
     return decorator
 

@@ -33,8 +33,9 @@ class MethodOverride:
 
 
 def refuse_bad() -> None:
-    """before_request: an override that is not POST → PATCH|DELETE is a 400, never silently ignored."""
-    if _REFUSED in request.environ:
+    """before_request: an override that is not POST → PATCH|DELETE is a 400, never silently ignored (a method or
+    path the route does not have is still its 405 or 404)."""
+    if _REFUSED in request.environ and request.routing_exception is None:
         raise BadRequest("method_override_invalid", "X-HTTP-Method-Override 仅允许 POST 改写为 PATCH 或 DELETE")
 
 

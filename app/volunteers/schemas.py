@@ -38,8 +38,15 @@ class TaxonomyCreate(ma.Schema):
 
 # ---- volunteers ----------------------------------------------------------------------------------------------------
 def _real_name(**kw):
-    return fields.String(validate=validate.Regexp(rf"^(?:{REAL_NAME.pattern})\Z", error="应为 1–32 个汉字或字母"),
-                         metadata={"example": "陈大文"}, **kw)
+    # `$` (not Python's `\Z`) so that JavaScript validators read the documented pattern; a trailing newline,
+    # which Python's `$` lets through, is refused by the second check
+    return fields.String(validate=[validate.Regexp(rf"^(?:{REAL_NAME.pattern})$", error="应为 1–32 个汉字或字母"),
+                                   _no_newline], metadata={"example": "陈大文"}, **kw)
+
+
+def _no_newline(value: str) -> None:
+    if "\n" in value:
+        raise ma.ValidationError("应为 1–32 个汉字或字母")
 
 
 def _grid(**kw):

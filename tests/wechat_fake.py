@@ -3,8 +3,8 @@ message/subscribe/send. It checks the appid/secret and the access_token as WeCha
 
 `server.script[path]` holds replies to give before the normal ones: (HTTP status, JSON body or bytes)."""
 import json
-from contextlib import contextmanager
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 

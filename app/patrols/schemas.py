@@ -4,8 +4,8 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.common.positions import Datum, latitude, longitude
 from app.common.pagination import PageArgs, page_schema
+from app.common.positions import Datum, latitude, longitude
 from app.patrols.leaderboard import PERIODS, SCOPES
 
 ID_PATTERN = r"^[1-9][0-9]{0,18}$"

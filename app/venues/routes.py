@@ -6,9 +6,9 @@ from flask_jwt_extended import current_user
 
 from app.auth.access import require
 from app.auth.signed_urls import SignedArgs, signed, signed_or_require, signed_url
-from app.common.time import utcnow
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
+from app.common.time import utcnow
 from app.errors import doc_errors
 from app.extensions import limiter
 from app.invitations.routes import sent

@@ -2,8 +2,8 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.common.positions import Datum, latitude, longitude
 from app.common.pagination import PageArgs
+from app.common.positions import Datum, latitude, longitude
 from app.venues.models import CATEGORIES, STAFF_ROLES
 
 # Guangzhou's bounding box in GCJ-02, generously rounded: coordinates outside it are typos or spoofing.

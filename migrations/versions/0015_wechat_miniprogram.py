@@ -8,7 +8,7 @@
 - message_outbox: subscribe messages written with their event, sent by `flask outbox deliver`.
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-06 11:00:00
 
 """
@@ -20,7 +20,7 @@ from app.common.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0009'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

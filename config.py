@@ -45,6 +45,8 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/ui/"  # Swagger UI's files from the swagger-ui-bundle package
+    # The interactive docs page (/api/v1/docs); API_DOCS_UI=off removes it (openapi.json stays).
+    API_DOCS_UI = os.environ.get("API_DOCS_UI", "on").strip().lower() not in ("0", "false", "no", "off")
 
     # JWT: algorithm pinned, short access tokens, rotating refresh tokens.
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", _DEV_JWT_SECRET)
@@ -130,6 +132,10 @@ class Config:
     RATELIMIT_HEALTH_CODE_APPLY = os.environ.get("RATELIMIT_HEALTH_CODE_APPLY", "10 per hour;30 per day")
     # staff invitations per account and venue (whatever the phone: the answer never says whether it has an account)
     RATELIMIT_STAFF_INVITE = os.environ.get("RATELIMIT_STAFF_INVITE", "10 per hour;30 per day")
+    # per account: venues registered, staff invited (across venues), posters drawn
+    RATELIMIT_VENUE_CREATE = os.environ.get("RATELIMIT_VENUE_CREATE", "10 per hour;20 per day")
+    RATELIMIT_VENUE_STAFF = os.environ.get("RATELIMIT_VENUE_STAFF", "30 per hour;100 per day")
+    RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "30 per hour")
 
     SCAN_RETENTION_DAYS = _env_int("SCAN_RETENTION_DAYS", 28)
     # Partition upkeep (PostgreSQL): months made ahead; each strong lock is waited for at most
@@ -157,6 +163,7 @@ class TestingConfig(Config):
     SMS_PHONE_DAILY_LIMIT = 10
     SMS_IP_DAILY_LIMIT = 1000
     RATELIMIT_HEALTH_CODE_APPLY = "1000 per hour"  # tests apply many codes per account; its own test sets it low
+    RATELIMIT_VENUE_CREATE = RATELIMIT_VENUE_STAFF = RATELIMIT_POSTER = "1000 per hour"  # likewise
 
 
 class ProductionConfig(Config):

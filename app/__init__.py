@@ -28,6 +28,7 @@ def register_extensions(app: Flask) -> None:
     from app.common import converters
     from app.common.cache import init_redis
     from app.common.crypto import init_cipher
+    from app.common.headers import init_security_headers
     from app.common.method_override import init_method_override
     from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
@@ -51,9 +52,13 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     from app.common.openapi import DESCRIPTION, ClientDocs, init_swagger_ui
 
+    docs_ui = app.config.get("API_DOCS_UI", True)
+    if not docs_ui:
+        app.config["OPENAPI_SWAGGER_UI_PATH"] = None  # flask-smorest then registers no /docs route
     app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": DESCRIPTION}})
     api.init_app(app, spec_kwargs={"extra_plugins": [ClientDocs(lambda: app.view_functions)]})
-    init_swagger_ui(app)
+    if docs_ui:
+        init_swagger_ui(app)
     converters.install(app, api)
     strict_query_arguments()
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
@@ -63,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     init_request_log(app)
     init_proxy(app)
     init_method_override(app)
+    init_security_headers(app)
     # One session per request, even where a caller (a test) keeps an app context across requests.
     app.teardown_request(lambda _exc: db.session.remove())
     from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks

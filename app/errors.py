@@ -1,6 +1,7 @@
 """The one error envelope: every 4xx/5xx the API returns is {code, status, error, message, errors?}."""
 import logging
 from http import HTTPStatus
+from itertools import islice
 
 import flask_smorest
 import marshmallow as ma
@@ -133,7 +134,21 @@ def _http_exception(error: HTTPException):
         headers["Allow"] = ", ".join(valid_methods)
     if status == 429 and getattr(error, "retry_after", None):
         headers["Retry-After"] = str(error.retry_after)
-    return envelope(status, code, None, errors=errors if status == 422 else None, headers=headers)
+    return envelope(status, code, None, errors=capped(errors) if status == 422 else None, headers=headers)
+
+
+MAX_LISTED_ERRORS = 20  # per level of an error dict: a body with 100,000 unknown fields answers in a few lines
+_MAX_KEY_LENGTH = 64
+
+
+def capped(errors):
+    """Field errors with at most MAX_LISTED_ERRORS entries per level, each key cut to a readable length."""
+    if isinstance(errors, dict):
+        return {str(key)[:_MAX_KEY_LENGTH]: capped(value)
+                for key, value in islice(errors.items(), MAX_LISTED_ERRORS)}
+    if isinstance(errors, list):
+        return [capped(value) for value in errors[:MAX_LISTED_ERRORS]]
+    return errors
 
 
 # Unknown query parameters are refused like unknown body fields (webargs drops them by default, while the spec

@@ -1,4 +1,6 @@
 """Shared marshmallow fields."""
+import unicodedata
+
 from marshmallow import ValidationError, fields
 
 from app.common.converters import MAX_ID
@@ -28,3 +30,26 @@ def id_value(value) -> int | None:
     if not (text.isascii() and text.isdigit()) or text.startswith("0") or int(text) > MAX_ID:
         return None
     return int(text)
+
+
+# Characters a name may never hold once NFKC-normalised: controls (Cc: NUL, CR, LF, tab …) and format characters
+# (Cf: bidi embeddings, overrides and isolates, zero-width space/joiners, BOM), which make one name look like another.
+_HIDDEN = ("Cc", "Cf")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
+
+
+class Name(fields.String):
+    """A free-text name (person, venue, group, trade …): NFKC-normalised, without invisible or bidi characters;
+    with `no_formula`, also refused when it starts like a spreadsheet formula."""
+
+    def __init__(self, *, no_formula: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.no_formula = no_formula
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
+        if any(unicodedata.category(ch) in _HIDDEN for ch in text):
+            raise ValidationError("不能包含控制字符、零宽字符或文字方向控制符")
+        if self.no_formula and text.startswith(FORMULA_START):
+            raise ValidationError("不能以 = + - @ 开头")
+        return text

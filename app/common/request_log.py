@@ -1,10 +1,13 @@
-"""One log line per request: request id, method, path, status, duration. Never query strings or bodies."""
+"""One log line per request: request id, method, path, status, duration. Never query strings or bodies; the path
+is escaped like every logged value (app.common.log_safety), so `%0A` in it cannot start a forged line."""
 import logging
 import re
 import time
 import uuid
 
 from flask import g, request
+
+from app.common import log_safety
 
 log = logging.getLogger("jiefang.request")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -28,6 +31,7 @@ def _finish(response):
 
 def init_request_log(app) -> None:
     """Attach the request-id and access-log hooks."""
+    log_safety.install()
     app.before_request(_start)
     app.after_request(_finish)
     # werkzeug's own access line carries the query string (names, phones in ?q=): ours replaces it.

@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.auth.signed_urls import SignedArgs
-from app.common.fields import Id
+from app.common.fields import Id, Name
 from app.health_codes.models import COLOURS, ID_TYPES, RELATIONS
 from app.health_codes.rules import SYMPTOMS
 
@@ -21,7 +21,7 @@ _COLOUR = {"validate": validate.OneOf(COLOURS), "metadata": {"example": "green"}
 
 
 class HealthCodeCreate(ma.Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 50), metadata={"example": "张三明"})
+    name = Name(required=True, validate=validate.Length(1, 50), metadata={"example": "张三明"})
     id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
     id_number = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "11010519491231002X"})
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 20),

@@ -4,6 +4,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.common.fields import Name
 from app.common.pagination import PageArgs, page_schema
 from app.common.positions import Datum, latitude, longitude
 from app.patrols.leaderboard import PERIODS, SCOPES
@@ -33,7 +34,7 @@ class Point(Datum):
 
 
 class _PatrolFields(ma.Schema):
-    title = fields.String(validate=validate.Length(1, 60), metadata={"example": "五山东风社区夜间巡逻"})
+    title = Name(validate=validate.Length(1, 60), metadata={"example": "五山东风社区夜间巡逻"})
     description = fields.String(validate=validate.Length(max=1000))
     starts_at = fields.AwareDateTime(metadata={"description": "ISO 8601，带时区"})
     ends_at = fields.AwareDateTime(metadata={"description": "晚于开始时间，不超过 12 小时"})
@@ -47,7 +48,7 @@ class PatrolCreate(_PatrolFields):
     group_id = IdString(required=True)
     area = fields.String(required=True, validate=validate.Regexp(r"^\d{12}(\d{2})?$"),
                          metadata={"description": "社区或网格代码"})
-    title = fields.String(required=True, validate=validate.Length(1, 60), metadata={"example": "五山东风社区夜间巡逻"})
+    title = Name(required=True, validate=validate.Length(1, 60), metadata={"example": "五山东风社区夜间巡逻"})
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
     meeting_point = fields.Nested(Point, required=True)

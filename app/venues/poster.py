@@ -39,12 +39,25 @@ def _centred(draw, y: int, text: str, font, fill) -> int:
     return y + font.size + 20
 
 
+POSTER_CACHE_SIZE = 32  # PNGs of about 100 KB each, per process
+
+
 def code_image(venue_id: int, version: int) -> tuple[bytes, str]:
     """(image, instruction) for the poster: the 小程序码 when WeChat is configured, else a QR of the link."""
     short = codes.short_id(venue_id, version)
     if wechat_api.configured():
         return wxacode.miniprogram_code(short), "请用微信扫一扫扫码登记，出示绿码通行"
     return qr.render(codes.link(short), "black", "png", scale=20), "请用微信扫一扫扫码登记，出示绿码通行"
+
+
+def for_venue(venue) -> bytes:
+    """The venue's poster, drawn once per venue, code version, name and address (the last few kept)."""
+    return _drawn(venue.id, venue.code_version, venue.name, venue.address)
+
+
+@lru_cache(maxsize=POSTER_CACHE_SIZE)
+def _drawn(venue_id: int, version: int, name: str, address: str) -> bytes:
+    return render(name=name, address=address, venue_id=venue_id, version=version)
 
 
 def render(*, name: str, address: str, venue_id: int, version: int) -> bytes:

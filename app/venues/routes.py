@@ -7,6 +7,7 @@ from flask_jwt_extended import current_user
 from app.auth.access import require
 from app.auth.signed_urls import SignedArgs, signed, signed_or_require, signed_url
 from app.common.blueprint import Blueprint
+from app.common.limits import per_account, per_caller
 from app.common.pagination import page_schema
 from app.common.time import utcnow
 from app.errors import doc_errors
@@ -29,9 +30,10 @@ def my_venues():
 
 @blp.route("", methods=["POST"])
 @require()
+@per_account("RATELIMIT_VENUE_CREATE")
 @blp.arguments(schemas.VenueCreate)
 @blp.response(201, schemas.VenueRead)
-@doc_errors(404, 422)
+@doc_errors(404, 422, 429)
 def create_venue(data):
     """Register a venue; the caller becomes its admin."""
     return service.create(user=current_user, **data)
@@ -80,6 +82,7 @@ def list_staff(venue_id):
 
 @blp.route("/<int:venue_id>/staff", methods=["POST"])
 @require()
+@per_account("RATELIMIT_VENUE_STAFF")
 # Per account and venue, every attempt counted (whatever the phone): bounds how many people one manager pesters.
 @limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_INVITE"],
                key_func=lambda: f"staff-invite:{current_user.id}:{request.view_args['venue_id']}")
@@ -130,13 +133,14 @@ def _code_forms(venue) -> dict:
 
 @blp.route("/<int:venue_id>/poster.png", methods=["GET"])
 @signed_or_require()
+@per_caller("RATELIMIT_POSTER")
 @blp.arguments(SignedArgs, location="query")
 @blp.response(200, content_type="image/png", description="A4 poster, 1240×1754 PNG")
-@doc_errors(404)
+@doc_errors(404, 429)
 def get_poster(_args, venue_id):
     """The printable 场所码 poster (or by the signed poster_url of the code route)."""
     venue = service.get(venue_id)
     if not signed():
         service.ensure_can_view(venue, current_user)
-    png = poster.render(name=venue.name, address=venue.address, venue_id=venue.id, version=venue.code_version)
+    png = poster.for_venue(venue)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-cache"})

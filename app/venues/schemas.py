@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.common.fields import Name
 from app.common.pagination import PageArgs
 from app.common.positions import Datum, latitude, longitude
 from app.venues.models import CATEGORIES, STAFF_ROLES
@@ -13,10 +14,10 @@ _COMMUNITY = validate.Regexp(r"^4401\d{8}$", error="应为 12 位社区/村代�
 
 def _venue_fields(required: bool) -> dict:
     return {
-        "name": fields.String(required=required, validate=validate.Length(1, 100),
+        "name": Name(required=required, validate=validate.Length(1, 100),
                               metadata={"example": "天河城购物中心"}),
         "category": fields.String(required=required, validate=validate.OneOf(CATEGORIES)),
-        "address": fields.String(required=required, validate=validate.Length(1, 200),
+        "address": Name(required=required, validate=validate.Length(1, 200),
                                  metadata={"example": "天河路208号"}),
         "area": fields.String(required=required, validate=_COMMUNITY,
                               metadata={"description": "所在社区/村代码", "example": "440106001001"}),

@@ -3,6 +3,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate, validates_schema
 
+from app.common.fields import Name
 from app.common.pagination import PageArgs
 from app.volunteers.counts import AREA_DIMS, TAG_DIMS
 from app.volunteers.service import REAL_NAME
@@ -33,15 +34,15 @@ class TaxonomyList(ma.Schema):
 class TaxonomyCreate(ma.Schema):
     code = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z][a-z0-9_]{1,31}$", error="应为 2–32 位小写字母、数字或下划线，以字母开头"))
-    name = fields.String(required=True, validate=validate.Regexp(r"^\S(.{0,30}\S)?$", error="应为 1–32 个字符"))
+    name = Name(required=True, no_formula=True, validate=validate.Regexp(r"^\S(.{0,30}\S)?$", error="应为 1–32 个字符"))
 
 
 # ---- volunteers ----------------------------------------------------------------------------------------------------
 def _real_name(**kw):
     # `$` (not Python's `\Z`) so that JavaScript validators read the documented pattern; a trailing newline,
     # which Python's `$` lets through, is refused by the second check
-    return fields.String(validate=[validate.Regexp(rf"^(?:{REAL_NAME.pattern})$", error="应为 1–32 个汉字或字母"),
-                                   _no_newline], metadata={"example": "陈大文"}, **kw)
+    return Name(validate=[validate.Regexp(rf"^(?:{REAL_NAME.pattern})$", error="应为 1–32 个汉字或字母"),
+                          _no_newline], metadata={"example": "陈大文"}, **kw)
 
 
 def _no_newline(value: str) -> None:
@@ -148,7 +149,7 @@ GROUP_NAME = validate.Regexp(r"^\S(.{0,38}\S)?$", error="应为 1–40 个字符
 
 
 class GroupCreate(ma.Schema):
-    name = fields.String(required=True, validate=GROUP_NAME, metadata={"example": "五山快递街坊群"})
+    name = Name(required=True, validate=GROUP_NAME, metadata={"example": "五山快递街坊群"})
     kind = fields.String(required=True, validate=KINDS)
     area = fields.String(required=True, validate=AREA, metadata={"example": "440106001"})
     trade = fields.String(validate=TAG, allow_none=True, metadata={"description": "行业群必填"})
@@ -158,7 +159,7 @@ class GroupCreate(ma.Schema):
 
 
 class GroupUpdate(_AtLeastOne):
-    name = fields.String(validate=GROUP_NAME)
+    name = Name(validate=GROUP_NAME)
     join_policy = fields.String(validate=POLICIES)
     description = fields.String(validate=validate.Length(max=500))
 

@@ -145,6 +145,8 @@ class Config:
     SCAN_PARTITION_LOCK_ATTEMPTS = _env_int("SCAN_PARTITION_LOCK_ATTEMPTS", 600)
     SCAN_PARTITION_RETRY_PAUSE_MAX = float(os.environ.get("SCAN_PARTITION_RETRY_PAUSE_MAX", 2.0))
     SCAN_PURGE_BATCH = _env_int("SCAN_PURGE_BATCH", 5000)  # rows deleted per transaction by the trim
+    # The XLSX export is built whole before it is sent (the CSV streams): areas with more volunteers get a 422.
+    VOLUNTEER_EXPORT_XLSX_MAX_ROWS = _env_int("VOLUNTEER_EXPORT_XLSX_MAX_ROWS", 100_000)
 
     DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
     # Production backends and the settings each one cannot work without.

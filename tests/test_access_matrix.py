@@ -73,6 +73,7 @@ ACCESS = {
     "GET /api/v1/volunteers": {"organiser", "admin"},
     "GET /api/v1/stats/volunteers": {"organiser", "admin"},
     "GET /api/v1/volunteers/export.csv": {"organiser", "admin"},
+    "GET /api/v1/volunteers/export.xlsx": {"organiser", "admin"},
     "POST /api/v1/admin/volunteers/imports": {"admin"},
     "POST /api/v1/groups": {"organiser", "admin"},
     "GET /api/v1/groups": SIGNED_IN,

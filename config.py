@@ -145,6 +145,11 @@ class Config:
     SCAN_PARTITION_LOCK_ATTEMPTS = _env_int("SCAN_PARTITION_LOCK_ATTEMPTS", 600)
     SCAN_PARTITION_RETRY_PAUSE_MAX = float(os.environ.get("SCAN_PARTITION_RETRY_PAUSE_MAX", 2.0))
     SCAN_PURGE_BATCH = _env_int("SCAN_PURGE_BATCH", 5000)  # rows deleted per transaction by the trim
+    # Uploaded volunteer files (POST /admin/volunteers/imports) run as jobs: `worker` (the `flask volunteers
+    # run-imports` command, from cron or systemd), `thread` (inside the development server) or `inline` (tests).
+    VOLUNTEER_IMPORT_RUNNER = os.environ.get("VOLUNTEER_IMPORT_RUNNER", "worker")
+    VOLUNTEER_IMPORT_MAX_ROWS = _env_int("VOLUNTEER_IMPORT_MAX_ROWS", 200_000)  # rows of one uploaded file
+    VOLUNTEER_IMPORT_STALE_MINUTES = _env_int("VOLUNTEER_IMPORT_STALE_MINUTES", 30)  # no progress: runner died
     # The XLSX export is built whole before it is sent (the CSV streams): areas with more volunteers get a 422.
     VOLUNTEER_EXPORT_XLSX_MAX_ROWS = _env_int("VOLUNTEER_EXPORT_XLSX_MAX_ROWS", 100_000)
 
@@ -156,6 +161,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False  # the service still answers errors with the JSON envelope, never the debugger
+    VOLUNTEER_IMPORT_RUNNER = os.environ.get("VOLUNTEER_IMPORT_RUNNER", "thread")  # `make run` needs no worker
 
 
 class TestingConfig(Config):
@@ -166,6 +172,7 @@ class TestingConfig(Config):
     SMS_IP_DAILY_LIMIT = 1000
     RATELIMIT_HEALTH_CODE_APPLY = "1000 per hour"  # tests apply many codes per account; its own test sets it low
     RATELIMIT_VENUE_CREATE = RATELIMIT_VENUE_STAFF = RATELIMIT_POSTER = "1000 per hour"  # likewise
+    VOLUNTEER_IMPORT_RUNNER = "inline"  # an upload runs its job before the answer; worker tests set "worker"
 
 
 class ProductionConfig(Config):
@@ -197,6 +204,8 @@ class ProductionConfig(Config):
             else:
                 problems += [f"{need} is not set (needed by {name}={value})"
                              for need in Config.PRODUCTION_BACKENDS[name][value] if not config.get(need)]
+        if config.get("VOLUNTEER_IMPORT_RUNNER") != "worker":
+            problems.append("VOLUNTEER_IMPORT_RUNNER must be worker (imports never run in a web worker)")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

@@ -75,6 +75,8 @@ ACCESS = {
     "GET /api/v1/volunteers/export.csv": {"organiser", "admin"},
     "GET /api/v1/volunteers/export.xlsx": {"organiser", "admin"},
     "POST /api/v1/admin/volunteers/imports": {"admin"},
+    "GET /api/v1/admin/volunteers/imports/<int:job_id>": {"admin"},
+    "GET /api/v1/admin/volunteers/imports/<int:job_id>/rejected.csv": {"admin"},
     "POST /api/v1/groups": {"organiser", "admin"},
     "GET /api/v1/groups": SIGNED_IN,
     "GET /api/v1/groups/<int:group_id>": SIGNED_IN,

@@ -1,4 +1,5 @@
-"""`flask volunteers import FILE`, `flask volunteers recount`, `flask demo volunteers --count N`."""
+"""`flask volunteers import FILE`, `flask volunteers run-imports`, `flask volunteers recount`,
+`flask demo volunteers --count N`."""
 import csv
 import sys
 import time
@@ -68,6 +69,24 @@ def import_command(path: Path, batch_size: int, report_path: Path | None):
     if report.rejected:
         click.echo(f"rejected rows with line numbers and reasons: {report_path}")
         sys.exit(1)
+
+
+@volunteers_cli.command("run-imports")
+@click.option("--loop", is_flag=True, help="Keep polling for new uploads (a systemd service) instead of exiting")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between polls with --loop")
+def run_imports_command(loop: bool, interval: float):
+    """Run the queued volunteer imports uploaded through the API (cron: every minute; or --loop)."""
+    from app.extensions import db
+    from app.volunteers import import_jobs
+
+    while True:
+        ran = import_jobs.run_pending()
+        db.session.remove()
+        if ran or not loop:
+            click.echo(f"volunteer imports run: {ran}")
+        if not loop:
+            return
+        time.sleep(interval)
 
 
 @volunteers_cli.command("recount")

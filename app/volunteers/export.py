@@ -68,9 +68,9 @@ def csv_chunks(*, area: str):
     rows = batches(area=area)
 
     def chunks():
-        yield "\ufeff" + _csv([EXPORT_COLUMNS])
+        yield "\ufeff" + csv_text([EXPORT_COLUMNS])
         for batch in rows:
-            yield _csv([f'="{row[0]}"', *(safe_cell(cell) for cell in row[1:])] for row in batch)
+            yield csv_text([f'="{row[0]}"', *(safe_cell(cell) for cell in row[1:])] for row in batch)
 
     return chunks()
 
@@ -125,7 +125,8 @@ class _Labels:
                 to_shanghai(v.created_at).strftime("%Y-%m-%d %H:%M")]
 
 
-def _csv(rows) -> str:
+def csv_text(rows) -> str:
+    """Rows as CSV text (CRLF lines, as Excel writes them)."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(rows)
     return out.getvalue()

@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from app.common.archives import ArchiveRefused, check_zip
 from app.errors import ValidationFailed
 from app.volunteers import bulk
 from app.volunteers.checks import RowChecker, Sealer
@@ -15,6 +16,7 @@ COLUMNS = {"phone": ("phone", "手机号", "手机号码", "手机"), "real_name
            "grid": ("grid", "grid_code", "网格", "网格代码"), "trade": ("trade", "行业"),
            "interests": ("interests", "兴趣"), "service_roles": ("service_roles", "roles", "服务岗位", "岗位")}
 REQUIRED = ("phone", "real_name", "grid", "trade", "service_roles")
+MAX_COLUMNS = 64  # cells read per XLSX row: one cell in column XFD must not make every row 16,384 wide
 
 
 def _file_invalid(message: str) -> ValidationFailed:
@@ -52,11 +54,15 @@ def _xlsx_rows(stream):
     import openpyxl
 
     try:
+        check_zip(stream)
+    except ArchiveRefused as refused:
+        raise _file_invalid(str(refused)) from None
+    try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 — any unreadable workbook is the uploader's problem, told in Chinese
         raise _file_invalid("无法读取该 XLSX 文件，请确认文件未损坏") from None
     try:
-        for number, values in enumerate(book.active.iter_rows(values_only=True), start=1):
+        for number, values in enumerate(book.active.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
             yield number, [_cell(v) for v in values]
     except Exception:  # noqa: BLE001
         raise _file_invalid("XLSX 文件内容无法读取，请确认文件未损坏") from None
@@ -64,11 +70,28 @@ def _xlsx_rows(stream):
         book.close()
 
 
-def read_rows(stream):
-    """(line number, cells) of every row of a CSV or XLSX file (told apart by content, not name)."""
+def is_xlsx(stream) -> bool:
+    """Whether the stream holds a zip archive (XLSX) rather than text (CSV); the stream is rewound."""
     head = stream.read(4)
     stream.seek(0)
-    return _xlsx_rows(stream) if head.startswith(b"PK\x03\x04") else _csv_rows(stream)
+    return head.startswith(b"PK\x03\x04")
+
+
+def read_rows(stream, *, max_rows: int | None = None):
+    """(line number, cells) of every row of a CSV or XLSX file (told apart by content, not name); with max_rows,
+    a file with more rows (blank ones included) is refused when the reader reaches them."""
+    rows = _xlsx_rows(stream) if is_xlsx(stream) else _csv_rows(stream)
+    return rows if max_rows is None else _bounded(rows, max_rows)
+
+
+def _bounded(rows, max_rows: int):
+    try:
+        for line, cells in rows:
+            if line > max_rows:
+                raise _file_invalid(f"文件超过 {max_rows:,} 行，请拆分后再导入")
+            yield line, cells
+    finally:
+        rows.close()
 
 
 def _header(cells: list[str]) -> dict[str, int]:
@@ -131,7 +154,7 @@ def _batches(rows, checker: RowChecker, report: Report, size: int, on_reject):
 
 
 def import_stream(stream, *, allowed_areas=None, batch_size: int = 20_000, background: bool = False,
-                  on_reject=None, on_progress=None) -> Report:
+                  on_reject=None, on_progress=None, max_rows: int | None = None) -> Report:
     """Import a CSV or XLSX stream; batches commit as they go (a re-run after a failure completes the rest)."""
     report = Report()
     checker = RowChecker(Catalogue(), allowed_areas)
@@ -141,7 +164,7 @@ def import_stream(stream, *, allowed_areas=None, batch_size: int = 20_000, backg
         if on_progress:
             on_progress(report)
 
-    bulk.run(batches(read_rows(stream), checker, report, size=batch_size, on_reject=on_reject),
+    bulk.run(batches(read_rows(stream, max_rows=max_rows), checker, report, size=batch_size, on_reject=on_reject),
              background=background, on_written=written, allowed_areas=allowed_areas, on_reject=on_reject)
     report.rejected += report.refused
     return report

@@ -4,7 +4,8 @@ Interests and service roles are bit masks on the volunteer row: one row per volu
 and search by interest is a keyset scan with a filter (each page costs the same). Interest ids are bits 1..63."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, SmallInteger,
+                        String, Text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.ids import random_id
@@ -132,3 +133,30 @@ class GroupMember(db.Model):
     role: Mapped[str] = mapped_column(String(10), default="member")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportJob(db.Model):
+    """An uploaded volunteer file waiting for, or read by, the import worker; its progress and rejected rows.
+
+    The file itself is kept in the row until the job ends (then dropped), so that any process can run it."""
+
+    __tablename__ = "volunteer_import_jobs"
+    __table_args__ = (CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+                      Index("ix_volunteer_import_jobs_state", "state", "created_at"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False, default=random_id)
+    created_by: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_rows: Mapped[str | None] = mapped_column(Text)  # JSON [[line, [reason, …]], …]
+    error: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

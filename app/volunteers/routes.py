@@ -1,7 +1,7 @@
 """/trades, /interests, /volunteers, /stats/volunteers, /admin/volunteers/imports: thin views over the services."""
 from functools import wraps
 
-from flask import Response, current_app, request, send_file, stream_with_context
+from flask import Response, current_app, request, send_file, stream_with_context, url_for
 from flask_jwt_extended import current_user
 
 from app.auth import service as auth_service
@@ -10,7 +10,7 @@ from app.auth.models import CITY_CODE
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
-from app.volunteers import counts, export, groups, importer, schemas, search, service, taxonomy
+from app.volunteers import counts, export, groups, import_jobs, schemas, search, service, taxonomy
 
 blp = Blueprint("volunteers", __name__, url_prefix="/api/v1", description="广州街坊志愿者：档案、行业与兴趣、检索、统计、导入导出")
 STAFF = ("organiser", "admin")
@@ -173,18 +173,41 @@ def export_volunteers_xlsx(args):
 @require("admin")
 @body_limit(IMPORT_MAX_BYTES)
 @blp.arguments(schemas.ImportFile, location="files")
-@blp.response(200, schemas.ImportResult)
+@blp.response(202, schemas.ImportJobRead)
 @doc_errors(413, 422)
 def import_volunteers(files):
-    """Import volunteers from a CSV or XLSX file (up to 8 MB; idempotent on phone; rows outside my area refused)."""
-    rejected = []
+    """Upload volunteers as a CSV or XLSX file (up to 8 MB) to import in the background; follow the job's progress
+    (idempotent on phone; rows outside my area refused)."""
+    job = import_jobs.enqueue(user_id=current_user.id, upload=files["file"].stream)
+    return _job_view(import_jobs.get_for(job_id=job.id, user_id=current_user.id)), 202, {
+        "Location": url_for("volunteers.import_job", job_id=job.id)}
 
-    def keep(line, reasons):
-        if len(rejected) < IMPORT_REPORT_ROWS:
-            rejected.append({"line": line, "reasons": reasons})
 
-    report = importer.import_stream(files["file"].stream, allowed_areas=current_user.areas_for("admin"),
-                                    on_reject=keep)
-    return {"total": report.total, "inserted": report.inserted, "updated": report.updated,
-            "rejected": report.rejected, "rejected_rows": rejected,
-            "rejected_rows_truncated": report.rejected > len(rejected)}
+@blp.route("/admin/volunteers/imports/<int:job_id>", methods=["GET"])
+@require("admin")
+@blp.response(200, schemas.ImportJobRead)
+@doc_errors(404)
+def import_job(job_id):
+    """An import I uploaded: state, rows done of rows total, counts, the first rejected rows."""
+    return _job_view(import_jobs.get_for(job_id=job_id, user_id=current_user.id))
+
+
+@blp.route("/admin/volunteers/imports/<int:job_id>/rejected.csv", methods=["GET"])
+@require("admin")
+@blp.response(200, content_type="text/csv")
+@blp.doc(responses={"200": {"description": "CSV（UTF-8 带 BOM）：行号、原因",
+                            "content": {"text/csv": {"schema": {"type": "string"}}}}})
+@doc_errors(404)
+def import_rejected(job_id):
+    """Every rejected row of an import I uploaded: line number and reasons (never the row's contents)."""
+    body = import_jobs.rejected_csv(import_jobs.get_for(job_id=job_id, user_id=current_user.id))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="import-{job_id}-rejected.csv"'})
+
+
+def _job_view(job) -> dict:
+    rejected = import_jobs.rejected_rows(job)
+    return {**{c: getattr(job, c) for c in ("id", "state", "rows_total", "rows_done", "inserted", "updated",
+                                           "rejected", "error", "message", "created_at", "started_at",
+                                           "finished_at")},
+            "total": job.rows_done, "rejected_rows": rejected[:IMPORT_REPORT_ROWS], "rejected_rows_truncated": len(rejected) > IMPORT_REPORT_ROWS}

@@ -3,7 +3,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate, validates_schema
 
-from app.common.fields import Name
+from app.common.fields import Id, Name
 from app.common.pagination import PageArgs
 from app.volunteers.counts import AREA_DIMS, TAG_DIMS
 from app.volunteers.service import REAL_NAME
@@ -238,10 +238,21 @@ class RejectedRow(ma.Schema):
     reasons = fields.List(fields.String(), required=True)
 
 
-class ImportResult(ma.Schema):
-    total = fields.Integer(required=True, metadata={"description": "数据行数"})
+class ImportJobRead(ma.Schema):
+    id = Id(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(("queued", "running", "done", "failed")),
+                          metadata={"description": "queued 排队中，running 导入中，done 已完成，failed 失败"})
+    rows_total = fields.Integer(required=True, allow_none=True, metadata={"description": "数据行数（开始导入后得知）"})
+    rows_done = fields.Integer(required=True, metadata={"description": "已检查的数据行数"})
+    total = fields.Integer(required=True, metadata={"description": "同 rows_done"})
     inserted = fields.Integer(required=True)
     updated = fields.Integer(required=True)
     rejected = fields.Integer(required=True)
-    rejected_rows = fields.List(fields.Nested(RejectedRow), required=True, metadata={"description": "最多列出 1000 行"})
+    rejected_rows = fields.List(fields.Nested(RejectedRow), required=True,
+                                metadata={"description": "最多列出 1000 行；完整清单见 rejected.csv"})
     rejected_rows_truncated = fields.Boolean(required=True)
+    error = fields.String(required=True, allow_none=True, metadata={"description": "失败时的错误代码"})
+    message = fields.String(required=True, allow_none=True, metadata={"description": "失败原因"})
+    created_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(required=True, allow_none=True)
+    finished_at = fields.DateTime(required=True, allow_none=True)

@@ -204,7 +204,7 @@ class ProductionConfig(Config):
             else:
                 problems += [f"{need} is not set (needed by {name}={value})"
                              for need in Config.PRODUCTION_BACKENDS[name][value] if not config.get(need)]
-        if config.get("VOLUNTEER_IMPORT_RUNNER") != "worker":
+        if config.get("VOLUNTEER_IMPORT_RUNNER", "worker") != "worker":
             problems.append("VOLUNTEER_IMPORT_RUNNER must be worker (imports never run in a web worker)")
         if problems:
             raise RuntimeError("Refusing to start in production: " + "; ".join(problems))

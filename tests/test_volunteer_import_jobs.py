@@ -158,3 +158,10 @@ def test_production_refuses_to_run_imports_in_web_workers():
 def test_an_inline_run_answers_the_finished_job(client, admin):
     r = post(client, admin[1], csv_bytes(GOOD))
     assert r.status_code == 202 and (r.get_json()["state"], r.get_json()["inserted"]) == ("done", 3)
+
+
+def test_an_upload_with_other_fields_is_refused(client, db, admin):
+    r = client.post(URL, data={"file": (io.BytesIO(csv_bytes(GOOD)), "v.csv"), "note": "x"}, headers=admin[1],
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and list(r.get_json()["errors"]["files"]) == ["note"]
+    assert db.session.execute(select(func.count()).select_from(ImportJob)).scalar() == 0

@@ -9,7 +9,7 @@ from app.auth.access import ensure_acts_on, require
 from app.auth.models import CITY_CODE
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
-from app.errors import doc_errors
+from app.errors import ValidationFailed, doc_errors
 from app.volunteers import counts, export, groups, import_jobs, schemas, search, service, taxonomy
 
 blp = Blueprint("volunteers", __name__, url_prefix="/api/v1", description="广州街坊志愿者：档案、行业与兴趣、检索、统计、导入导出")
@@ -178,6 +178,9 @@ def export_volunteers_xlsx(args):
 def import_volunteers(files):
     """Upload volunteers as a CSV or XLSX file (up to 8 MB) to import in the background; follow the job's progress
     (idempotent on phone; rows outside my area refused)."""
+    unexpected = sorted({*request.form, *request.files} - {"file"})
+    if unexpected:  # the multipart body holds the one file and nothing else, as the document says
+        raise ValidationFailed(errors={"files": {name: ["未知的字段"] for name in unexpected[:20]}})
     job = import_jobs.enqueue(user_id=current_user.id, upload=files["file"].stream)
     return _job_view(import_jobs.get_for(job_id=job.id, user_id=current_user.id)), 202, {
         "Location": url_for("volunteers.import_job", job_id=job.id)}

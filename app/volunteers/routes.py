@@ -165,8 +165,10 @@ def export_volunteers(args):
 def export_volunteers_xlsx(args):
     """Download the volunteers inside my area as a masked XLSX workbook (same rows as the CSV, text cells)."""
     area = scope(args.get("area"))
-    return send_file(export.xlsx_file(area=area), mimetype=XLSX, as_attachment=True,
-                     download_name=f"volunteers-{area}.xlsx")
+    response = send_file(export.xlsx_file(area=area), mimetype=XLSX, as_attachment=True,
+                         download_name=f"volunteers-{area}.xlsx")
+    response.headers["Cache-Control"] = "no-store"  # send_file's no-cache would let a cache keep it
+    return response
 
 
 @blp.route("/admin/volunteers/imports", methods=["POST"])

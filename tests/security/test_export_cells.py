@@ -27,7 +27,7 @@ def hostile(client, login):
 
 def test_csv_cells_never_start_a_formula_and_ids_keep_every_digit(client, login, hostile):
     r = client.get("/api/v1/volunteers/export.csv", headers=login("organiser", WUSHAN)[1])
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 2
     row = rows[1]
@@ -38,7 +38,7 @@ def test_csv_cells_never_start_a_formula_and_ids_keep_every_digit(client, login,
 
 def test_xlsx_export_has_text_cells_read_back(client, login, hostile):
     r = client.get("/api/v1/volunteers/export.xlsx", headers=login("organiser", WUSHAN)[1])
-    assert r.status_code == 200 and r.mimetype == XLSX
+    assert r.status_code == 200 and r.mimetype == XLSX and r.headers["Cache-Control"] == "no-store"
     assert f'filename=volunteers-{WUSHAN}.xlsx' in r.headers["Content-Disposition"].replace('"', "")
     sheet = openpyxl.load_workbook(io.BytesIO(r.data)).active
     rows = list(sheet.iter_rows())

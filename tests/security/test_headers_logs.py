@@ -24,7 +24,8 @@ def _written(client, path, **kwargs) -> str:
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
     logger = logging.getLogger("jiefang.request")
     logger.addHandler(handler)
-    old_level, logger.level = logger.level, logging.INFO
+    old_level = logger.level
+    logger.setLevel(logging.INFO)  # setLevel, not .level: it also clears the logger's enabled-for cache
     try:
         client.get(path, **kwargs)
     finally:

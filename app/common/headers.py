@@ -1,6 +1,7 @@
 """Headers every response carries: `X-Content-Type-Options: nosniff` everywhere, and `Cache-Control: no-store`
 on every /api/v1 response, personal data or not, except the public ones listed here (a view that sets its own
 Cache-Control, like the public keys or the poster, keeps it)."""
+from flask import request
 
 API_PREFIX = "/api/v1/"
 # Endpoints whose answers are the same for everyone and hold nothing personal: caches may keep them.
@@ -11,8 +12,6 @@ PUBLIC_CACHEABLE = frozenset({
 
 
 def _security_headers(response):
-    from flask import request
-
     headers = response.headers
     headers["X-Content-Type-Options"] = "nosniff"
     if ("Cache-Control" not in headers and request.path.startswith(API_PREFIX)

@@ -107,9 +107,8 @@ def test_rows_are_bounded_before_anything_is_written(app, client, db, admin, mon
     book.active.cell(row=1_000_000, column=16_384, value="x")  # a tiny file that claims a million rows
     packed = io.BytesIO()
     book.save(packed)
-    started = time.perf_counter()
     body = post(client, admin[1], packed.getvalue(), "v.xlsx").get_json()
-    assert (body["state"], body["error"]) == ("failed", "import_file_invalid") and time.perf_counter() - started < 5
+    assert (body["state"], body["error"]) == ("failed", "import_file_invalid")
     assert "超过 1,000 行" in body["message"] and len(packed.getvalue()) < 10_000
     assert volunteer_count(db) == 0
 

@@ -215,4 +215,5 @@ def _job_view(job) -> dict:
     return {**{c: getattr(job, c) for c in ("id", "state", "rows_total", "rows_done", "inserted", "updated",
                                            "rejected", "error", "message", "created_at", "started_at",
                                            "finished_at")},
-            "total": job.rows_done, "rejected_rows": rejected[:IMPORT_REPORT_ROWS], "rejected_rows_truncated": len(rejected) > IMPORT_REPORT_ROWS}
+            "total": job.rows_done, "rejected_rows": rejected[:IMPORT_REPORT_ROWS],
+            "rejected_rows_truncated": len(rejected) > IMPORT_REPORT_ROWS}

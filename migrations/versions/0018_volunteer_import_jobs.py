@@ -4,7 +4,7 @@ The uploaded file is kept in the row until its job ends, so that the worker comm
 thread) can run it in any process.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0015
 Create Date: 2026-12-06 10:46:16
 
 """
@@ -15,7 +15,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,7 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
+from app.venues import poster
 from app.venues.models import Scan
 from tests.auth_flows import envelope
 from tests.venues.test_scans import holder, place  # noqa: F401 — fixtures
@@ -78,6 +79,10 @@ def test_poster_prints_the_miniprogram_code_when_wechat_is_configured(client, db
                                                                       real_wechat_api):
     short = _forms(client, place)["short_id"]
     assert _poster_text(client, place) == f"pages/checkin/index?scene={short}"
+    assert _poster_text(client, place) == f"pages/checkin/index?scene={short}"
+    paths = [path for path, _, _ in real_wechat_api.calls]
+    assert paths == ["/cgi-bin/stable_token", "/wxa/getwxacodeunlimit"]  # the poster is drawn once
+    poster._drawn.cache_clear()
     assert _poster_text(client, place) == f"pages/checkin/index?scene={short}"
     paths = [path for path, _, _ in real_wechat_api.calls]
     assert paths == ["/cgi-bin/stable_token", "/wxa/getwxacodeunlimit", "/wxa/getwxacodeunlimit"]  # token cached

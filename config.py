@@ -122,6 +122,18 @@ class Config:
     WECHAT_TEMPLATE_COLOUR_CHANGED = os.environ.get("WECHAT_TEMPLATE_COLOUR_CHANGED", "")
     WECHAT_MINIPROGRAM_STATE = os.environ.get("WECHAT_MINIPROGRAM_STATE", "formal")
 
+    # Real-name checks of health-code holders (app/health_codes/identity.py)
+    IDENTITY_BACKEND = os.environ.get("IDENTITY_BACKEND", "fake")  # fake (dev/test) | http (real-name gateway)
+    IDENTITY_GATEWAY_URL = os.environ.get("IDENTITY_GATEWAY_URL", "")
+    IDENTITY_GATEWAY_TOKEN = os.environ.get("IDENTITY_GATEWAY_TOKEN", "")
+    IDENTITY_TIMEOUT_SECONDS = float(os.environ.get("IDENTITY_TIMEOUT_SECONDS", 3.0))
+    IDENTITY_RETRIES = _env_int("IDENTITY_RETRIES", 2)
+    IDENTITY_FAKE_OWNERS = os.environ.get("IDENTITY_FAKE_OWNERS", "")  # fake only: "id_number:mobile,..."
+    # Family (代领) holders per person; days an unverified code still gets tokens after the migration that marked it
+    # is in the migration itself; days a green person with no code is kept before erasure.
+    HEALTH_CODE_FAMILY_HOLDERS = _env_int("HEALTH_CODE_FAMILY_HOLDERS", 3)
+    HEALTH_CODE_PERSON_RETENTION_DAYS = _env_int("HEALTH_CODE_PERSON_RETENTION_DAYS", 28)
+
     # Rate limiting (flask-limiter); storage is Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
@@ -153,10 +165,11 @@ class Config:
     # The XLSX export is built whole before it is sent (the CSV streams): areas with more volunteers get a 422.
     VOLUNTEER_EXPORT_XLSX_MAX_ROWS = _env_int("VOLUNTEER_EXPORT_XLSX_MAX_ROWS", 100_000)
 
-    DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}}
+    DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}, "IDENTITY_BACKEND": {"fake"}}
     # Production backends and the settings each one cannot work without.
     PRODUCTION_BACKENDS = {"SMS_BACKEND": {"http": ("SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN")},
-                           "WECHAT_BACKEND": {"real": ("WECHAT_APPID", "WECHAT_SECRET")}}
+                           "WECHAT_BACKEND": {"real": ("WECHAT_APPID", "WECHAT_SECRET")},
+                           "IDENTITY_BACKEND": {"http": ("IDENTITY_GATEWAY_URL", "IDENTITY_GATEWAY_TOKEN")}}
 
 
 class DevelopmentConfig(Config):

@@ -78,11 +78,11 @@ def check_in(fx) -> list[Request]:
     """Residents scanning venue codes: every (code, venue) pair once, so each request records a new visit."""
     from app.extensions import db
     from app.venues import service as venue_service
-    from app.venues.models import LatestCheckin
+    from app.venues.models import LatestVisit
 
     people, places = codes(fx), venues(fx)
     # A run within five minutes of the last would meet its own visits and answer 200 instead of recording.
-    db.session.execute(delete(LatestCheckin).where(LatestCheckin.health_code_id.in_([c.id for c, _ in people])))
+    db.session.execute(delete(LatestVisit).where(LatestVisit.person_id.in_([c.person_id for c, _ in people])))
     db.session.commit()
     return [Request("POST", "/api/v1/checkins", token=token,
                     body={"venue_code": venue_service.venue_code(venue), "health_code_id": str(code.id)})

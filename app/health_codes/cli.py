@@ -1,4 +1,5 @@
-"""`flask health-codes keygen|refresh`: a new signing key, and the job that applies due timed changes."""
+"""`flask health-codes keygen|refresh|erase`: a new signing key, the job that applies due timed changes, and the
+job that erases persons past retention."""
 import base64
 import os
 
@@ -25,3 +26,11 @@ def refresh_command():
     from app.health_codes import service
 
     click.echo(f"health codes re-evaluated: {service.refresh_due()}")
+
+
+@health_codes_cli.command("erase")
+def erase_command():
+    """Erase persons green with no code for HEALTH_CODE_PERSON_RETENTION_DAYS (run daily)."""
+    from app.health_codes import persons
+
+    click.echo(f"health-code persons erased: {persons.erase_due()}")

@@ -1,6 +1,6 @@
 """A code's personal data: checked and normalised on the way in, encrypted at rest, masked on the way out,
 erased when consent is withdrawn. Name, document number and phone are AES-GCM blobs whose associated data
-binds them to their row and column; the document is found and kept unique through a keyed hash."""
+binds them to their row and column; the person is found through a keyed hash of the normalised document."""
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -29,7 +29,7 @@ class Holder:
 
     @property
     def doc_hash(self) -> str:
-        """The keyed hash that makes one code per document."""
+        """The blind index of the normalised document (type + number) that names its person."""
         return cipher().blind_index(f"{self.id_type}:{self.id_number}", "health_code_document")
 
 
@@ -56,7 +56,6 @@ def encrypt_into(code: HealthCode, person: Holder) -> None:
     """Store the holder's data on the row, encrypted (the row's id must be set)."""
     for field in FIELDS:
         setattr(code, f"{field}_enc", cipher().encrypt(getattr(person, field), aad(code.id, field)))
-    code.doc_hash = person.doc_hash
 
 
 def masked_name(code: HealthCode) -> str | None:
@@ -78,14 +77,19 @@ def masked_names(codes) -> dict[int, str | None]:
 
 def masked(code: HealthCode) -> dict:
     """The holder's personal data as every response shows it: 张*明, 440***********123X, 138****1234."""
-    clear = {f: cipher().decrypt(getattr(code, f"{f}_enc"), aad(code.id, f)) for f in FIELDS}
-    return {"name": mask_name(clear["name"]), "id_number": mask_id_number(clear["id_number"]),
-            "phone": mask_phone(clear["phone"])}
+    data = clear(code)
+    return {"name": mask_name(data["name"]), "id_number": mask_id_number(data["id_number"]),
+            "phone": mask_phone(data["phone"])}
+
+
+def clear(code: HealthCode) -> dict:
+    """The holder's personal data in clear (for a new identity check of a code made before checks)."""
+    return {f: cipher().decrypt(getattr(code, f"{f}_enc"), aad(code.id, f)) for f in FIELDS}
 
 
 def erase(code: HealthCode) -> None:
-    """Forget who held the code: personal data and document hash gone (the document may apply again)."""
-    code.name_enc = code.id_number_enc = code.phone_enc = code.doc_hash = None
+    """Forget who held the code: its personal data is gone (the person, if still kept, is not)."""
+    code.name_enc = code.id_number_enc = code.phone_enc = None
 
 
 def move_codes(*, from_owner: int, to_owner: int) -> int:

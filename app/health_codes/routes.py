@@ -1,4 +1,5 @@
-"""/health-codes: apply, list, show, withdraw, declare, token, QR, public keys, verify."""
+"""/health-codes: apply, list, show, withdraw, verify the holder, family holders, declare, token, QR, public keys,
+verify a token."""
 from flask import Response, current_app, url_for
 from flask_jwt_extended import current_user
 
@@ -35,7 +36,8 @@ def view(code) -> dict:
     return {"id": str(code.id), **service.masked(code), "id_type": code.id_type, "relation": code.relation,
             "colour": current.colour, "reason": {"code": current.reason, "message": current.message},
             "colour_since": current.since, "next_review_at": current.next_review_at,
-            "rules_version": code.rules_version, "created_at": code.created_at,
+            "rules_version": code.person.rules_version, "created_at": code.created_at,
+            "verified": code.verified_at is not None, "verify_by": code.verify_by,
             "consent": {"given_at": code.consent_at, "policy_version": code.consent_policy}}
 
 
@@ -46,9 +48,16 @@ def view(code) -> dict:
 @limiter.limit(lambda: current_app.config["RATELIMIT_HEALTH_CODE_APPLY"], key_func=lambda: f"account:{current_user.id}")
 @blp.arguments(schemas.HealthCodeCreate)
 @blp.response(201, schemas.HealthCodeRead)
-@doc_errors(409, 422, 429)
+@doc_errors(403, 409, 422, 429, 503)
 def apply(data):
-    """Apply for a code (申领), for oneself or a family member; needs separate consent."""
+    """Apply for a code (申领), for oneself or a family member; needs separate consent and a real-name match.
+
+    A self code checks name + ID number + the account's SMS-proven mobile (three elements), a family code name +
+    ID number (two). The code shows the person's current colour: applying again after a withdrawal never resets
+    it. Errors: 403 `phone_unverified` (self code without an SMS-proven phone); 409 `health_code_exists` (this
+    account holds it, or the person's verified self code exists), `self_code_exists`, `health_code_limit`,
+    `family_holder_limit`; 422 `id_number_invalid` (a character other than digits and X after normalisation),
+    `id_number_region` (unknown county code), `identity_mismatch`; 503 `identity_unavailable` (nothing saved)."""
     return view(service.apply(owner_id=current_user.id, **data))
 
 
@@ -75,9 +84,10 @@ def public_keys():
 @blp.response(200, schemas.VerifyResult)
 @doc_errors(403, 410, 422)
 def verify(data):
-    """验码: check a scanned token; the colour is the code's current one, the holder's name masked.
-    With `venue_id` (staff of that venue only) the scan is recorded for the venue; without, only health officials
-    and inspectors a checkpoint assigned."""
+    """验码: check a scanned token; the colour is the person's current one, the holder's name masked.
+    With `venue_id` (staff of that venue only) the scan is recorded for the venue, once per person and venue within
+    the dedupe window (`duplicate: true` otherwise, nothing recorded); without, only health officials and inspectors
+    a checkpoint assigned."""
     return _scans().staff_verify(user=current_user, token=data["token"], venue_id=data["venue_id"]), NO_STORE
 
 
@@ -105,13 +115,48 @@ def withdraw(code_id):
     service.withdraw(code_id=code_id, owner_id=current_user.id)
 
 
+@blp.route(CODE + "/verification", methods=["POST"])
+@require()
+@blp.response(200, schemas.HealthCodeRead)
+@doc_errors(403, 404, 422, 503)
+def verify_holder(code_id):
+    """Verify the holder of a code made before real-name checks (idempotent).
+
+    Errors: 403 `phone_unverified`; 422 `identity_mismatch`; 503 `identity_unavailable` (nothing saved)."""
+    return view(service.verify_holder(code_id=code_id, owner_id=current_user.id))
+
+
+@blp.route(CODE + "/holders", methods=["GET"])
+@require()
+@blp.response(200, schemas.HolderList)
+@doc_errors(403, 404)
+def family_holders(code_id):
+    """The family holders (代领) of the person of the caller's verified self code, masked.
+
+    Errors: 403 `self_holder_only` (not a verified self code)."""
+    return {"items": service.family_holders(code_id=code_id, owner_id=current_user.id)}
+
+
+@blp.route(CODE + "/holders/<int:holder_id>", methods=["DELETE"])
+@require()
+@blp.response(204)
+@doc_errors(403, 404)
+def revoke_family(code_id, holder_id):
+    """Remove a family holder's code (its account is notified).
+
+    Errors: 403 `self_holder_only`; 404 `holder_not_found`."""
+    service.revoke_family(code_id=code_id, owner_id=current_user.id, holder_id=holder_id)
+
+
 @blp.route(CODE + "/declarations", methods=["POST"])
 @require()
 @blp.arguments(schemas.DeclarationCreate)
 @blp.response(201, schemas.DeclarationRead)
-@doc_errors(404, 422, 429)
+@doc_errors(403, 404, 422, 429)
 def declare(data, code_id):
-    """健康申报: temperature, symptoms and exposure; answers with the code's new colour and reason."""
+    """健康申报: temperature, symptoms and exposure; answers with the person's new colour and reason.
+
+    Errors: 403 `verification_required` (an unverified code cannot declare)."""
     declaration, code = service.declare(code_id=code_id, owner_id=current_user.id, **data)
     current = service.status(code)
     return {"id": str(declaration.id), "declared_at": declaration.declared_at,
@@ -126,9 +171,11 @@ def declare(data, code_id):
 @cache.prefetch(lambda code_id: [service.card_key(code_id)])
 @require()
 @blp.response(200, schemas.TokenRead)
-@doc_errors(404)
+@doc_errors(403, 404)
 def token(code_id):
-    """亮码: a signed token valid two minutes; refresh every refresh_in seconds."""
+    """亮码: a signed token valid two minutes; refresh every refresh_in seconds.
+
+    Errors: 403 `verification_required` (an unverified code past its verify_by)."""
     issued = service.issue_own_token(code_id=code_id, owner_id=current_user.id)
     qr_url = signed_url(url_for("health_codes.qr_image", code_id=code_id), issued["expires_at"], uid=current_user.id)
     return {**issued, "qr_url": qr_url}, NO_STORE
@@ -138,7 +185,7 @@ def token(code_id):
 @signed_or_require()
 @blp.arguments(schemas.QrArgs, location="query")
 @blp.doc(responses={"200": {"description": "二维码图片（PNG，或 ?format=svg 时为 SVG）", "content": _IMAGE}})
-@doc_errors(404, 422)
+@doc_errors(403, 404, 422)
 def qr_image(args, code_id):
     """The current token as a QR image in the code's colour (PNG, or SVG with ?format=svg); also by the signed
     qr_url of the token route, which expires with that token."""

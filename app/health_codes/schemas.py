@@ -25,7 +25,7 @@ class HealthCodeCreate(ma.Schema):
     id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
     id_number = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "11010519491231002X"})
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 20),
-                          metadata={"description": "持码人手机号（代领时可不填）"})
+                          metadata={"description": "家人的手机号（代领时可不填）；本人健康码使用账号登录的手机号，此项忽略"})
     relation = fields.String(load_default="self", validate=validate.OneOf(RELATIONS),
                              metadata={"description": "self 本人；family 为家人代领"})
     consent = StrictBoolean(required=True,
@@ -60,6 +60,21 @@ class HealthCodeRead(ColourState):
     rules_version = fields.String(required=True)
     consent = fields.Nested(ConsentRead, required=True)
     created_at = fields.DateTime(required=True)
+    verified = fields.Boolean(required=True, metadata={"description": "持码人已通过实名核验"})
+    verify_by = fields.DateTime(required=True, allow_none=True,
+                                metadata={"description": "未核验的健康码须在此时间前完成核验，之后不再生成动态码"})
+
+
+class HolderRead(ma.Schema):
+    id = fields.String(required=True, metadata={"description": "代领健康码的编号"})
+    name = fields.String(required=True, allow_none=True, metadata={"example": "张*明"})
+    account_phone = fields.String(required=True, allow_none=True, metadata={"example": "139****0001"})
+    verified = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class HolderList(ma.Schema):
+    items = fields.List(fields.Nested(HolderRead), required=True)
 
 
 class HealthCodeList(ma.Schema):
@@ -123,3 +138,4 @@ class VerifyResult(ma.Schema):
     holder = fields.String(required=True, allow_none=True, metadata={"example": "张*明"})
     reason = fields.Nested(ReasonRead, required=True)
     checked_at = fields.DateTime(required=True)
+    duplicate = fields.Boolean(metadata={"description": "同一人在该场所的扫码已在去重时间窗内记录过：本次未记录"})

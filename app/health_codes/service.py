@@ -8,7 +8,6 @@ it raises. Personal data never leaves the domain unmasked (a card keeps the name
 import base64
 import functools
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,17 +15,15 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select
 
 from app import qr
 from app.common import cache
-from app.common.ids import random_id
 from app.common.time import SHANGHAI, to_shanghai, utcnow
-from app.errors import Conflict, TooManyRequests, ValidationFailed
+from app.errors import Forbidden, TooManyRequests, ValidationFailed
 from app.extensions import db
-from app.health_codes import keys, personal, rules, state, tokens
-from app.health_codes.models import MAX_CODES_PER_ACCOUNT, Declaration, HealthCode
+from app.health_codes import keys, links, personal, rules, state, tokens
+from app.health_codes.models import Declaration, HealthCode, Person
 
 # The rest of the interface other domains use (the officials' side).
 from app.health_codes.officials import get, history, masked_holders, official_set_colour  # noqa: F401
@@ -37,60 +34,11 @@ log = logging.getLogger("jiefang.health_codes")
 MAX_DECLARATIONS_PER_DAY = 10
 
 
-# ---- apply, list, show, withdraw ------------------------------------------------------------------------
+# ---- apply, list, show, withdraw, verify, family holders ---------------------------------------------------
 
-def _refuse_existing(doc_hash: str, owner_id: int) -> None:
-    found = db.session.execute(select(HealthCode.id, HealthCode.owner_id)
-                               .where(HealthCode.doc_hash == doc_hash)).first()
-    if found is None:
-        return
-    if found.owner_id == owner_id:  # only the owner learns which code it is
-        raise Conflict("health_code_exists", "您已为该证件申领过健康码，无需重复申领",
-                       extra={"health_code_id": str(found.id)})
-    raise Conflict("health_code_exists", "该证件已申领过健康码。如非本人或家人操作，请拨打 12345 热线反映")
-
-
-def _free_slot(owner_id: int, relation: str) -> int:
-    live = db.session.execute(select(HealthCode.slot, HealthCode.relation).where(
-        HealthCode.owner_id == owner_id, HealthCode.revoked_at.is_(None))).all()
-    if relation == "self" and any(r == "self" for _, r in live):
-        raise Conflict("self_code_exists", "您已为本人申领过健康码；为家人申领请选择“家人代领”")
-    free = sorted(set(range(MAX_CODES_PER_ACCOUNT)) - {slot for slot, _ in live})
-    if not free:
-        raise Conflict("health_code_limit", f"每个账号最多可持有 {MAX_CODES_PER_ACCOUNT} 个健康码，"
-                                            "请先删除不再使用的健康码")
-    return free[0]
-
-
-def apply(*, owner_id: int, name: str, id_type: str, id_number: str, phone: str | None, relation: str,
-          consent: bool) -> HealthCode:
-    """申领: a new green code for a document not yet holding one (409 health_code_exists otherwise)."""
-    if consent is not True:
-        message = "申领健康码需要您单独同意《个人信息处理规则》中关于敏感个人信息的处理"
-        raise ValidationFailed("consent_required", message, errors={"json": {"consent": [message]}})
-    now = utcnow()
-    person = personal.holder(name=name, id_type=id_type, id_number=id_number, phone=phone,
-                             today=to_shanghai(now).date())
-    for _attempt in range(3):  # constraints settle races: a lost one re-checks and answers, or takes the next slot
-        _refuse_existing(person.doc_hash, owner_id)
-        code = _new_code(owner_id, _free_slot(owner_id, relation), id_type, relation, now)
-        personal.encrypt_into(code, person)
-        db.session.add(code)
-        state.store(code, rules.evaluate([], [], now), now)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            continue
-        log.info("health code applied id=%s relation=%s", code.id, relation)
-        return code
-    raise Conflict("health_code_busy", "申领人数较多，请稍后重试")
-
-
-def _new_code(owner_id: int, slot: int, id_type: str, relation: str, now: datetime) -> HealthCode:
-    return HealthCode(id=random_id(), owner_id=owner_id, slot=slot, ref=secrets.token_bytes(tokens.REF_BYTES).hex(),
-                      id_type=id_type, relation=relation, consent_at=now,
-                      consent_policy=current_app.config["HEALTH_CODE_CONSENT_POLICY"], created_at=now)
+def apply(**fields) -> HealthCode:
+    """申领 (see links.py): 201 with the person's current colour; raises what links.apply raises."""
+    return links.apply(**fields)
 
 
 def get_own(*, code_id: int, owner_id: int, lock: bool = False) -> HealthCode:
@@ -111,13 +59,29 @@ def list_own(*, owner_id: int) -> list[HealthCode]:
 
 
 def withdraw(*, code_id: int, owner_id: int) -> None:
-    """撤回同意: erase the personal data and declarations, free the document, and kill the code for good."""
-    code = get_own(code_id=code_id, owner_id=owner_id, lock=True)
-    db.session.execute(delete(Declaration).where(Declaration.health_code_id == code.id))
-    personal.erase(code)
-    code.slot, code.review_at, code.revoked_at = None, None, utcnow()
-    db.session.commit()
-    log.info("health code withdrawn id=%s", code.id)
+    """撤回同意: unlink the account's code (personal data erased); the person stays as long as the law needs."""
+    links.withdraw(code=get_own(code_id=code_id, owner_id=owner_id, lock=True))
+
+
+def verify_holder(*, code_id: int, owner_id: int) -> HealthCode:
+    """核验 an unverified code with the identity provider (see links.py)."""
+    return links.verify(code=get_own(code_id=code_id, owner_id=owner_id, lock=True))
+
+
+def family_holders(*, code_id: int, owner_id: int) -> list[dict]:
+    """The family holders of the person of the caller's self code, masked."""
+    return links.family_holders(code=get_own(code_id=code_id, owner_id=owner_id))
+
+
+def revoke_family(*, code_id: int, owner_id: int, holder_id: int) -> None:
+    """The self holder removes a family holder's code."""
+    links.revoke_family(code=get_own(code_id=code_id, owner_id=owner_id), holder_id=holder_id)
+
+
+def may_show(*, verified: bool, verify_by: datetime | None, now: datetime) -> None:
+    """An unverified code gets tokens (and checks in) only until its verify_by: Forbidden verification_required."""
+    if not verified and (verify_by is None or verify_by <= now):
+        raise Forbidden("verification_required", "该健康码尚未完成实名核验，请先完成核验后再亮码")
 
 
 # ---- declare --------------------------------------------------------------------------------------------
@@ -128,10 +92,14 @@ def _start_of_day(now: datetime) -> datetime:
 
 def declare(*, code_id: int, owner_id: int, temperature_c: float, symptoms: list[str],
             risk_area_visit_14d: bool, case_contact_14d: bool) -> tuple[Declaration, HealthCode]:
-    """健康申报: record a declaration and re-evaluate the colour (the row is locked: no lost update)."""
+    """健康申报: record a declaration for the code's person and re-evaluate its colour (the person is locked: no lost
+    update). An unverified code cannot declare (Forbidden verification_required)."""
     now = utcnow()
     code = get_own(code_id=code_id, owner_id=owner_id, lock=True)
-    today = db.session.execute(select(func.count()).where(Declaration.health_code_id == code.id,
+    if code.verified_at is None:
+        raise Forbidden("verification_required", "该健康码尚未完成实名核验，请先完成核验后再申报")
+    person = state.lock(code.person_id)
+    today = db.session.execute(select(func.count()).where(Declaration.health_code_id.in_(state.codes_of(person.id)),
                                                           Declaration.declared_at >= _start_of_day(now))).scalar()
     if today >= MAX_DECLARATIONS_PER_DAY:
         raise TooManyRequests("declaration_limit", f"今日已申报 {today} 次，已达上限，请明天再申报")
@@ -140,7 +108,8 @@ def declare(*, code_id: int, owner_id: int, temperature_c: float, symptoms: list
                               temperature_c=float(Decimal(str(temperature_c)).quantize(Decimal("0.1"), ROUND_HALF_UP)),
                               symptoms=[s for s in rules.SYMPTOMS if s in set(symptoms)])
     db.session.add(declaration)
-    state.store(code, state.evaluate(code, now), now)
+    db.session.flush()
+    state.store(person, state.evaluate(person, now), now, code_id=code.id)
     db.session.commit()
     return declaration, code
 
@@ -150,6 +119,7 @@ def declare(*, code_id: int, owner_id: int, temperature_c: float, symptoms: list
 def issue_token(*, code: HealthCode, now: datetime | None = None) -> dict:
     """亮码: a fresh signed token for the code, valid HEALTH_CODE_TOKEN_TTL_SECONDS (≤ 120 s), no write."""
     now = now or utcnow()
+    may_show(verified=code.verified_at is not None, verify_by=code.verify_by, now=now)
     return _signed(ref=code.ref, colour=status(code, now=now).colour, now=now)
 
 
@@ -194,32 +164,38 @@ class Card:
     rules_version: str
     code_id: int
     reason: str
+    person_id: int
+    verify_by: int | None  # Unix seconds; None once verified (0: unverified, no grace)
     name_enc: bytes | None  # the holder's name as stored (AES-GCM): the cache holds no clear personal data
 
     def text(self) -> str:
         name = base64.b64encode(self.name_enc).decode() if self.name_enc else ""
+        verify_by = "" if self.verify_by is None else self.verify_by
         return (f"{self.owner_id}|{self.ref}|{self.colour}|{self.review_at or ''}|{self.rules_version}|"
-                f"{self.code_id}|{self.reason}|{name}")
+                f"{self.code_id}|{self.reason}|{self.person_id}|{verify_by}|{name}")
 
     @classmethod
     def parse(cls, text: str | None) -> "Card | None":
         parts = (text or "").split("|")
-        if len(parts) != 8 or not parts[0].isdigit() or parts[2] not in tokens.COLOURS or not parts[5].isdigit() \
-                or parts[6] not in rules.REASONS:
+        if len(parts) != 10 or not parts[0].isdigit() or parts[2] not in tokens.COLOURS or not parts[5].isdigit() \
+                or parts[6] not in rules.REASONS or not parts[7].isdigit() or not (parts[8] == "" or parts[8].isdigit()):
             return None
         try:
-            name = base64.b64decode(parts[7], validate=True) or None
+            name = base64.b64decode(parts[9], validate=True) or None
         except ValueError:
             return None
         review = int(parts[3]) if parts[3].isdigit() else None
-        return cls(int(parts[0]), parts[1], parts[2], review, parts[4], int(parts[5]), parts[6], name)
+        verify_by = int(parts[8]) if parts[8] else None
+        return cls(int(parts[0]), parts[1], parts[2], review, parts[4], int(parts[5]), parts[6], int(parts[7]),
+                   verify_by, name)
 
     @classmethod
     def of(cls, code: HealthCode, current: Status) -> "Card":
         """The card of a live code whose status was just read (and refreshed if it was due)."""
         review = int(current.next_review_at.timestamp()) if current.next_review_at else None
-        return cls(code.owner_id, code.ref, current.colour, review, code.rules_version, code.id, current.reason,
-                   code.name_enc)
+        verify_by = None if code.verified_at is not None else int(code.verify_by.timestamp() if code.verify_by else 0)
+        return cls(code.owner_id, code.ref, current.colour, review, code.person.rules_version, code.id,
+                   current.reason, code.person_id, verify_by, code.name_enc)
 
     def fresh(self, now: datetime) -> bool:
         """Its colour is still the verdict (no review due, current rules)."""
@@ -229,6 +205,11 @@ class Card:
     def usable(self, owner_id: int, now: datetime) -> bool:
         """The owner's, and fresh."""
         return self.owner_id == owner_id and self.fresh(now)
+
+    def may_show(self, now: datetime) -> None:
+        """Forbidden verification_required for an unverified code past its grace (see links.py)."""
+        verify_by = None if self.verify_by is None else datetime.fromtimestamp(self.verify_by, timezone.utc)
+        may_show(verified=self.verify_by is None, verify_by=verify_by, now=now)
 
     def verdict(self, now: datetime) -> dict | None:
         """What a checker is shown (as `verdict`), or None when the name cannot be read (a retired key): the
@@ -261,6 +242,7 @@ def issue_own_token(*, code_id: int, owner_id: int, now: datetime | None = None)
         code = get_own(code_id=code_id, owner_id=owner_id)
         card = Card.of(code, status(code, now=now))  # re-evaluated first if the stored verdict was due
         remember(card)
+    card.may_show(now)
     return _signed(ref=card.ref, colour=card.colour, now=now)
 
 
@@ -268,7 +250,17 @@ def _card_keys(code: HealthCode) -> list[str]:
     return [card_key(code.id), ref_key(code.ref)] if code.id is not None and code.ref else []
 
 
+def _person_card_keys(person: Person) -> list[str]:
+    """The cards of every live code of a changed person (read only when there is a cache to clear)."""
+    if current_app.extensions.get("redis") is None or person.id is None:
+        return []
+    rows = db.session.connection().execute(select(HealthCode.id, HealthCode.ref).where(
+        HealthCode.person_id == person.id, HealthCode.revoked_at.is_(None)))
+    return [key for code_id, ref in rows for key in (card_key(code_id), ref_key(ref))]
+
+
 cache.forget_on_change(HealthCode, _card_keys)
+cache.forget_on_change(Person, _person_card_keys)
 
 
 # ---- verify (验码) --------------------------------------------------------------------------------------
@@ -285,8 +277,9 @@ def verify_token(token: str, *, at: datetime | None = None) -> HealthCode:
 def _by_ref(extra=None):
     """SELECT the code by its token's ref (bound as :ref), with one more column if given: built once per column,
     so that a scan does not rebuild (and re-key) the statement."""
-    columns = (HealthCode,) if extra is None else (HealthCode, extra)
-    return select(*columns).where(HealthCode.ref == bindparam("ref"))
+    columns = (HealthCode, Person) if extra is None else (HealthCode, Person, extra)
+    return select(*columns).outerjoin(Person, Person.id == HealthCode.person_id).where(
+        HealthCode.ref == bindparam("ref"))
 
 
 def token_ref(token: str, *, at: datetime | None = None) -> str:
@@ -315,9 +308,9 @@ def code_by_ref(ref: str, extra=None, params: dict | None = None) -> tuple[Healt
     row = db.session.execute(_by_ref(extra), {"ref": ref, **(params or {})}).first()
     if row is None:
         raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码")
-    if row[0].revoked_at is not None:
+    if row[0].revoked_at is not None or row[1] is None:
         raise state.revoked()
-    return row[0], (row[1] if extra is not None else None)
+    return row[0], (row[2] if extra is not None else None)
 
 
 def _token_error(error: str, message: str) -> ValidationFailed:
@@ -332,13 +325,13 @@ def check(*, token: str) -> dict:
     return hit[1] if hit else verdict(code_by_ref(ref)[0])
 
 
-def cached_verdict(ref: str) -> tuple[int, dict] | None:
-    """(code id, verdict) from the card cached under the ref (read with the request's prefetch), or None: no
+def cached_verdict(ref: str) -> tuple[Card, dict] | None:
+    """(card, verdict) from the card cached under the ref (read with the request's prefetch), or None: no
     fresh card."""
     now = utcnow()
     card = cached_card(ref_key(ref))
     result = card.verdict(now) if card is not None and card.fresh(now) else None
-    return (card.code_id, result) if result else None
+    return (card, result) if result else None
 
 
 def verdict(code: HealthCode) -> dict:

@@ -14,7 +14,10 @@ STAFF_ROLES = ("admin", "inspector")
 
 
 class Venue(db.Model):
-    """场所: a place with a printed 场所码; the code version invalidates old posters when bumped."""
+    """场所: a place with a printed 场所码; the code version invalidates old posters when bumped.
+
+    Approved (`approved_at`) when registered with a valid 统一社会信用代码 (`uscc`), or by an organiser of its area;
+    until then its check-ins work but tracing marks its visits unverified."""
 
     __tablename__ = "venues"
     __table_args__ = (Index("ix_venues_area_code_id", "area_code", "id"),)
@@ -27,6 +30,9 @@ class Venue(db.Model):
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
     code_version: Mapped[int] = mapped_column(Integer, default=1)
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -73,15 +79,16 @@ class Scan(db.Model):
     offline: Mapped[bool] = mapped_column(default=False)
 
 
-class LatestCheckin(db.Model):
-    """The last check-in of a code at a venue: makes "same code, same venue within 5 minutes" one atomic upsert."""
+class LatestVisit(db.Model):
+    """The last visit of a person at a venue, however it was scanned (check-in, staff scan, offline batch): makes
+    "one visit per person and venue within the dedupe window" one atomic upsert on this key."""
 
-    __tablename__ = "latest_checkins"
+    __tablename__ = "latest_visits"
 
-    health_code_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    person_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     venue_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     scan_id: Mapped[int] = mapped_column(BigInteger)
-    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class OfflineScan(db.Model):

@@ -12,7 +12,7 @@ from app.common.time import utcnow
 from app.common.upsert import is_postgres
 from app.extensions import db
 from app.venues import partitions
-from app.venues.models import LatestCheckin, OfflineScan, Scan
+from app.venues.models import LatestVisit, OfflineScan, Scan
 
 
 def ensure_partitions(*, months_back: int = 1, months_ahead: int | None = None,
@@ -43,12 +43,12 @@ def purge(*, now: datetime | None = None) -> dict:
     if is_postgres():
         maintained = partitions.maintain(now=now, cutoff=cutoff)
         dropped, deleted = partitions.drop_expired(cutoff)
-    scans, markers, offline = Scan.__table__, LatestCheckin.__table__, OfflineScan.__table__
+    scans, markers, offline = Scan.__table__, LatestVisit.__table__, OfflineScan.__table__
     deleted += _trim(scans, scans.c.scanned_at, (scans.c.scanned_at, scans.c.id), cutoff)
     return {"cutoff": cutoff, "scans": deleted, "partitions_dropped": dropped,
             "partitions_created": maintained["created"], "rows_moved": maintained["moved"],
-            "checkin_markers": _trim(markers, markers.c.checked_in_at,
-                                     (markers.c.health_code_id, markers.c.venue_id), cutoff),
+            "checkin_markers": _trim(markers, markers.c.visited_at,
+                                     (markers.c.person_id, markers.c.venue_id), cutoff),
             "offline_ids": _trim(offline, offline.c.scanned_at, (offline.c.client_scan_id,), cutoff)}
 
 

@@ -35,7 +35,11 @@ def my_venues():
 @blp.response(201, schemas.VenueRead)
 @doc_errors(404, 422, 429)
 def create_venue(data):
-    """Register a venue; the caller becomes its admin."""
+    """Register a venue; the caller becomes its admin.
+
+    With a valid 统一社会信用代码 (`uscc`) the venue is approved at once; without one an organiser of its area
+    approves it. Until then its posters work for check-ins, but tracing marks its visits unverified.
+    Errors: 422 `uscc_invalid`."""
     return service.create(user=current_user, **data)
 
 
@@ -69,6 +73,15 @@ def get_venue(venue_id):
 def update_venue(data, venue_id):
     """Change a venue's details (its admin, or an organiser of its area)."""
     return service.update_venue(venue=service.get(venue_id), user=current_user, changes=data)
+
+
+@blp.route("/<int:venue_id>/approval", methods=["POST"])
+@require("organiser", "admin")
+@blp.response(200, schemas.VenueRead)
+@doc_errors(403, 404)
+def approve_venue(venue_id):
+    """Approve a venue without a 统一社会信用代码 (an organiser or admin of its area; idempotent)."""
+    return service.approve(venue=service.get(venue_id), user=current_user)
 
 
 @blp.route("/<int:venue_id>/staff", methods=["GET"])

@@ -73,10 +73,12 @@ def visits(args, code_id):
 @admin.response(200, schemas.AppliedRead)
 @doc_errors(404, 410, 422)
 def set_colour(data, code_id):
-    """Change a code's colour with a reason (needs a fresh sign-in; every change is an audit row)."""
-    code = hc_service.official_set_colour(code_id=code_id, colour=data["colour"], reason=data["reason"],
-                                          official_id=current_user.id)
-    return {"health_code_id": str(code.id), "colour": code.colour}
+    """Change the colour of a code's person, with a reason (needs a fresh sign-in; every change is an audit row).
+
+    Acts through any code of the person, a withdrawn one included; 410 `code_revoked` once the person is erased."""
+    person = hc_service.official_set_colour(code_id=code_id, colour=data["colour"], reason=data["reason"],
+                                            official_id=current_user.id)
+    return {"health_code_id": str(code_id), "colour": person.colour}
 
 
 @admin.route("/health-codes/<int:code_id>/history", methods=["GET"])
@@ -84,7 +86,7 @@ def set_colour(data, code_id):
 @admin.response(200, schemas.HistoryList)
 @doc_errors(404)
 def history(code_id):
-    """A code's colour changes and declarations, newest first."""
+    """The colour changes and declarations of a code's person, through all its codes, newest first."""
     return {"items": hc_service.history(code_id=code_id)}
 
 
@@ -105,6 +107,6 @@ def trace(data):
 @admin.response(200, schemas.AppliedList)
 @doc_errors(404, 410, 422)
 def apply_tracing(data):
-    """Turn traced contacts yellow in one transaction, one audit row each."""
+    """Turn traced contacts' persons yellow in one transaction, one audit row per person."""
     return {"items": tracing.apply(official=current_user, health_code_ids=data["health_code_ids"],
                                    colour=data["colour"], reason=data["reason"])}

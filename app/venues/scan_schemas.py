@@ -118,16 +118,19 @@ class TracedVisit(ma.Schema):
     venue = fields.Nested(VenueBrief, required=True)
     at = fields.DateTime(required=True)
     kind = fields.String(required=True)
+    unverified = fields.Boolean(required=True, metadata={"description": "场所尚未审核通过：到访记录未经核实"})
 
 
 class TracedContact(ma.Schema):
-    health_code_id = fields.String(required=True)
+    health_code_id = fields.String(required=True, metadata={"description": "被扫到的健康码；流调作用于其持码人"})
+    person_id = fields.String(required=True, allow_none=True, metadata={"description": "持码人编号（已删除时为 null）"})
     holder = fields.String(required=True, allow_none=True)
     colour = fields.String(required=True, allow_none=True)
     venue = fields.Nested(VenueBrief, required=True)
     visit_at = fields.DateTime(required=True)
     seen_at = fields.DateTime(required=True)
     minutes_apart = fields.Float(required=True)
+    unverified = fields.Boolean(required=True, metadata={"description": "场所尚未审核通过：到访记录未经核实"})
 
 
 class TracedContacts(fields.List):

@@ -1,5 +1,9 @@
 """扫码: staff scans of residents' codes, residents' check-ins at venue codes, offline batches, visit history.
 
+One scan counts once: whichever way a token arrives (check-in, staff scan, offline batch), it records a visit only
+when it claims the (person, venue) marker in `latest_visits`, which an atomic upsert grants once per DEDUP_WINDOW;
+a repeat answers as a duplicate and records nothing. Family codes of a person share its marker.
+
 The hottest write path. With Redis, the caller's roles, the code's card, the venue's card and the inspector's
 role at the venue come in the auth layer's one round trip, so a scan request runs only its write (verify: the
 INSERT; check-in on PostgreSQL: one CTE that claims the visit and records it). On a cache miss it is at most
@@ -10,7 +14,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 from flask import current_app, request
-from sqlalchemy import BigInteger, and_, bindparam, column, insert, or_, select, text, true
+from sqlalchemy import BigInteger, and_, bindparam, column, or_, select, text, true, update
 
 from app.common import upsert
 from app.common.fields import id_value
@@ -22,29 +26,31 @@ from app.common.types import UTCDateTime
 from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.extensions import db
 from app.health_codes import service as hc_service
-from app.health_codes.models import HealthCode
+from app.health_codes.models import HealthCode, Person
 from app.venues import codes
 from app.venues import service as venue_service
-from app.venues.models import LatestCheckin, OfflineScan, Scan, Venue
+from app.venues.models import LatestVisit, OfflineScan, Scan, Venue
 
-CHECKIN_DEDUP = timedelta(minutes=5)
+DEDUP_WINDOW = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(minutes=2)
 
 
-_INSERT_SCAN = insert(Scan.__table__)  # one constant: values come as parameters, the compiled form is reused
-
-
-def record_staff_scan(*, venue_id: int, staff_id: int, code_id: int, colour: str, at: datetime) -> int:
-    """Record a staff scan (the caller checked the staff binding and the token); returns the scan id.
-
-    A Core INSERT on its own autocommit connection (`execute_alone`), not session.add: the unit of work, and even
-    the session's bookkeeping around a statement, would cost more CPU than the statement itself."""
-    scan_id = random_id()
-    execute_alone(_INSERT_SCAN, {"id": scan_id, "scanned_at": at, "venue_id": venue_id, "health_code_id": code_id,
-                                 "kind": "staff", "colour": colour, "passed": colour == "green",
-                                 "staff_user_id": staff_id, "offline": False})
-    commit_held()  # a no-op unless the caller held a transaction open, which the INSERT then joined
-    return scan_id
+def claim_visit(*, person_id: int, code_id: int, venue_id: int, colour: str, at: datetime, kind: str = "checkin",
+                staff_id: int | None = None, offline: bool = False, alone: bool = True,
+                scan_id: int | None = None) -> tuple[bool, datetime]:
+    """Record a scan as the person's visit unless one was recorded at the venue within DEDUP_WINDOW of `at`;
+    (created, time of the visit that counts). alone: on PostgreSQL, one atomic statement on its own autocommit
+    connection (the hot paths); otherwise inside the session's transaction (offline batches)."""
+    params = {"person_id": person_id, "code_id": code_id, "venue_id": venue_id, "scan_id": scan_id or random_id(), "now": at,
+              "dedup_before": at - DEDUP_WINDOW, "dedup_after": at + DEDUP_WINDOW, "colour": colour,
+              "passed": colour == "green", "kind": kind, "staff": staff_id, "offline": offline}
+    if upsert.is_postgres() and alone:
+        (created, previous), = execute_alone(_CLAIM_VISIT, params)
+        if created is not None:
+            return True, at
+        # The visit that beat this one may have committed after this statement's snapshot: read it now.
+        return False, previous or db.session.execute(_previous_visit(person_id, venue_id)).scalar()
+    return _claim_visit_portable(params)
 
 
 def verify_keys(caller_id: int) -> list[str]:
@@ -83,15 +89,19 @@ def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
         raise
     if role is None:
         raise venue_service.not_staff()
-    code_id, result = hit or (code.id, hc_service.verdict(code))
-    record_staff_scan(venue_id=venue_id, staff_id=user.id, code_id=code_id, colour=result["colour"],
-                      at=result["checked_at"])
-    return result
+    (code_id, person_id), result = ((hit[0].code_id, hit[0].person_id), hit[1]) if hit else \
+        ((code.id, code.person_id), hc_service.verdict(code))
+    created, _ = claim_visit(person_id=person_id, code_id=code_id, venue_id=venue_id, colour=result["colour"],
+                             at=result["checked_at"], kind="staff", staff_id=user.id)
+    commit_held()  # a no-op unless the caller held a transaction open, which the claim then joined
+    return {**result, "duplicate": not created}
 
 
-# One round trip for both single-row look-ups (an explicit cross join of two primary-key hits), built once.
-_VENUE_AND_CODE = select(Venue, HealthCode).join(HealthCode, true()).where(Venue.id == bindparam("venue_id"),
-                                                                           HealthCode.id == bindparam("code_id"))
+# One round trip for both single-row look-ups (an explicit cross join of two primary-key hits, with the code's
+# person), built once.
+_VENUE_AND_CODE = select(Venue, HealthCode, Person).join(HealthCode, true()).outerjoin(
+    Person, Person.id == HealthCode.person_id).where(Venue.id == bindparam("venue_id"),
+                                                     HealthCode.id == bindparam("code_id"))
 
 
 def _venue_and_code(venue_id: int, version: int, code_id: int):
@@ -100,7 +110,7 @@ def _venue_and_code(venue_id: int, version: int, code_id: int):
         if db.session.get(Venue, venue_id) is None:
             raise ValidationFailed("venue_code_invalid", "场所码无效，请扫描场所张贴的最新场所码")
         raise NotFound("health_code_not_found", "健康码不存在")
-    venue, code = row
+    venue, code, _person = row
     if version != venue.code_version:
         raise _outdated()
     return venue, code
@@ -110,63 +120,54 @@ def _outdated() -> ValidationFailed:
     return ValidationFailed("venue_code_outdated", "该场所码已更新，请扫描场所张贴的最新场所码")
 
 
-def _claim_upsert(*, code_id: int, venue_id: int, scan_id: int, now: datetime):
-    """Take the (code, venue) visit slot unless it was taken in the last 5 minutes; returns the new scan id."""
-    claim = upsert.insert(LatestCheckin).values(health_code_id=code_id, venue_id=venue_id,
-                                                         scan_id=scan_id, checked_in_at=now)
+def _claim_upsert(p: dict):
+    """Take the (person, venue) marker unless a visit within DEDUP_WINDOW holds it; returns the new scan id."""
+    claim = upsert.insert(LatestVisit).values(person_id=p["person_id"], venue_id=p["venue_id"], scan_id=p["scan_id"],
+                                              visited_at=p["now"])
     return claim.on_conflict_do_update(
-        index_elements=["health_code_id", "venue_id"], set_={"scan_id": scan_id, "checked_in_at": now},
-        where=LatestCheckin.checked_in_at <= now - CHECKIN_DEDUP).returning(LatestCheckin.scan_id)
+        index_elements=["person_id", "venue_id"], set_={"scan_id": p["scan_id"], "visited_at": p["now"]},
+        where=or_(LatestVisit.visited_at <= p["dedup_before"], LatestVisit.visited_at >= p["dedup_after"]),
+    ).returning(LatestVisit.scan_id)
 
 
-def _previous_visit(code_id: int, venue_id: int):
-    return select(LatestCheckin.checked_in_at).where(LatestCheckin.health_code_id == code_id,
-                                                     LatestCheckin.venue_id == venue_id)
+def _previous_visit(person_id: int, venue_id: int):
+    return select(LatestVisit.visited_at).where(LatestVisit.person_id == person_id, LatestVisit.venue_id == venue_id)
 
 
-# PostgreSQL: claim the (code, venue) slot and record the scan in ONE statement (data-modifying CTEs), reading
+# PostgreSQL: claim the (person, venue) marker and record the scan in ONE statement (data-modifying CTEs), reading
 # the earlier visit's time in the same round trip. Written as text: SQLAlchemy never caches an INSERT … ON
 # CONFLICT construct (the PostgreSQL Insert sets inherit_cache = False), and compiling this one on every
-# check-in cost more CPU than the rest of the request.
+# scan cost more CPU than the rest of the request.
 _CLAIM_VISIT = text("""
 WITH claim AS (
-    INSERT INTO latest_checkins (health_code_id, venue_id, scan_id, checked_in_at)
-    VALUES (:code_id, :venue_id, :scan_id, :now)
-    ON CONFLICT (health_code_id, venue_id) DO UPDATE
-        SET scan_id = excluded.scan_id, checked_in_at = excluded.checked_in_at
-        WHERE latest_checkins.checked_in_at <= :dedup_before
+    INSERT INTO latest_visits (person_id, venue_id, scan_id, visited_at)
+    VALUES (:person_id, :venue_id, :scan_id, :now)
+    ON CONFLICT (person_id, venue_id) DO UPDATE
+        SET scan_id = excluded.scan_id, visited_at = excluded.visited_at
+        WHERE latest_visits.visited_at <= :dedup_before OR latest_visits.visited_at >= :dedup_after
     RETURNING scan_id
 ), record AS (
-    INSERT INTO scans (id, scanned_at, venue_id, health_code_id, kind, colour, passed, offline)
-    SELECT scan_id, :now, :venue_id, :code_id, 'checkin', :colour, :passed, false FROM claim
+    INSERT INTO scans (id, scanned_at, venue_id, health_code_id, kind, colour, passed, staff_user_id, offline)
+    SELECT scan_id, :now, :venue_id, :code_id, :kind, :colour, :passed, :staff, :offline FROM claim
     RETURNING id
 )
 SELECT (SELECT id FROM record) AS created,
-       (SELECT checked_in_at FROM latest_checkins WHERE health_code_id = :code_id AND venue_id = :venue_id) AS previous
-""").bindparams(bindparam("now", type_=UTCDateTime), bindparam("dedup_before", type_=UTCDateTime)) \
+       (SELECT visited_at FROM latest_visits WHERE person_id = :person_id AND venue_id = :venue_id) AS previous
+""").bindparams(bindparam("now", type_=UTCDateTime), bindparam("dedup_before", type_=UTCDateTime),
+                bindparam("dedup_after", type_=UTCDateTime), bindparam("staff", type_=BigInteger)) \
     .columns(column("created", BigInteger), column("previous", UTCDateTime))
 
 
-def _claim_visit(*, code_id: int, venue_id: int, colour: str, now: datetime) -> tuple[bool, datetime]:
-    """PostgreSQL: _CLAIM_VISIT on its own autocommit connection (one atomic statement); (created, checked-in time)."""
-    (created, previous), = execute_alone(_CLAIM_VISIT, {
-        "code_id": code_id, "venue_id": venue_id, "scan_id": random_id(), "now": now,
-        "dedup_before": now - CHECKIN_DEDUP, "colour": colour, "passed": colour == "green"})
-    if created is not None:
-        return True, now
-    # The visit that beat this one may have committed after this statement's snapshot: read it now.
-    return False, previous or db.session.execute(_previous_visit(code_id, venue_id)).scalar()
-
-
-def _claim_visit_portable(*, code_id: int, venue_id: int, colour: str, now: datetime) -> tuple[bool, datetime]:
-    """SQLite: the upsert, then the scan row (or the earlier visit's time) in the same transaction."""
+def _claim_visit_portable(p: dict) -> tuple[bool, datetime]:
+    """The upsert, then the scan row (or the earlier visit's time) in the session's transaction."""
     transaction()
-    scan_id = random_id()
-    if db.session.execute(_claim_upsert(code_id=code_id, venue_id=venue_id, scan_id=scan_id, now=now)).scalar():
-        db.session.add(Scan(id=scan_id, scanned_at=now, venue_id=venue_id, health_code_id=code_id, kind="checkin",
-                            colour=colour, passed=colour == "green"))
-        return True, now
-    return False, db.session.execute(_previous_visit(code_id, venue_id)).scalar()
+    if db.session.execute(_claim_upsert(p)).scalar():
+        db.session.add(Scan(id=p["scan_id"], scanned_at=p["now"], venue_id=p["venue_id"], health_code_id=p["code_id"],
+                            kind=p["kind"], colour=p["colour"], passed=p["passed"], staff_user_id=p["staff"],
+                            offline=p["offline"]))
+        db.session.flush()
+        return True, p["now"]
+    return False, db.session.execute(_previous_visit(p["person_id"], p["venue_id"])).scalar()
 
 
 def checkin_keys() -> list[str]:
@@ -180,9 +181,10 @@ def checkin_keys() -> list[str]:
         ([hc_service.card_key(code_id)] if code_id else [])
 
 
-def _checkin_view(user, venue_code: str, code_id: int) -> tuple[dict, dict]:
-    """(venue card, verdict) for a check-in: from the cache when both cards are there, else one SELECT (which fills
-    them). Raises venue_code_invalid/outdated, health_code_not_found (someone else's code), code_revoked."""
+def _checkin_view(user, venue_code: str, code_id: int) -> tuple[dict, dict, int]:
+    """(venue card, verdict, person id) for a check-in: from the cache when both cards are there, else one SELECT
+    (which fills them). Raises venue_code_invalid/outdated, health_code_not_found (someone else's code),
+    code_revoked, verification_required (an unverified code past its grace)."""
     venue_id, version = codes.parse(venue_code)
     now = utcnow()
     venue, card = venue_service.cached_card(venue_id), hc_service.cached_card(hc_service.card_key(code_id))
@@ -191,21 +193,21 @@ def _checkin_view(user, venue_code: str, code_id: int) -> tuple[dict, dict]:
         row, code = _venue_and_code(venue_id, version, code_id)
         if code.owner_id != user.id:
             raise NotFound("health_code_not_found", "健康码不存在")
-        if code.revoked_at is not None:
+        if code.revoked_at is not None or code.person_id is None:
             raise Gone("code_revoked", "该健康码已注销，请重新申领")
-        return venue_service.remember_card(row), hc_service.verdict(code)
+        hc_service.may_show(verified=code.verified_at is not None, verify_by=code.verify_by, now=now)
+        return venue_service.remember_card(row), hc_service.verdict(code), code.person_id
     if version != venue["code_version"]:
         raise _outdated()
-    return venue, current
+    card.may_show(now)
+    return venue, current, card.person_id
 
 
 def check_in(*, user, venue_code: str, health_code_id: int) -> tuple[dict, bool]:
-    """扫场所码: record the visit (one per code and venue within 5 minutes); returns (result, created)."""
-    venue, current = _checkin_view(user, venue_code, health_code_id)
-    now = utcnow()
-    claim = _claim_visit if upsert.is_postgres() else _claim_visit_portable
-    created, checked_in_at = claim(code_id=health_code_id, venue_id=int(venue["id"]), colour=current["colour"],
-                                   now=now)
+    """扫场所码: record the visit (one per person and venue within DEDUP_WINDOW); returns (result, created)."""
+    venue, current, person_id = _checkin_view(user, venue_code, health_code_id)
+    created, checked_in_at = claim_visit(person_id=person_id, code_id=health_code_id, venue_id=int(venue["id"]),
+                                         colour=current["colour"], at=utcnow())
     commit_held()
     result = {"venue": {key: venue[key] for key in ("id", "name", "address", "category")},
               "colour": current["colour"], "pass": current["pass"], "holder": current["holder"],
@@ -232,13 +234,14 @@ def _judge(item: dict, now: datetime) -> tuple[str | None, str | None, HealthCod
 
 def upload_batch(*, user, venue_id: int, items: list[dict]) -> list[dict]:
     """Offline scans, each judged at its scan time. Replaying a batch creates nothing new; a client id
-    reused for a different scan is an item error. Claims the ids first, so concurrent replays cannot both write."""
+    reused for a different scan is an item error; a scan of a person already seen at the venue within DEDUP_WINDOW
+    is a duplicate (result `duplicate_visit`). Claims the ids first, so concurrent replays cannot both write."""
     venue_service.ensure_staff(venue_id, user)
     now = utcnow()
     keys = [str(i["client_scan_id"]) for i in items]
     known = {m.client_scan_id: m for m in db.session.execute(
         select(OfflineScan).where(OfflineScan.client_scan_id.in_(keys))).scalars()}
-    results, claims = [], {}
+    results, claims, accepted = [], {}, {}
     for key, item in zip(keys, items):
         digest = _payload_hash(venue_id, item["token"], item["scanned_at"])
         marker = known.get(key) or claims.get(key)
@@ -246,20 +249,34 @@ def upload_batch(*, user, venue_id: int, items: list[dict]) -> list[dict]:
             results.append(_replayed(key, marker, digest))
             continue
         error, message, code = _judge(item, now)
-        scan = None if code is None else Scan(
-            id=random_id(), scanned_at=item["scanned_at"], venue_id=venue_id, health_code_id=code.id, kind="staff",
-            colour=code.colour, passed=code.colour == "green", staff_user_id=user.id, offline=True)
-        claims[key] = OfflineScan(client_scan_id=key, payload_hash=digest, venue_id=venue_id,
-                                  scan_id=scan.id if scan else None, scanned_at=item["scanned_at"],
-                                  result=error or "accepted")
-        claims[key].scan = scan
-        results.append({"client_scan_id": key, "status": "rejected", "error": error, "message": message}
-                       if error else {"client_scan_id": key, "status": "accepted", "colour": code.colour,
-                                      "scan_id": str(scan.id)})
+        scan_id = None if code is None else random_id()
+        claims[key] = OfflineScan(client_scan_id=key, payload_hash=digest, venue_id=venue_id, scan_id=scan_id,
+                                  scanned_at=item["scanned_at"], result=error or "accepted")
+        results.append({"client_scan_id": key, "status": "rejected", "error": error, "message": message} if error
+                       else {"client_scan_id": key, "status": "accepted", "colour": code.person.colour,
+                             "scan_id": str(scan_id)})
+        if code is not None:
+            accepted[key] = (code, item["scanned_at"], results[-1])
     lost = _claim(list(claims.values()))
+    for key, (code, at, entry) in accepted.items():
+        if key in lost:
+            entry.clear()
+            entry.update({"client_scan_id": key, "status": "duplicate", "result": "accepted"})
+        elif not _visit(user, venue_id, code, at, claims[key].scan_id):
+            db.session.execute(update(OfflineScan).where(OfflineScan.client_scan_id == key)
+                               .values(result="duplicate_visit", scan_id=None))
+            entry.clear()
+            entry.update({"client_scan_id": key, "status": "duplicate", "result": "duplicate_visit"})
     db.session.commit()
     return [{"client_scan_id": r["client_scan_id"], "status": "duplicate", "result": claims[r["client_scan_id"]].result}
-            if r["client_scan_id"] in lost and r["status"] != "duplicate" else r for r in results]
+            if r["client_scan_id"] in lost and r["status"] == "rejected" else r for r in results]
+
+
+def _visit(user, venue_id: int, code: HealthCode, at: datetime, scan_id: int) -> bool:
+    """Claim the visit of an accepted offline scan inside the batch's transaction; whether it counts."""
+    colour = code.person.colour
+    return claim_visit(person_id=code.person_id, code_id=code.id, venue_id=venue_id, colour=colour, at=at,
+                       kind="staff", staff_id=user.id, offline=True, alone=False, scan_id=scan_id)[0]
 
 
 def _replayed(key: str, marker: OfflineScan, digest: str) -> dict:
@@ -270,15 +287,13 @@ def _replayed(key: str, marker: OfflineScan, digest: str) -> dict:
 
 
 def _claim(markers: list[OfflineScan]) -> set[str]:
-    """Insert the idempotency keys (ON CONFLICT DO NOTHING) and the scans of those this call won;
-    returns the keys another upload claimed first."""
+    """Insert the idempotency keys (ON CONFLICT DO NOTHING); returns the keys another upload claimed first."""
     if not markers:
         return set()
     rows = [{c: getattr(m, c) for c in ("client_scan_id", "payload_hash", "venue_id", "scan_id", "scanned_at",
                                          "result")} for m in markers]
     won = set(db.session.execute(upsert.insert(OfflineScan).values(rows).on_conflict_do_nothing(
         index_elements=["client_scan_id"]).returning(OfflineScan.client_scan_id)).scalars())
-    db.session.add_all([m.scan for m in markers if m.scan is not None and m.client_scan_id in won])
     return {m.client_scan_id for m in markers} - won
 
 

@@ -28,7 +28,10 @@ def _venue_fields(required: bool) -> dict:
     }
 
 
-VenueCreate = Datum.from_dict(_venue_fields(True), name="VenueCreate")
+VenueCreate = Datum.from_dict({**_venue_fields(True), "uscc": fields.String(
+    load_default=None, validate=validate.Length(1, 40),
+    metadata={"description": "统一社会信用代码（有则填写，校验通过即审核通过；没有的场所由所在区域的组织者审核）",
+              "example": "91110000600037341L"})}, name="VenueCreate")
 VenueUpdate = Datum.from_dict(_venue_fields(False), name="VenueUpdate")
 
 
@@ -41,6 +44,10 @@ class VenueRead(ma.Schema):
     lat = fields.Float(required=True, metadata={"description": "纬度（GCJ-02）"})
     lng = fields.Float(required=True, metadata={"description": "经度（GCJ-02）"})
     code_version = fields.Integer(required=True)
+    uscc = fields.String(required=True, allow_none=True)
+    approved = fields.Function(lambda venue: venue.approved_at is not None, required=True,
+                               metadata={"type": "boolean", "description": "已审核：到访记录在流调中计为已核实"})
+    approved_at = fields.DateTime(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
 
 

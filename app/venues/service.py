@@ -1,5 +1,7 @@
 """Venue rules: registration, who may see and manage a venue, its staff, the 场所码 and its rotation."""
 from sqlalchemy import bindparam, delete, func, or_, select, update
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError
 
 from app.areas import service as area_service
 from app.auth import service as auth_service
@@ -7,6 +9,7 @@ from app.auth.models import User
 from app.common import cache, geo
 from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, page
+from app.common.time import utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.venues import codes
@@ -128,17 +131,41 @@ def _check_position(lat: float, lng: float) -> None:
                                errors={"json": {"lat": ["坐标不在广州市范围内"], "lng": ["坐标不在广州市范围内"]}})
 
 
-def create(*, user: User, name: str, category: str, address: str, area: str, lat: float, lng: float) -> Venue:
-    """Register a venue; the creator becomes its admin and venue staff over its community."""
+def _check_uscc(raw: str | None) -> str | None:
+    """The normalised 统一社会信用代码, or ValidationFailed uscc_invalid (python-stdnum's cn.uscc check)."""
+    if raw is None:
+        return None
+    try:
+        return uscc.validate(raw)
+    except ValidationError:
+        message = "统一社会信用代码无效，请核对营业执照上的 18 位代码；没有代码的场所可不填，由社区审核"
+        raise ValidationFailed("uscc_invalid", message, errors={"json": {"uscc": [message]}}) from None
+
+
+def create(*, user: User, name: str, category: str, address: str, area: str, lat: float, lng: float,
+           uscc: str | None = None) -> Venue:
+    """Register a venue; the creator becomes its admin and venue staff over its community. A valid 统一社会信用代码
+    approves it at once; without one it waits for an organiser of its area."""
     _check_location(area)
     _check_position(lat, lng)
+    code = _check_uscc(uscc)
     venue = Venue(name=name, category=category, address=address, area_code=area, lat=lat, lng=lng,
-                  created_by=user.id)
+                  created_by=user.id, uscc=code, approved_at=utcnow() if code else None)
     db.session.add(venue)
     db.session.flush()
     db.session.add(VenueStaff(venue_id=venue.id, user_id=user.id, role="admin"))
     auth_service.grant_role(user=user, role="venue_staff", area_code=area)
     db.session.commit()
+    return venue
+
+
+def approve(*, venue: Venue, user: User) -> Venue:
+    """An organiser (or admin) of the venue's area approves it: its visits count as verified in tracing."""
+    if not user.acts_on(venue.area_code, "organiser", "admin"):
+        raise Forbidden("venue_forbidden", "只有场所所在区域的组织者可以审核场所")
+    if venue.approved_at is None:
+        venue.approved_at, venue.approved_by = utcnow(), user.id
+        db.session.commit()
     return venue
 
 

@@ -1,8 +1,11 @@
 """流调: who shared a venue with a case. Every query is audited; applying its result is one transaction.
 
-One statement reads everything a trace shows: the case's code (it must exist), its visits, the venues' names and,
-per visit, the other codes scanned at the venue within ±window (through the (venue, time) index), with their
-colour and encrypted name. Names are decrypted once per contact code, and the audit row is one INSERT."""
+Tracing acts on persons: the case is the person of the given code, its visits are the scans of all that person's
+codes, and a contact is another person seen nearby (through any of their codes). One statement reads everything a
+trace shows: the case's code (it must exist), the visits, the venues' names and approval and, per visit, the
+scans of other persons at the venue within ±window (through the (venue, time) index), with their person's colour
+and the encrypted name on the code scanned. Visits at venues not yet approved are marked `unverified`. Names are
+decrypted once per contact code, and the audit row is one INSERT."""
 from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, Integer, and_, bindparam, insert, select, true
@@ -13,7 +16,7 @@ from app.common.converters import MAX_ID
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.health_codes import service as hc_service
-from app.health_codes.models import HealthCode
+from app.health_codes.models import HealthCode, Person
 from app.venues.models import Scan, TracingQuery, Venue
 
 MAX_RANGE = timedelta(days=28)
@@ -53,19 +56,25 @@ def _near_sqlite(element, compiler, **kw):
 
 def _statement():
     scans, venues, codes = Scan.__table__, Venue.__table__, HealthCode.__table__  # Core: rows, no ORM loading
+    persons = Person.__table__
+    case_codes = codes.alias("case_codes")
+    person = select(codes.c.person_id).where(codes.c.id == bindparam("code")).scalar_subquery()
+    of_case = select(case_codes.c.id).where(case_codes.c.person_id == person)
     visits = (select(scans.c.id, scans.c.venue_id, scans.c.scanned_at, scans.c.kind)
-              .where(scans.c.health_code_id == bindparam("code"), scans.c.scanned_at >= bindparam("since"),
+              .where(scans.c.health_code_id.in_(of_case), scans.c.scanned_at >= bindparam("since"),
                      scans.c.scanned_at <= bindparam("until"))
               .order_by(scans.c.scanned_at).limit(MAX_VISITS).subquery("visits"))
-    seen, holder = scans.alias("seen"), codes.alias("holder")
+    seen, holder, holder_person = scans.alias("seen"), codes.alias("holder"), persons.alias("holder_person")
     # The constant bounds let the planner drop the partitions no window reaches.
     nearby = and_(seen.c.venue_id == visits.c.venue_id, seen.c.scanned_at >= bindparam("lo"),
-                  seen.c.scanned_at <= bindparam("hi"), seen.c.health_code_id != bindparam("code"),
+                  seen.c.scanned_at <= bindparam("hi"), seen.c.health_code_id.not_in(of_case),
                   _near(seen.c.scanned_at, visits.c.scanned_at, bindparam("minutes", type_=Integer)))
-    return (select(visits.c.id, visits.c.venue_id, visits.c.scanned_at, visits.c.kind, venues.c.name, seen.c.id,
-                   seen.c.scanned_at, seen.c.health_code_id, holder.c.colour, holder.c.name_enc)
+    return (select(visits.c.id, visits.c.venue_id, visits.c.scanned_at, visits.c.kind, venues.c.name,
+                   venues.c.approved_at, seen.c.id, seen.c.scanned_at, seen.c.health_code_id, holder_person.c.id,
+                   holder_person.c.colour, holder.c.name_enc)
             .select_from(codes).outerjoin(visits, true()).outerjoin(venues, venues.c.id == visits.c.venue_id)
             .outerjoin(seen, nearby).outerjoin(holder, holder.c.id == seen.c.health_code_id)
+            .outerjoin(holder_person, holder_person.c.id == holder.c.person_id)
             .where(codes.c.id == bindparam("code")).order_by(seen.c.scanned_at))
 
 
@@ -84,30 +93,33 @@ def _read(rows: list, window: timedelta) -> tuple[list, list]:
     """(visits oldest first, sightings in time order) from TRACE's rows, each sighting with its nearest visit (the
     earliest of equally near ones). Plain tuples: a busy case has hundreds of rows."""
     visits, nearest = {}, {}
-    for visit_id, venue_id, visit_at, kind, venue_name, seen_id, seen_at, code, colour, name_enc in rows:
+    for visit_id, venue_id, visit_at, kind, venue_name, approved, seen_id, seen_at, code, person, colour, name_enc \
+            in rows:
         if visit_id is None:  # the code exists but has no visits
             continue
-        visits.setdefault((visit_at, visit_id), (venue_id, venue_name, visit_at, kind))
+        venue = (venue_id, venue_name, approved is not None)
+        visits.setdefault((visit_at, visit_id), (venue, visit_at, kind))
         if seen_id is None or (gap := abs(seen_at - visit_at)) > window:
             continue
         best = nearest.get(key := (seen_at, seen_id))
         if best is None or (gap, visit_at) < best[:2]:
-            nearest[key] = (gap, visit_at, venue_id, venue_name, seen_at, code, colour, name_enc)
+            nearest[key] = (gap, visit_at, venue, seen_at, code, person, colour, name_enc)
     return [visits[k] for k in sorted(visits)], list(nearest.values())
 
 
 def _contacts(sightings: list) -> list[dict]:
     # One decryption per contact code (None when the code is unknown) and one venue dict per venue.
-    names = hc_service.masked_names({code: blob for *_, code, colour, blob in sightings if colour is not None}.items())
+    names = hc_service.masked_names({code: blob for *_, code, person, colour, blob in sightings
+                                     if colour is not None}.items())
     codes, venues, contacts = {}, {}, []
-    for gap, visit_at, venue_id, venue_name, seen_at, code, colour, _ in sightings:
+    for gap, visit_at, venue, seen_at, code, person, colour, _ in sightings:
         if code not in codes:
-            codes[code] = str(code)
-        if venue_id not in venues:
-            venues[venue_id] = {"id": str(venue_id), "name": venue_name}
-        contacts.append({"health_code_id": codes[code], "holder": names.get(code), "colour": colour,
-                         "venue": venues[venue_id], "visit_at": visit_at, "seen_at": seen_at,
-                         "minutes_apart": round(gap.total_seconds() / 60, 1)})
+            codes[code] = (str(code), str(person) if person else None)
+        if venue not in venues:
+            venues[venue] = {"id": str(venue[0]), "name": venue[1]}
+        contacts.append({"health_code_id": codes[code][0], "person_id": codes[code][1], "holder": names.get(code),
+                         "colour": colour, "venue": venues[venue], "visit_at": visit_at, "seen_at": seen_at,
+                         "minutes_apart": round(gap.total_seconds() / 60, 1), "unverified": not venue[2]})
     return contacts
 
 
@@ -121,23 +133,28 @@ def trace(*, official, health_code_id: int, since: datetime, until: datetime, wi
         hc_service.get(code_id=health_code_id)  # no such code: raises NotFound
     visits, sightings = _read(rows, timedelta(minutes=window_minutes))
     contacts = _contacts(sightings)
-    contact_count = len({c["health_code_id"] for c in contacts})
+    contact_count = len({c["person_id"] or c["health_code_id"] for c in contacts})
     db.session.execute(_AUDIT, {"official_id": official.id, "purpose": purpose, "health_code_id": health_code_id,
                                 "since": since, "until": until, "window_minutes": window_minutes,
                                 "visits": len(visits), "contacts": contact_count})
     db.session.commit()
     return {"health_code_id": str(health_code_id), "window_minutes": window_minutes,
-            "visits": [{"venue": {"id": str(venue_id), "name": name}, "at": at, "kind": kind}
-                       for venue_id, name, at, kind in visits],
+            "visits": [{"venue": {"id": str(venue[0]), "name": venue[1]}, "at": at, "kind": kind,
+                        "unverified": not venue[2]} for venue, at, kind in visits],
             "contacts": contacts, "contact_count": contact_count}
 
 
 def apply(*, official, health_code_ids: list[int], colour: str, reason: str) -> list[dict]:
-    """Turn traced contacts yellow (or another colour) in one transaction, one audit row each."""
-    changed = []
+    """Turn traced contacts' persons yellow (or another colour) in one transaction, one audit row per person (a
+    person named by several of its codes is decided once)."""
+    changed, done = [], set()
     for code_id in dict.fromkeys(health_code_ids):
-        code = hc_service.official_set_colour(code_id=code_id, colour=colour, reason=reason,
-                                              official_id=official.id, commit=False)
-        changed.append({"health_code_id": str(code.id), "colour": code.colour})
+        person_id = hc_service.get(code_id=code_id).person_id
+        if person_id in done:
+            continue
+        person = hc_service.official_set_colour(code_id=code_id, colour=colour, reason=reason,
+                                                official_id=official.id, commit=False)
+        done.add(person.id)
+        changed.append({"health_code_id": str(code_id), "colour": person.colour})
     db.session.commit()
     return changed

@@ -49,7 +49,8 @@ class Clock:
 def clock(monkeypatch):
     """The health-code modules' clock, frozen at 2026-03-02 10:00 Shanghai (02:00 UTC) until moved."""
     c = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))
-    for module in ("app.health_codes.service", "app.health_codes.state", "app.health_codes.officials"):
+    for module in ("app.health_codes.service", "app.health_codes.state", "app.health_codes.officials",
+                   "app.health_codes.links", "app.health_codes.persons"):
         monkeypatch.setattr(f"{module}.utcnow", c)
     return c
 

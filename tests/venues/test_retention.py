@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.venues import retention
-from app.venues.models import LatestCheckin, OfflineScan, Scan
+from app.venues.models import LatestVisit, OfflineScan, Scan
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -29,7 +29,7 @@ def test_purge_deletes_only_expired(app, db, frozen, monkeypatch):
     monkeypatch.setitem(app.config, "SCAN_PURGE_BATCH", 2)  # the trim takes several batches
     for days in (1, 10, 27.9, 28.1, 40, 90):
         scan(db, NOW - timedelta(days=days))
-    db.session.add(LatestCheckin(health_code_id=1, venue_id=1, scan_id=1, checked_in_at=NOW - timedelta(days=30)))
+    db.session.add(LatestVisit(person_id=1, venue_id=1, scan_id=1, visited_at=NOW - timedelta(days=30)))
     db.session.add(OfflineScan(client_scan_id="a" * 36, payload_hash="x", venue_id=1, scan_id=None,
                                scanned_at=NOW - timedelta(days=29), result="accepted"))
     db.session.commit()
@@ -38,7 +38,7 @@ def test_purge_deletes_only_expired(app, db, frozen, monkeypatch):
     assert "purged 3 scans" in result.output
     left = sorted(db.session.execute(select(Scan.scanned_at)).scalars())
     assert [round((NOW - t).total_seconds() / 86400, 1) for t in left] == [27.9, 10.0, 1.0]
-    assert count(db, LatestCheckin) == 0 and count(db, OfflineScan) == 0
+    assert count(db, LatestVisit) == 0 and count(db, OfflineScan) == 0
     again = app.test_cli_runner().invoke(args=["scans", "purge"])
     assert again.exit_code == 0 and "purged 0 scans" in again.output and "0 rows moved" in again.output
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.health_codes import service as hc_service
 from app.venues import service as venue_service
-from app.venues.models import LatestCheckin, Scan
+from app.venues.models import LatestVisit, Scan
 from tests import factories
 from tests.invitation_helpers import bind_inspector
 from tests.test_auth_revocation import Statements, live, redis_server, use_redis  # noqa: F401 — fixtures
@@ -51,7 +51,7 @@ def test_a_cached_staff_scan_runs_only_its_insert(client, db, place, holder, liv
 
 def test_a_cached_check_in_reads_nothing(client, db, place, holder, live):
     assert _check_in(client, place, holder).status_code == 201  # fills the venue's card and the code's
-    db.session.execute(LatestCheckin.__table__.delete())  # as if five minutes had passed
+    db.session.execute(LatestVisit.__table__.delete())  # as if five minutes had passed
     db.session.commit()
     with Statements(db.engine) as seen:
         r = _check_in(client, place, holder)

@@ -10,7 +10,7 @@ from app.common.time import utcnow
 from app.extensions import db as _db
 from app.health_codes import service as hc_service
 from app.health_codes.models import HealthCode
-from app.venues.models import LatestCheckin, OfflineScan, Scan, VenueStaff
+from app.venues.models import LatestVisit, OfflineScan, Scan, VenueStaff
 from tests import factories
 from tests.invitation_helpers import bind_inspector
 from tests.venues.test_venues import VENUE
@@ -280,7 +280,7 @@ def test_concurrent_identical_check_ins_in_autocommit_make_one_row(app, db, plac
     created = concurrently(go, 20)
     assert created.count(True) == 1
     assert db.session.execute(select(func.count()).select_from(Scan)).scalar() == 1
-    assert db.session.execute(select(func.count()).select_from(LatestCheckin)).scalar() == 1
+    assert db.session.execute(select(func.count()).select_from(LatestVisit)).scalar() == 1
 
 
 @pytest.mark.postgres
@@ -329,7 +329,7 @@ def test_whole_hot_requests_stay_within_three_statements(app, client, db, place,
     assert response.status_code == 201, response.get_json()
     assert len(checkin) <= (3 if db.engine.dialect.name == "postgresql" else 4) + extra, checkin
     assert sorted(s.kind for s in _scans(db)) == ["checkin", "staff"]
-    latest = db.session.execute(select(LatestCheckin)).scalars().all()
+    latest = db.session.execute(select(LatestVisit)).scalars().all()
     assert [(row.health_code_id, row.scan_id) for row in latest] == [
         (int(code_id), next(s.id for s in _scans(db) if s.kind == "checkin"))]
 

@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from flask import current_app
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import qr
 from app.common import cache
@@ -310,6 +311,7 @@ def code_by_ref(ref: str, extra=None, params: dict | None = None) -> tuple[Healt
         raise _token_error("token_invalid", "无法识别的健康码，请持码人打开穗康码后重新扫码")
     if row[0].revoked_at is not None or row[1] is None:
         raise state.revoked()
+    set_committed_value(row[0], "person", row[1])  # read in the same SELECT: no lazy load
     return row[0], (row[2] if extra is not None else None)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, request
 from sqlalchemy import BigInteger, and_, bindparam, column, or_, select, text, true, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.common import upsert
 from app.common.fields import id_value
@@ -99,7 +100,7 @@ def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
 
 # One round trip for both single-row look-ups (an explicit cross join of two primary-key hits, with the code's
 # person), built once.
-_VENUE_AND_CODE = select(Venue, HealthCode, Person).join(HealthCode, true()).outerjoin(
+_VENUE_AND_CODE = select(Venue, HealthCode, Person).select_from(Venue).join(HealthCode, true()).outerjoin(
     Person, Person.id == HealthCode.person_id).where(Venue.id == bindparam("venue_id"),
                                                      HealthCode.id == bindparam("code_id"))
 
@@ -110,7 +111,8 @@ def _venue_and_code(venue_id: int, version: int, code_id: int):
         if db.session.get(Venue, venue_id) is None:
             raise ValidationFailed("venue_code_invalid", "场所码无效，请扫描场所张贴的最新场所码")
         raise NotFound("health_code_not_found", "健康码不存在")
-    venue, code, _person = row
+    venue, code, person = row
+    set_committed_value(code, "person", person)  # read in the same SELECT: no lazy load
     if version != venue.code_version:
         raise _outdated()
     return venue, code

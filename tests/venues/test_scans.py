@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select, update
 from app.common.time import utcnow
 from app.extensions import db as _db
 from app.health_codes import service as hc_service
-from app.health_codes.models import HealthCode
+from app.health_codes.models import HealthCode, Person
 from app.venues.models import LatestVisit, OfflineScan, Scan, VenueStaff
 from tests import factories
 from tests.invitation_helpers import bind_inspector
@@ -241,7 +241,7 @@ def test_hot_paths_stay_within_three_statements(app, db, place, holder):
     venue_id = int(place["venue"]["id"])
     db.session.expunge_all()
     staff = _count_statements(app, lambda: scans.staff_verify(user=inspector, token=token, venue_id=venue_id))
-    assert len(staff) <= 3, staff
+    assert len(staff) <= 3, [s[:90] for s in staff]
     checkin = _count_statements(app, lambda: scans.check_in(user=resident, venue_code=place["code"],
                                                             health_code_id=int(holder["code"]["id"])))
     assert len(checkin) <= 3, checkin
@@ -311,9 +311,9 @@ def _whole_request(app, send):
 
 
 def test_whole_hot_requests_stay_within_three_statements(app, client, db, place, holder):
-    """Over HTTP: staff verify + scan and check-in, counting the user load: ≤ 3 statements + commit
-    (on SQLite check-in takes one more: its claim and its scan are two statements there, not one CTE; without
-    Redis the revocation check is one more statement)."""
+    """Over HTTP: staff verify + scan and check-in, counting the user load: ≤ 3 statements + commit (on SQLite
+    each takes one more: the claim and the scan are two statements there, not one CTE; without Redis the
+    revocation check is one more statement). The check-in right after the staff scan is the same visit."""
     from app.common.cache import redis_client
 
     extra = 0 if redis_client() is not None else 1
@@ -323,15 +323,16 @@ def test_whole_hot_requests_stay_within_three_statements(app, client, db, place,
         "/api/v1/health-codes/verify", json={"token": token, "venue_id": place["venue"]["id"]},
         headers=place["inspector"]))
     assert response.status_code == 200 and response.get_json()["colour"] == "green", response.get_json()
-    assert len(staff) <= 3 + extra, staff
+    sqlite = 0 if db.engine.dialect.name == "postgresql" else 1
+    assert len(staff) <= 3 + sqlite + extra, staff
     response, checkin = _whole_request(app, lambda: client.post(
         "/api/v1/checkins", json={"venue_code": place["code"], "health_code_id": code_id}, headers=holder["headers"]))
-    assert response.status_code == 201, response.get_json()
-    assert len(checkin) <= (3 if db.engine.dialect.name == "postgresql" else 4) + extra, checkin
-    assert sorted(s.kind for s in _scans(db)) == ["checkin", "staff"]
+    assert response.status_code == 200, response.get_json()
+    assert len(checkin) <= 3 + sqlite + extra, checkin
+    assert [s.kind for s in _scans(db)] == ["staff"]
     latest = db.session.execute(select(LatestVisit)).scalars().all()
-    assert [(row.health_code_id, row.scan_id) for row in latest] == [
-        (int(code_id), next(s.id for s in _scans(db) if s.kind == "checkin"))]
+    person_id = db.session.get(HealthCode, int(code_id)).person_id
+    assert [(row.person_id, row.scan_id) for row in latest] == [(person_id, _scans(db)[0].id)]
 
 
 def test_verify_by_someone_else_is_refused_first_and_records_nothing(app, client, db, place, holder, login):
@@ -350,7 +351,8 @@ def test_stale_colour_is_refreshed_under_a_lock_inside_an_autocommit_request(app
     from app.health_codes import rules
 
     code_id = int(holder["code"]["id"])
-    db.session.execute(update(HealthCode).where(HealthCode.id == code_id).values(rules_version="old"))
+    person_id = db.session.get(HealthCode, code_id).person_id
+    db.session.execute(update(Person).where(Person.id == person_id).values(rules_version="old"))
     db.session.commit()
     response, seen = _whole_request(app, lambda: client.post(
         "/api/v1/checkins", json={"venue_code": place["code"], "health_code_id": str(code_id)},

@@ -41,6 +41,9 @@ ACCESS = {
     "POST /api/v1/health-codes/<int:code_id>/declarations": SIGNED_IN,
     "GET /api/v1/health-codes/<int:code_id>/token": SIGNED_IN,
     "GET /api/v1/health-codes/<int:code_id>/qr.png": SIGNED_IN,
+    "POST /api/v1/health-codes/<int:code_id>/verification": SIGNED_IN,
+    "GET /api/v1/health-codes/<int:code_id>/holders": SIGNED_IN,
+    "DELETE /api/v1/health-codes/<int:code_id>/holders/<int:holder_id>": SIGNED_IN,
     # venues and scans
     "POST /api/v1/venues": SIGNED_IN,
     "GET /api/v1/venues": {"organiser", "health_official", "admin"},
@@ -52,6 +55,7 @@ ACCESS = {
     "GET /api/v1/venues/<int:venue_id>/code": SIGNED_IN,
     "POST /api/v1/venues/<int:venue_id>/code/rotate": SIGNED_IN,
     "GET /api/v1/venues/<int:venue_id>/poster.png": SIGNED_IN,
+    "POST /api/v1/venues/<int:venue_id>/approval": {"organiser", "admin"},
     "GET /api/v1/venues/<int:venue_id>/stats": SIGNED_IN,
     "POST /api/v1/checkins": SIGNED_IN,
     "POST /api/v1/scans/batch": {"venue_staff"},

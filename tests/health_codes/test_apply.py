@@ -15,9 +15,13 @@ def test_apply_for_self_and_a_parent(client, db, clock, resident, apply_code):
     mine = apply_code(headers)
     parent = apply_code(headers, name="欧阳志明", relation="family", phone=None,
                         id_number=resident_id("310104", "19550101", "002"))
-    assert {k: mine[k] for k in ("name", "id_number", "phone", "relation", "colour")} == {
-        "name": "张*明", "id_number": "440***********" + resident_id()[-4:], "phone": "138****1234",
-        "relation": "self", "colour": "green"}
+    from app.auth import service as auth_service
+
+    account_phone = auth_service.phone_of(user)  # a self code holds the account's SMS-proven phone, not the body's
+    assert {k: mine[k] for k in ("name", "id_number", "phone", "relation", "colour", "verified")} == {
+        "name": "张*明", "id_number": "440***********" + resident_id()[-4:],
+        "phone": account_phone[:3] + "****" + account_phone[-4:], "relation": "self", "colour": "green",
+        "verified": True}
     assert mine["reason"] == {"code": "no_risk", "message": "未发现风险，请继续做好个人防护。"}
     assert mine["consent"] == {"given_at": "2026-03-02T02:00:00+00:00", "policy_version": "2026-11"}
     assert mine["next_review_at"] is None and mine["rules_version"] == "2026.1"
@@ -66,7 +70,7 @@ def test_one_self_code_and_ten_per_account(client, db, resident, apply_code):
     apply_code(headers)
     r = client.post(URL, json=application(id_number=resident_id(seq="999")), headers=headers)
     assert r.status_code == 409 and r.get_json()["error"] == "self_code_exists"
-    for n in range(9):
+    for n in range(1, 10):
         apply_code(headers, relation="family", id_number=resident_id(seq=f"{n:03d}"))
     r = client.post(URL, json=application(relation="family", id_number=resident_id(seq="555")), headers=headers)
     assert r.status_code == 409 and r.get_json()["error"] == "health_code_limit"
@@ -89,7 +93,7 @@ def test_bad_bodies(client, db, resident):
         (application(name="张三1"), "name_invalid", "name"),
         (application(name="  "), "name_invalid", "name"),
         (application(name="x" * 51), "validation_failed", "name"),
-        (application(phone="12345"), "phone_invalid", "phone"),
+        (application(phone="12345", relation="family"), "phone_invalid", "phone"),
         (application(id_type="driving_licence"), "validation_failed", "id_type"),
         (application(relation="friend"), "validation_failed", "relation"),
         (application(id_number=...), "validation_failed", "id_number"),
@@ -117,16 +121,17 @@ def test_withdraw_erases_and_kills_the_code(client, db, resident, login, apply_c
     r = client.delete(f"{URL}/{code['id']}", headers=headers)
     assert r.status_code == 204 and r.data == b""
     row = db.session.get(HealthCode, int(code["id"]))
-    assert (row.name_enc, row.id_number_enc, row.phone_enc, row.doc_hash, row.slot) == (None,) * 5
-    assert row.revoked_at is not None and _count(db, Declaration) == 0
+    assert (row.name_enc, row.id_number_enc, row.phone_enc, row.slot) == (None,) * 4
+    assert row.revoked_at is not None and _count(db, Declaration) == 0  # a green person keeps no declarations
+    assert row.person.unlinked_at == row.revoked_at
     assert client.get(f"{URL}/{code['id']}", headers=headers).status_code == 404
     assert client.delete(f"{URL}/{code['id']}", headers=headers).status_code == 404
     assert client.get(URL, headers=headers).get_json() == {"items": []}
     staff = factories.auth_headers(factories.inspector())
     r = client.post(f"{URL}/verify", json={"token": token}, headers=staff)
     assert r.status_code == 410 and r.get_json()["error"] == "code_revoked"
-    again = apply_code(headers)  # the document is free again, as a new code
-    assert again["id"] != code["id"]
+    again = apply_code(headers)  # the same person again, through a new code
+    assert again["id"] != code["id"] and db.session.get(HealthCode, int(again["id"])).person_id == row.person_id
 
 
 def test_applications_are_limited_per_account_and_every_attempt_counts(app, client, db, resident, login,

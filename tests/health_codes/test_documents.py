@@ -1,4 +1,5 @@
-"""ID numbers: every kind of bad mainland ID has its own error; other documents get format checks."""
+"""ID numbers: normalised first (NFKC, separators, full-width digits), then every kind of bad mainland ID has its
+own error; other documents get format checks."""
 from datetime import date
 
 import pytest
@@ -21,10 +22,13 @@ BAD_RESIDENT_IDS = [
     (GOOD[:17], "id_number_length", "18 位"),
     (GOOD + "1", "id_number_length", "18 位"),
     ("", "id_number_length", "18 位"),
-    ("44010619900307A23" + GOOD[-1], "id_number_format", "前 17 位应为数字"),
-    (GOOD[:17] + "Y", "id_number_format", "数字或字母 X"),
-    (_with_check("99010619900307123"), "id_number_region", "省份代码"),
-    (_with_check("00010619900307123"), "id_number_region", "省份代码"),
+    ("44010619900307A23" + GOOD[-1], "id_number_invalid", "数字和最后一位的字母 X"),
+    (GOOD[:17] + "Y", "id_number_invalid", "数字和最后一位的字母 X"),
+    ("4401061990030712X" + GOOD[-1], "id_number_format", "前 17 位应为数字"),
+    ("440²06199003071231", "id_number_invalid", "数字和最后一位的字母 X"),
+    (_with_check("99010619900307123"), "id_number_region", "行政区划代码"),
+    (_with_check("00010619900307123"), "id_number_region", "行政区划代码"),
+    (_with_check("44019919900307123"), "id_number_region", "行政区划代码"),
     (_with_check("44010619901307123"), "id_number_birth_date", "出生日期"),
     (_with_check("44010619900230123"), "id_number_birth_date", "出生日期"),
     (_with_check("44010618500101123"), "id_number_birth_date", "出生日期"),
@@ -45,6 +49,9 @@ def test_good_resident_ids_normalised():
     with_x = next(resident_id(seq=f"{n:03d}") for n in range(1000) if resident_id(seq=f"{n:03d}").endswith("X"))
     assert documents.normalise("cn_resident_id", with_x.lower(), today=TODAY) == with_x
     assert documents.normalise("cn_resident_id", f" {GOOD[:6]} {GOOD[6:14]}-{GOOD[14:]} ", today=TODAY) == GOOD
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in with_x.lower())  # full-width digits and ｘ
+    assert documents.normalise("cn_resident_id", f"{wide[:6]}\u3000{wide[6:]}", today=TODAY) == with_x
+    assert documents.normalise("cn_resident_id", f"{GOOD[:6]}－{GOOD[6:]}", today=TODAY) == GOOD
     born_today = _with_check("44010620260302123")
     assert documents.normalise("cn_resident_id", born_today, today=TODAY) == born_today
     for region in ("11", "65", "81", "82", "83"):

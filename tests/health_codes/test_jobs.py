@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.health_codes import keys
-from app.health_codes.models import ColourChange, HealthCode
+from app.health_codes.models import ColourChange, HealthCode, Person
 from tests.health_codes.conftest import URL
 
 
@@ -29,7 +29,7 @@ def test_refresh_applies_due_timed_changes(app, client, db, clock, resident, app
     clock.set(clock.now + timedelta(days=1))
     assert runner.invoke(args=["health-codes", "refresh"]).output.strip() == "health codes re-evaluated: 1"
     db.session.expire_all()
-    rows = dict(db.session.execute(select(HealthCode.id, HealthCode.colour)).all())
+    rows = dict(db.session.execute(select(HealthCode.id, Person.colour).join(Person)).all())
     assert rows == {int(due["id"]): "green", int(idle["id"]): "green"}
     assert db.session.execute(select(ColourChange.reason_code).order_by(ColourChange.changed_at.desc())
                               ).scalars().first() == "clean_streak"
@@ -47,7 +47,7 @@ def test_demo_codes_are_idempotent(db, resident):
 
 def test_refresh_re_evaluates_codes_from_older_rules(app, db, clock, resident, apply_code):
     code = apply_code(resident[1])
-    db.session.execute(HealthCode.__table__.update().values(rules_version="2020.1", colour="red"))
+    db.session.execute(Person.__table__.update().values(rules_version="2020.1", colour="red"))
     db.session.commit()
     out = app.test_cli_runner().invoke(args=["health-codes", "refresh"]).output.strip()
     assert out == "health codes re-evaluated: 1"

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from app.errors import Gone, NotFound, ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.health_codes import service
-from app.health_codes.models import ColourChange, HealthCode
+from app.health_codes.models import ColourChange, HealthCode, Person
 from tests.health_codes.conftest import URL, resident_id
 
 CLEAN = {"temperature_c": 36.6, "symptoms": [], "risk_area_visit_14d": False, "case_contact_14d": False}
@@ -76,7 +76,7 @@ def test_the_audit_is_append_only(db, setup):
     assert db.session.execute(select(ColourChange.to_colour).where(ColourChange.source == "official")).scalar() == "red"
 
 
-def test_refusals_change_nothing(client, db, setup):
+def test_refusals_change_nothing(client, db, clock, setup):
     code_id, headers, official = setup
     for kwargs, error in ((dict(colour="blue", reason="x"), ValidationFailed),
                           (dict(colour="red", reason="   "), ValidationFailed),
@@ -89,22 +89,28 @@ def test_refusals_change_nothing(client, db, setup):
         with pytest.raises(NotFound):
             service.history(code_id=missing)
     client.delete(f"{URL}/{code_id}", headers=headers)
-    with pytest.raises(Gone) as info:
-        service.official_set_colour(code_id=code_id, colour="red", reason="x", official_id=official.id)
-    assert info.value.error == "code_revoked"
+    from app.health_codes import persons
+
     db.session.rollback()
     assert db.session.execute(select(ColourChange.source)).scalars().all() == ["rules"]
+    assert service.official_set_colour(code_id=code_id, colour="green", reason="解除", official_id=official.id,
+                                       now=clock.now).colour == "green"  # a withdrawn code still reaches its person
+    persons.erase_due(now=clock.now + timedelta(days=400))  # ... until the person is erased with its codes
+    with pytest.raises(NotFound):
+        service.official_set_colour(code_id=code_id, colour="red", reason="x", official_id=official.id)
+    db.session.rollback()
+    assert db.session.execute(select(ColourChange.source)).scalars().all() == []
 
 
 def test_several_decisions_in_one_transaction(db, clock, resident, login, apply_code):
     official = login("health_official")[0]
     ids = [int(apply_code(resident[1], relation="family", id_number=resident_id(seq=f"{n:03d}"))["id"])
-           for n in range(2)]
+           for n in range(1, 3)]
     for code_id in ids:
         service.official_set_colour(code_id=code_id, colour="yellow", reason="密接", official_id=official.id,
                                     commit=False)
     db.session.rollback()  # the caller decides: nothing was committed
-    assert set(db.session.execute(select(HealthCode.colour)).scalars()) == {"green"}
+    assert set(db.session.execute(select(Person.colour)).scalars()) == {"green"}
 
 
 def test_lookups_for_officials(client, db, resident, setup, apply_code, statements):

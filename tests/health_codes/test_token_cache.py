@@ -74,7 +74,9 @@ def test_unreadable_cards_are_ignored(text):
 
 def test_card_is_unusable_once_its_review_is_due(clock):
     due = int(clock.now.timestamp()) + 60
-    card = service.Card(7, "00" * 8, "yellow", due, service.rules.RULES_VERSION, 9, "no_risk", b"\x01sealed")
+    card = service.Card(7, "00" * 8, "yellow", due, service.rules.RULES_VERSION, 9, "no_risk", 11, None, b"\x01sealed")
     assert card.usable(7, clock.now) and not card.usable(8, clock.now)
     assert not card.usable(7, clock.now + timedelta(seconds=60))
     assert service.Card.parse(card.text()) == card
+    unverified = replace(card, verify_by=int(clock.now.timestamp()) + 60)
+    assert service.Card.parse(unverified.text()) == unverified

@@ -143,11 +143,13 @@ _GOOD_ENV = {"SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "DATABASE_URL":
              "DATA_ENCRYPTION_KEYS": "k1:" + "A" * 43 + "=", "BLIND_INDEX_KEY": "b" * 40,
              "HEALTH_CODE_SIGNING_KEYS": "s1:" + "B" * 43 + "=", "VENUE_CODE_KEY": "v" * 40,
              "PATROL_CHECKIN_KEY": "p" * 40,
-             "SMS_BACKEND": "http", "WECHAT_BACKEND": "real"}
+             "SMS_BACKEND": "http", "WECHAT_BACKEND": "real", "IDENTITY_BACKEND": "http"}
 
 
 _GOOD_BACKENDS = {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://sms.example/send", "SMS_GATEWAY_TOKEN": "t",
-                  "WECHAT_BACKEND": "real", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s"}
+                  "WECHAT_BACKEND": "real", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s",
+                  "IDENTITY_BACKEND": "http", "IDENTITY_GATEWAY_URL": "https://realname.example/v1",
+                  "IDENTITY_GATEWAY_TOKEN": "t"}
 
 
 @pytest.mark.parametrize("change, needle", [
@@ -164,6 +166,8 @@ _GOOD_BACKENDS = {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://sms.example
     ({"SMS_GATEWAY_URL": None}, "SMS_GATEWAY_URL is not set (needed by SMS_BACKEND=http)"),
     ({"WECHAT_APPID": ""}, "WECHAT_APPID is not set (needed by WECHAT_BACKEND=real)"),
     ({"WECHAT_SECRET": None}, "WECHAT_SECRET is not set (needed by WECHAT_BACKEND=real)"),
+    ({"IDENTITY_BACKEND": "fake"}, "IDENTITY_BACKEND=fake is for development only"),
+    ({"IDENTITY_GATEWAY_URL": ""}, "IDENTITY_GATEWAY_URL is not set (needed by IDENTITY_BACKEND=http)"),
 ])
 def test_production_refuses_unsafe_config(monkeypatch, change, needle):
     for key, value in {**_GOOD_ENV, **change}.items():

@@ -129,8 +129,7 @@ class Config:
     IDENTITY_TIMEOUT_SECONDS = float(os.environ.get("IDENTITY_TIMEOUT_SECONDS", 3.0))
     IDENTITY_RETRIES = _env_int("IDENTITY_RETRIES", 2)
     IDENTITY_FAKE_OWNERS = os.environ.get("IDENTITY_FAKE_OWNERS", "")  # fake only: "id_number:mobile,..."
-    # Family (代领) holders per person; days an unverified code still gets tokens after the migration that marked it
-    # is in the migration itself; days a green person with no code is kept before erasure.
+    # Family (代领) holders per person; days a green person with no code is kept before erasure (docs/health_codes.md).
     HEALTH_CODE_FAMILY_HOLDERS = _env_int("HEALTH_CODE_FAMILY_HOLDERS", 3)
     HEALTH_CODE_PERSON_RETENTION_DAYS = _env_int("HEALTH_CODE_PERSON_RETENTION_DAYS", 28)
 

@@ -21,7 +21,7 @@ from app import create_app, qr  # noqa: E402
 from app.common.time import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.health_codes import keys, service, tokens  # noqa: E402
-from app.health_codes.models import ColourChange, HealthCode  # noqa: E402
+from app.health_codes.models import ColourChange, HealthCode, Person  # noqa: E402
 from config import TestingConfig  # noqa: E402
 from tests import factories  # noqa: E402
 
@@ -88,6 +88,7 @@ def main() -> None:
         db.session.rollback()
         db.session.execute(delete(ColourChange).where(ColourChange.health_code_id == code.id))
         db.session.execute(delete(HealthCode).where(HealthCode.id == code.id))
+        db.session.execute(delete(Person).where(Person.id == code.person_id))
         db.session.delete(db.session.merge(user))
         db.session.commit()
 

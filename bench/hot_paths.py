@@ -15,8 +15,9 @@ NAMES = "一二三四五六七八九十"
 
 
 def _id_number(i: int) -> str:
-    """A valid mainland ID number, distinct per i (birth date + sequence)."""
-    body = f"440106{date(1950, 1, 1) + timedelta(days=i):%Y%m%d}{i % 1000:03d}"
+    """A valid mainland ID number, distinct per i (birth date + sequence; never the fake identity provider's
+    mismatching sequence 000)."""
+    body = f"440106{date(1950, 1, 1) + timedelta(days=i):%Y%m%d}{i % 999 + 1:03d}"
     return body + ric.calc_check_digit(body + "0")
 
 

@@ -28,11 +28,6 @@ def claim(*, doc_hash: str, id_type: str, now: datetime) -> tuple[Person, bool]:
     return state.lock(person_id), created is not None
 
 
-def find(doc_hash: str) -> Person | None:
-    """The person of a document, if kept."""
-    return db.session.execute(select(Person).where(Person.doc_hash == doc_hash)).scalar_one_or_none()
-
-
 def live_links(person_id: int, relation: str | None = None) -> list[HealthCode]:
     """The person's live codes (of one relation if given), oldest first."""
     stmt = select(HealthCode).where(HealthCode.person_id == person_id, HealthCode.revoked_at.is_(None))

@@ -1,10 +1,11 @@
-"""穗康码 rules: apply, list, withdraw, declare, show (token, QR) and verify.
+"""穗康码 rules: apply, list, withdraw, verify the holder, family holders, declare, show (token, QR) and verify.
 
-This module is the domain's whole interface. For venues, scans and officials: verify_token, status,
-masked_holders, masked_names (tracing: names already read with its own statement), get, official_set_colour and
-history (the last three live in officials.py); for the scans at the door: token_ref, unverified_ref,
-code_by_ref, verdict, cached_verdict, and the cached Card with card_key, ref_key and cached_card. Each says what
-it raises. Personal data never leaves the domain unmasked (a card keeps the name encrypted)."""
+This module is the domain's whole interface. For venues, scans and officials: verify_token, status, masked_holders,
+masked_names (tracing: names already read with its own statement), get, official_set_colour and history (the last
+three live in officials.py, and act on the code's person); for the scans at the door: token_ref, unverified_ref,
+code_by_ref, verdict, cached_verdict, may_show, and the cached Card (with the person's id, for one visit per person)
+with card_key, ref_key and cached_card. Each says what it raises. Personal data never leaves the domain unmasked (a
+card keeps the name encrypted)."""
 import base64
 import functools
 import logging
@@ -43,12 +44,12 @@ def apply(**fields) -> HealthCode:
 
 
 def get_own(*, code_id: int, owner_id: int, lock: bool = False) -> HealthCode:
-    """A live code of this account, its person read in the same SELECT (locked: the code alone, FOR UPDATE);
+    """A live code of this account, its person read in the same SELECT (locked: the code alone);
     anyone else's (or a withdrawn one) is 404 health_code_not_found."""
     if not state.in_range(code_id):
         raise state.not_found()
-    if lock:
-        code = db.session.execute(select(HealthCode).where(HealthCode.id == code_id).with_for_update()) \
+    if lock:  # FOR NO KEY UPDATE: an official's audit row, whose foreign key share-locks the code, is not held up
+        code = db.session.execute(select(HealthCode).where(HealthCode.id == code_id).with_for_update(key_share=True)) \
             .scalar_one_or_none()
     else:
         row = db.session.execute(_OWN, {"code_id": code_id}).first()
@@ -67,7 +68,8 @@ _OWN = select(HealthCode, Person).outerjoin(Person, Person.id == HealthCode.pers
 def list_own(*, owner_id: int) -> list[HealthCode]:
     """The account's live codes, oldest first (at most ten)."""
     return list(db.session.execute(select(HealthCode).where(
-        HealthCode.owner_id == owner_id, HealthCode.revoked_at.is_(None)).order_by(HealthCode.created_at)).scalars())
+        HealthCode.owner_id == owner_id, HealthCode.revoked_at.is_(None))
+        .order_by(HealthCode.created_at, HealthCode.slot)).scalars())
 
 
 def withdraw(*, code_id: int, owner_id: int) -> None:
@@ -190,7 +192,8 @@ class Card:
     def parse(cls, text: str | None) -> "Card | None":
         parts = (text or "").split("|")
         if len(parts) != 10 or not parts[0].isdigit() or parts[2] not in tokens.COLOURS or not parts[5].isdigit() \
-                or parts[6] not in rules.REASONS or not parts[7].isdigit() or not (parts[8] == "" or parts[8].isdigit()):
+                or parts[6] not in rules.REASONS or not parts[7].isdigit() \
+                or not (parts[8] == "" or parts[8].isdigit()):
             return None
         try:
             name = base64.b64decode(parts[9], validate=True) or None

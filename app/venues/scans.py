@@ -42,8 +42,8 @@ def claim_visit(*, person_id: int, code_id: int, venue_id: int, colour: str, at:
     """Record a scan as the person's visit unless one was recorded at the venue within DEDUP_WINDOW of `at`;
     (created, time of the visit that counts). alone: on PostgreSQL, one atomic statement on its own autocommit
     connection (the hot paths); otherwise inside the session's transaction (offline batches)."""
-    params = {"person_id": person_id, "code_id": code_id, "venue_id": venue_id, "scan_id": scan_id or random_id(), "now": at,
-              "dedup_before": at - DEDUP_WINDOW, "dedup_after": at + DEDUP_WINDOW, "colour": colour,
+    params = {"person_id": person_id, "code_id": code_id, "venue_id": venue_id, "scan_id": scan_id or random_id(),
+              "now": at, "dedup_before": at - DEDUP_WINDOW, "dedup_after": at + DEDUP_WINDOW, "colour": colour,
               "passed": colour == "green", "kind": kind, "staff": staff_id, "offline": offline}
     if upsert.is_postgres() and alone:
         (created, previous), = execute_alone(_CLAIM_VISIT, params)

@@ -236,8 +236,8 @@ def list_staff(*, venue: Venue, user: User) -> list[dict]:
     ensure_can_manage(venue, user)
     rows = db.session.execute(select(VenueStaff, User).join(User, User.id == VenueStaff.user_id)
                               .where(VenueStaff.venue_id == venue.id).order_by(VenueStaff.id)).all()
-    return [{"user_id": str(u.id), "phone": mask_phone(auth_service.phone_of(u)), "role": s.role, "created_at": s.created_at}
-            for s, u in rows]
+    return [{"user_id": str(u.id), "phone": mask_phone(auth_service.phone_of(u)), "role": s.role,
+             "created_at": s.created_at} for s, u in rows]
 
 
 def venue_code(venue: Venue) -> str:

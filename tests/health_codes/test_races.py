@@ -2,11 +2,11 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import Conflict
 from app.health_codes import service
-from app.health_codes.models import HealthCode
+from app.health_codes.models import HealthCode, Person
 from tests import factories
 from tests.health_codes.conftest import resident_id
 
@@ -22,19 +22,32 @@ def _attempt(owner_id: int, number: str) -> str:
         return exc.error
 
 
-@pytest.mark.parametrize("same_account", [True, False])
-def test_two_simultaneous_applications_for_one_document_make_one_code(db, concurrently, same_account):
-    first, second = factories.user().id, factories.user().id
-    owners = [first, first] if same_account else [first, second]
-    results = concurrently(lambda i: _attempt(owners[i], resident_id()), 2)
+def test_two_simultaneous_applications_from_one_account_make_one_code(db, concurrently):
+    owner = factories.user().id
+    results = concurrently(lambda i: _attempt(owner, resident_id()), 2)
     assert sorted(r == "health_code_exists" for r in results) == [False, True], results
     created = db.session.execute(select(HealthCode.id)).scalars().all()
     assert [str(i) for i in created] == [r for r in results if r != "health_code_exists"]
 
 
+def test_simultaneous_family_claims_from_two_accounts_make_one_person(db, concurrently):
+    owners = [factories.user().id, factories.user().id]
+    results = concurrently(lambda i: _attempt(owners[i], resident_id()), 2)
+    assert all(r.isdigit() for r in results), results
+    assert db.session.execute(select(func.count()).select_from(Person)).scalar() == 1
+    assert len(set(db.session.execute(select(HealthCode.person_id)).scalars())) == 1
+
+
+def test_simultaneous_family_claims_never_pass_the_cap(app, db, concurrently):
+    owners = [factories.user().id for _ in range(5)]
+    results = concurrently(lambda i: _attempt(owners[i], resident_id()), 5)
+    assert sorted(results).count("family_holder_limit") == 5 - app.config["HEALTH_CODE_FAMILY_HOLDERS"], results
+    assert db.session.execute(select(func.count()).select_from(HealthCode)).scalar() == 3
+
+
 def test_simultaneous_applications_never_pass_ten_codes(db, concurrently):
     owner = factories.user().id
-    for n in range(8):
+    for n in range(1, 9):
         service.apply(owner_id=owner, **{**APPLICATION, "id_number": resident_id(seq=f"{n:03d}")})
 
     def attempt(i):

@@ -25,4 +25,5 @@ def test_demo_accounts_sign_in(app, client):
     r = client.post("/api/v1/auth/login/sms", json={"phone": "13800138000", "code": code})
     token = r.get_json()["access_token"]
     codes = client.get("/api/v1/health-codes", headers={"Authorization": f"Bearer {token}"}).get_json()["items"]
-    assert len(codes) == 2
+    assert len(codes) == 2 and all(c["verified"] for c in codes)
+    assert {c["relation"] for c in codes} == {"self", "family"}

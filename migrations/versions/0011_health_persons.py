@@ -9,7 +9,7 @@
 - venues: uscc, approved_at, approved_by (existing venues start unapproved).
 
 Revision ID: 0011
-Revises: 0013
+Revises: 0018
 Create Date: 2026-12-06 11:00:00
 
 """
@@ -22,7 +22,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0013'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -44,7 +44,9 @@ def test_phone_binding_lets_sms_and_venue_staff_find_the_wechat_user(client, db,
     owner = login("resident")[1]
     venue = client.post("/api/v1/venues", json=VENUE, headers=owner).get_json()
     r = client.post(f"/api/v1/venues/{venue['id']}/staff", json={"phone": PHONE}, headers=owner)
-    assert r.status_code == 201 and r.get_json()["user_id"] == str(user.id)
+    assert r.status_code == 202  # an invitation, found by the phone the WeChat sign-in bound
+    invited = client.get("/api/v1/me/invitations", headers=bearer(body["access_token"])).get_json()["items"]
+    assert [i["kind"] for i in invited] == ["venue_staff"]
 
 
 def test_sms_account_and_wechat_account_become_one(client, db):
@@ -78,20 +80,26 @@ def test_sms_account_and_wechat_account_become_one(client, db):
     assert len(listed["items"]) == 2
 
 
-def test_merge_refused_when_both_hold_a_self_code_changes_nothing(client, db):
+def test_merge_refused_when_the_codes_do_not_fit_changes_nothing(client, db):
     sms = sign_in(client, PHONE)
     assert client.post("/api/v1/health-codes", json=application(),
                        headers=bearer(sms["access_token"])).status_code == 201
+    for seq in range(9):  # the SMS account's ten slots full
+        family = application(id_number=resident_id(seq=f"{300 + seq}"), relation="family", name="陈小文")
+        assert client.post("/api/v1/health-codes", json=family, headers=bearer(sms["access_token"])).status_code == 201
     wx = _wechat(client, "erin~1")
-    assert client.post("/api/v1/health-codes", json=application(id_number=resident_id(seq="789")),
-                       headers=bearer(wx["access_token"])).status_code == 201
+    # a WeChat-only account has no proven phone: no self code for it
+    envelope(client.post("/api/v1/health-codes", json=application(id_number=resident_id(seq="789")),
+                         headers=bearer(wx["access_token"])), 403, "phone_unverified")
+    family = application(id_number=resident_id(seq="789"), relation="family", name="陈小文")
+    assert client.post("/api/v1/health-codes", json=family, headers=bearer(wx["access_token"])).status_code == 201
     envelope(client.post(LOGIN_WECHAT, json={"code": "erin~2", "phone_code": PHONE}), 409, "accounts_conflict")
     users = _users(db)
     assert len(users) == 2 and sum(1 for u in users if u.wechat_openid_hash) == 1
     assert sum(1 for u in users if u.phone_hash) == 1
     assert client.get(ME, headers=bearer(wx["access_token"])).status_code == 200
     owners = db.session.execute(select(HealthCode.owner_id)).scalars().all()
-    assert sorted(owners) == sorted(u.id for u in users)
+    assert sorted(set(owners)) == sorted(u.id for u in users) and len(owners) == 11
 
 
 def test_phone_of_another_wechat_user_is_refused(client, db):

@@ -164,6 +164,16 @@ class Config:
     # The XLSX export is built whole before it is sent (the CSV streams): areas with more volunteers get a 422.
     VOLUNTEER_EXPORT_XLSX_MAX_ROWS = _env_int("VOLUNTEER_EXPORT_XLSX_MAX_ROWS", 100_000)
 
+    # 有呼必应 reports: photo URLs are signed with REPORT_PHOTO_KEY (derived from SECRET_KEY when unset)
+    REPORT_PHOTO_KEY = os.environ.get("REPORT_PHOTO_KEY", "")
+    REPORT_PHOTO_MAX_BYTES = _env_int("REPORT_PHOTO_MAX_BYTES", 900 * 1024)  # inside MAX_CONTENT_LENGTH
+    REPORT_PHOTO_URL_TTL_SECONDS = _env_int("REPORT_PHOTO_URL_TTL_SECONDS", 3600)
+    REPORT_DUPLICATE_RADIUS_M = _env_int("REPORT_DUPLICATE_RADIUS_M", 100)
+    REPORT_DUPLICATE_WINDOW_HOURS = _env_int("REPORT_DUPLICATE_WINDOW_HOURS", 72)
+    REPORT_CONFIRM_WINDOW_HOURS = _env_int("REPORT_CONFIRM_WINDOW_HOURS", 168)  # to confirm or reopen a resolution
+    REPORT_POINTS = _env_int("REPORT_POINTS", 5)  # a useful report (accepted), to a volunteer reporter
+    REPORT_POINTS_DAILY_CAP = _env_int("REPORT_POINTS_DAILY_CAP", 20)
+
     DEV_ONLY_BACKENDS = {"SMS_BACKEND": {"console"}, "WECHAT_BACKEND": {"fake"}, "IDENTITY_BACKEND": {"fake"}}
     # Production backends and the settings each one cannot work without.
     PRODUCTION_BACKENDS = {"SMS_BACKEND": {"http": ("SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN")},

@@ -93,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
     from app.health_codes.routes import blp as health_codes
     from app.invitations.routes import blp as invitations
     from app.patrols.routes import blp as patrols
+    from app.reports.open311_routes import blp as open311
+    from app.reports.routes import blp as reports
     from app.subscriptions.routes import blp as subscriptions
     from app.system import blp as system
     from app.venues.link_routes import blp as links
@@ -104,7 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from app.volunteers.routes import blp as volunteers
 
     for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups,
-                      patrols, invitations, links, my_venues, subscriptions):
+                      patrols, invitations, links, my_venues, subscriptions, reports, open311):
         api.register_blueprint(blueprint)
     from app.console.routes import bp as console
 

@@ -48,11 +48,12 @@ def register_cli(app) -> None:
     from app.auth.cli import auth_cli
     from app.health_codes.cli import health_codes_cli
     from app.patrols.cli import patrols_cli
+    from app.reports.cli import reports_cli
     from app.subscriptions.cli import outbox_cli
     from app.venues.cli import scans_cli
     from app.volunteers.cli import demo_volunteers_command, volunteers_cli
 
     demo_cli.add_command(demo_volunteers_command)
     for group in (seed_cli, users_cli, demo_cli, auth_cli, health_codes_cli, scans_cli, volunteers_cli,
-                  patrols_cli, outbox_cli):
+                  patrols_cli, outbox_cli, reports_cli):
         app.cli.add_command(group)

@@ -2,6 +2,7 @@
 from app.auth import service as auth_service
 from app.extensions import db
 from app.patrols import demo as patrol_demo
+from app.reports import demo as report_demo
 from app.volunteers import demo as volunteer_demo
 
 DEMO_PASSWORD = "jiefang-demo-2026"
@@ -29,4 +30,5 @@ def seed() -> list[str]:
     lines += health_code_demo.seed(owner_id=resident.id)
     lines += volunteer_demo.seed_small()
     lines += patrol_demo.seed_small()
+    lines += report_demo.seed_small(DEMO_PASSWORD)
     return lines

@@ -8,8 +8,12 @@ from app.common.time import utcnow
 from app.common.types import UTCDateTime, byte_string, code_string
 from app.extensions import db
 
-ROLES = ("resident", "volunteer", "organiser", "venue_staff", "health_official", "admin")
-STAFF_ROLES = ("organiser", "venue_staff", "health_official", "admin")
+ROLES = ("resident", "volunteer", "organiser", "venue_staff", "health_official", "admin", "community_staff",
+         "street_staff", "department_staff")
+# community_staff: a community's (社区) report takers; street_staff: a street's (街道) dispatchers, or a district's when
+# granted over one; department_staff: a functional department's responders (app/reports).
+STAFF_ROLES = ("organiser", "venue_staff", "health_official", "admin", "community_staff", "street_staff",
+               "department_staff")
 CITY_CODE = "4401"
 # Roles granted over the whole city only: a health official traces and recolours anyone (docs/security-scope.md).
 CITY_WIDE_ROLES = ("health_official",)

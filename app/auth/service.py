@@ -170,6 +170,13 @@ def grant_role(*, user: User, role: str, area_code: str = CITY_CODE) -> None:
     _grant(user, role, area_code)
 
 
+def holders(*, roles: tuple[str, ...], area_code: str) -> list[int]:
+    """Ids of the active accounts holding one of roles over area_code or an area above it."""
+    above = [area_code[:n] for n in (4, 6, 9, 12, 14) if n <= len(area_code)]
+    return sorted(set(db.session.execute(select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id).where(
+        RoleGrant.role.in_(roles), RoleGrant.area_code.in_(above), User.is_active)).scalars()))
+
+
 def revoke_role(*, user: User, role: str, area_code: str | None = None) -> None:
     """Take a role away (over one area, or everywhere); no commit."""
     user.grants = [g for g in user.grants if not (g.role == role and area_code in (None, g.area_code))]

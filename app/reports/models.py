@@ -1,0 +1,157 @@
+"""Departments, categories with their deadlines, reports, their transitions (never edited) and photos."""
+from datetime import date, datetime
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, LargeBinary,
+                        SmallInteger, String, UniqueConstraint, text)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.common.ids import random_id
+from app.common.time import utcnow
+from app.common.types import UTCDateTime, code_string
+from app.extensions import db
+
+ID = BigInteger().with_variant(Integer, "sqlite")
+STATES = ("submitted", "accepted", "rejected", "duplicate", "dispatched", "in_progress", "resolved", "reopened",
+          "confirmed", "closed")
+OPEN_STATES = ("submitted", "accepted", "dispatched", "in_progress", "reopened")
+LEVELS = ("community", "street", "district")
+SOURCES = ("app", "open311", "12345")
+_OPEN = "state IN ('submitted', 'accepted', 'dispatched', 'in_progress', 'reopened')"
+
+
+class Department(db.Model):
+    """职能部门: an organisation that handles reports of some categories inside its area."""
+
+    __tablename__ = "report_departments"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    area_code: Mapped[str] = mapped_column(code_string(14))
+
+
+class DepartmentStaff(db.Model):
+    """A staff account of a department (holding the department_staff role over its area)."""
+
+    __tablename__ = "report_department_staff"
+    __table_args__ = (Index("ix_report_department_staff_user", "user_id"),)
+
+    department_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("report_departments.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Category(db.Model):
+    """报事类别: a kind of problem, its handling department and deadlines (hours) per urgency."""
+
+    __tablename__ = "report_categories"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    department_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("report_departments.id"))
+    accept_hours: Mapped[int] = mapped_column(Integer)
+    resolve_hours: Mapped[int] = mapped_column(Integer)
+    urgent_accept_hours: Mapped[int] = mapped_column(Integer)
+    urgent_resolve_hours: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Report(db.Model):
+    """报事: one problem reported in a grid, and where its case stands (the current stage's due time included).
+
+    The times of each first answer are kept on the row (responded, resolved, confirmed, closed) so that the
+    figures are one pass over an index; the transitions table holds the full story."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("reporter_id", "client_key", name="uq_reports_reporter_client_key"),
+        Index("uq_reports_source_client_key", "client_key", unique=True, postgresql_where=text("reporter_id IS NULL"),
+              sqlite_where=text("reporter_id IS NULL")),  # hotline orders have no reporter account
+        Index("ix_reports_grid_submitted", "grid_code", "submitted_at"),
+        Index("ix_reports_submitted", "submitted_at"),
+        Index("ix_reports_open_due", "due_at", postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
+        Index("ix_reports_open_category", "category_id", "submitted_at", postgresql_where=text(_OPEN),
+              sqlite_where=text(_OPEN)),
+        Index("ix_reports_department_state", "department_id", "state"),
+        Index("ix_reports_merged_into", "merged_into_id"),
+        CheckConstraint(f"state IN {STATES}", name="state"),
+        CheckConstraint(f"level IN {LEVELS}", name="level"),
+        CheckConstraint(f"source IN {SOURCES}", name="source"),
+        CheckConstraint("urgency IN ('normal', 'urgent')", name="urgency"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False, default=random_id)
+    client_key: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8), default="app")
+    reporter_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"))
+    reporter_visible: Mapped[bool] = mapped_column(Boolean, default=False)
+    category_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("report_categories.id"))
+    department_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("report_departments.id"))
+    urgency: Mapped[str] = mapped_column(String(6), default="normal")
+    text: Mapped[str] = mapped_column(String(1000))
+    grid_code: Mapped[str] = mapped_column(code_string(14))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(12), default="submitted")
+    level: Mapped[str] = mapped_column(String(9), default="community")
+    escalations: Mapped[int] = mapped_column(SmallInteger, default=0)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    hand_backs: Mapped[int] = mapped_column(SmallInteger, default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(ID, ForeignKey("reports.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accept_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolve_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    steps: Mapped[int] = mapped_column(Integer, default=0)  # transitions so far: the next one's seq
+    points_awarded: Mapped[int] = mapped_column(SmallInteger, default=0)
+    points_awarded_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Transition(db.Model):
+    """One step of a report's case: who moved it from which state to which, when and why (never edited)."""
+
+    __tablename__ = "report_transitions"
+    __table_args__ = (UniqueConstraint("report_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False, default=random_id)
+    report_id: Mapped[int] = mapped_column(ID, ForeignKey("reports.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(12))
+    from_state: Mapped[str | None] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    level: Mapped[str] = mapped_column(String(9))
+    actor_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    department_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("report_departments.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Photo(db.Model):
+    """A report photo, re-encoded without EXIF and stored once per content hash (SHA-256 of the stored bytes)."""
+
+    __tablename__ = "report_photos"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False, default=random_id)
+    sha256: Mapped[str] = mapped_column(code_string(64), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportPhoto(db.Model):
+    """A photo attached to a report, when it was reported ("report") or resolved ("resolution")."""
+
+    __tablename__ = "report_photo_links"
+
+    report_id: Mapped[int] = mapped_column(ID, ForeignKey("reports.id"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ID, ForeignKey("report_photos.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(10), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger)

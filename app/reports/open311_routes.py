@@ -1,0 +1,110 @@
+"""/open311/services.json and /open311/requests.json: Open311 GeoReport v2 (JSON), so outside tools read and file."""
+import marshmallow as ma
+from flask import request
+from flask_jwt_extended import current_user
+from marshmallow import fields, validate
+
+from app.auth.access import require
+from app.common.blueprint import Blueprint
+from app.errors import NotFound, doc_errors
+from app.reports import open311
+
+blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311", description="Open311 GeoReport v2 接口")
+
+
+class Open311Service(ma.Schema):
+    service_code = fields.String(required=True)
+    service_name = fields.String(required=True)
+    description = fields.String()
+    metadata = fields.Boolean()
+    type = fields.String()
+    keywords = fields.String()
+    group = fields.String()
+
+
+class Open311Request(ma.Schema):
+    for _name in ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
+                  "expected_datetime", "address", "address_id", "zipcode", "media_url"):
+        locals()[_name] = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    long = fields.Float(allow_none=True)
+
+
+class Open311RequestQuery(ma.Schema):
+    service_request_id = fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,18}(,[1-9][0-9]{0,18}){0,99}$"))
+    service_code = fields.String(validate=validate.Length(1, 32))
+    start_date = fields.AwareDateTime()
+    end_date = fields.AwareDateTime()
+    status = fields.String(validate=validate.OneOf(("open", "closed")))
+    jurisdiction_id = fields.String()
+
+
+class Open311RequestCreate(ma.Schema):
+    """The GeoReport v2 POST fields (attribute[...] and other extensions are ignored)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    service_code = fields.String(required=True, validate=validate.Length(1, 32))
+    jurisdiction_id = fields.String()
+    lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
+    long = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
+    address_string = fields.String(validate=validate.Length(max=200))
+    address_id = fields.String(validate=validate.Regexp(r"^\d{14}$"), metadata={"description": "网格代码"})
+    description = fields.String(validate=validate.Length(max=1000))
+    media_url = fields.String()
+    email = fields.String()
+    device_id = fields.String()
+    account_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    phone = fields.String()
+    api_key = fields.String()
+
+
+class Open311Filed(ma.Schema):
+    service_request_id = fields.String()
+    token = fields.String(allow_none=True)
+    service_notice = fields.String(allow_none=True)
+    account_id = fields.String(allow_none=True)
+
+
+@blp.route("/services.json", methods=["GET"])
+@blp.response(200, Open311Service(many=True))
+def services():
+    """Service list: one service per report category."""
+    return open311.services()
+
+
+@blp.route("/requests.json", methods=["GET"])
+@blp.arguments(Open311RequestQuery, location="query")
+@blp.response(200, Open311Request(many=True))
+@doc_errors(404, 422)
+def requests(args):
+    """Service requests: by ids, or by service, status and a window of up to 90 days."""
+    ids = [int(i) for i in args["service_request_id"].split(",")] if args.get("service_request_id") else None
+    return open311.requests(ids=ids, service_code=args.get("service_code"), start=args.get("start_date"),
+                            end=args.get("end_date"), status=args.get("status"))
+
+
+@blp.route("/requests/<int:request_id>.json", methods=["GET"])
+@blp.response(200, Open311Request(many=True))
+@doc_errors(404)
+def one_request(request_id):
+    """One service request (a list of one, as the standard has it)."""
+    found = open311.one(request_id)
+    if not found:
+        raise NotFound("report_not_found", "报事不存在")
+    return found
+
+
+@blp.route("/requests.json", methods=["POST"])
+@require("resident", "volunteer")
+@blp.arguments(Open311RequestCreate, location="form")
+@blp.response(201, Open311Filed(many=True))
+@doc_errors(404, 422)
+def create_request(form):
+    """File a service request (form-encoded, signed in); an Idempotency-Key header makes retries safe."""
+    key = request.headers.get("Idempotency-Key")
+    return [open311.file(user=current_user, form=form, client_key=key[:64] if key else None)]

@@ -1,0 +1,164 @@
+"""/reports, /report-photos, /report-categories, /report-departments and /stats/reports."""
+from flask import Response, request
+from flask_jwt_extended import current_user
+
+from app.auth.access import require
+from app.common.blueprint import Blueprint
+from app.common.pagination import page_schema
+from app.errors import ValidationFailed, doc_errors
+from app.reports import catalogue, photos, queues, schemas, service, stats, workflow
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="有呼必应：报事、受理、派单、处置、评价与统计")
+REPORTERS = ("resident", "volunteer")
+STATS_ROLES = stats.ROLES
+
+
+def filed_view(report, created: bool, user) -> dict:
+    """A filed report with the open reports near it that may be the same problem."""
+    body = service.view(report, user=user)
+    body["duplicates_nearby"] = [service.view(r) for r in service.nearby(report)] if created else []
+    return body
+
+
+@blp.route("/reports", methods=["POST"])
+@require(*REPORTERS)
+@blp.arguments(schemas.ReportCreate)
+@blp.response(201, schemas.ReportFiled)
+@blp.alt_response(200, schema=schemas.ReportFiled, description="该 client_key 已提交过：返回原报事")
+@doc_errors(404, 422)
+def file_report(data):
+    """File a report (residents, volunteers); the same client_key again returns the first one."""
+    report, created = service.file(user=current_user, data=data)
+    return filed_view(report, created, current_user), 201 if created else 200
+
+
+@blp.route("/reports", methods=["GET"])
+@require()
+@blp.arguments(schemas.ReportQuery, location="query")
+@blp.response(200, page_schema(schemas.ReportRead))
+@doc_errors(403, 422)
+def list_reports(args):
+    """My reports, or a staff queue: community (to accept), street (to dispatch), district, department."""
+    return queues.listing(user=current_user, queue=args["queue"], state=args.get("state"), cursor=args["cursor"],
+                          limit=args["limit"])
+
+
+@blp.route("/reports/<int:report_id>", methods=["GET"])
+@require()
+@blp.response(200, schemas.ReportFiled)
+@doc_errors(403, 404)
+def get_report(report_id):
+    """One report with its history (its followers, staff over its grid, its department)."""
+    report = service.visible(user=current_user, report_id=report_id)
+    body = service.view(report, user=current_user, history=True)
+    if report.state == "submitted" and current_user.has_role("community_staff", "street_staff", "admin"):
+        body["duplicates_nearby"] = [service.view(r) for r in service.nearby(report)]
+    return body
+
+
+@blp.route("/reports/<int:report_id>/transitions", methods=["POST"])
+@require()
+@blp.arguments(schemas.ReportTransitionCreate)
+@blp.response(200, schemas.ReportRead)
+@doc_errors(403, 404, 409, 422)
+def transition(data, report_id):
+    """Move a case on: accept, reject, merge, dispatch, hand_back, start, resolve, confirm, reopen."""
+    report = workflow.act(user=current_user, report_id=report_id, data=data)
+    return service.view(report, user=current_user, history=True)
+
+
+@blp.route("/report-photos", methods=["POST"])
+@require(*REPORTERS, "department_staff")
+@blp.response(201, schemas.ReportPhotoRead)
+@doc_errors(413, 422)
+def upload_photo():
+    """Upload one photo (multipart field `photo`); it is re-encoded without EXIF/GPS. Use its id in a report."""
+    upload = request.files.get("photo")
+    if upload is None:
+        raise ValidationFailed("photo_required", "请选择照片", errors={"files": {"photo": ["必填"]}})
+    photo = photos.store(user=current_user, raw=upload.read())
+    return {"id": str(photo.id), "url": photos.url(photo.id), "width": photo.width, "height": photo.height}
+
+
+@blp.route("/report-photos/<string:token>", methods=["GET"])
+@doc_errors(404, 410)
+def get_photo(token):
+    """A photo through its signed link (no sign-in: the link is the permission, and it expires)."""
+    photo = photos.open_signed(token)
+    return Response(photo.data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
+
+
+def _category(c) -> dict:
+    return {**{k: getattr(c, k) for k in ("id", "code", "name", "accept_hours", "resolve_hours",
+                                           "urgent_accept_hours", "urgent_resolve_hours", "active")},
+            "department": catalogue.department(c.department_id).code}
+
+
+@blp.route("/report-categories", methods=["GET"])
+@blp.response(200, schemas.ReportCategoryRead(many=True))
+def list_categories():
+    """Report categories offered, with their handling department and deadlines (hours)."""
+    return [_category(c) for c in catalogue.categories()]
+
+
+@blp.route("/report-categories", methods=["POST"])
+@require("admin")
+@blp.arguments(schemas.ReportCategoryCreate)
+@blp.response(201, schemas.ReportCategoryRead)
+@doc_errors(404, 409, 422)
+def create_category(data):
+    """Add a category (admins)."""
+    return _category(catalogue.create_category(data=data))
+
+
+@blp.route("/report-categories/<int:category_id>", methods=["PUT"])
+@require("admin")
+@blp.arguments(schemas.ReportCategoryFields)
+@blp.response(200, schemas.ReportCategoryRead)
+@doc_errors(404, 409, 422)
+def update_category(data, category_id):
+    """Change a category's name, department, deadlines or availability (admins)."""
+    return _category(catalogue.update_category(category_id=category_id, data=data))
+
+
+def _department(d) -> dict:
+    return {"id": d.id, "code": d.code, "name": d.name, "area": d.area_code}
+
+
+@blp.route("/report-departments", methods=["GET"])
+@blp.response(200, schemas.ReportDepartmentRead(many=True))
+def list_departments():
+    """The departments reports are dispatched to."""
+    return [_department(d) for d in catalogue.departments()]
+
+
+@blp.route("/report-departments", methods=["POST"])
+@require("admin")
+@blp.arguments(schemas.ReportDepartmentCreate)
+@blp.response(201, schemas.ReportDepartmentRead)
+@doc_errors(404, 409, 422)
+def create_department(data):
+    """Add a department over an area (admins)."""
+    return _department(catalogue.create_department(data=data))
+
+
+@blp.route("/report-departments/<int:department_id>/staff", methods=["POST"])
+@require("admin")
+@blp.arguments(schemas.DepartmentStaffCreate)
+@blp.response(201, schemas.DepartmentStaffRead)
+@doc_errors(404, 422)
+def add_department_staff(data, department_id):
+    """Create (or extend) a department staff account over an area of the department's (admins)."""
+    link = catalogue.add_staff(department_id=department_id, **data)
+    return {"department_id": link.department_id, "user_id": str(link.user_id)}
+
+
+@blp.route("/stats/reports", methods=["GET"])
+@require(*STATS_ROLES)
+@blp.arguments(schemas.ReportStatsQuery, location="query")
+@blp.response(200, schemas.ReportStatsRead)
+@doc_errors(403, 404, 422)
+def report_stats(args):
+    """响应率, 解决率, 满意率, median time to resolve and open overdue cases, by street, department or category."""
+    return stats.report_stats(user=current_user, area=args.get("area"), by=args["by"], start=args.get("from_"),
+                              end=args.get("to"))

@@ -1,0 +1,121 @@
+"""The figures, exact and live: 响应率 (answered within the accept deadline), 解决率 (resolved within the resolve
+deadline), 满意率 (confirmed ÷ closed), the median time to resolve and the open overdue count. A case still open
+past a deadline counts against its rate now, not when it is finally answered. One pass over the reports filed in
+the window inside the area (an index range), grouped by street, department or category."""
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, func, select
+
+from app.areas import service as area_service
+from app.auth.access import ensure_acts_on
+from app.common import time as clock
+from app.common.upsert import is_postgres
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.reports.models import OPEN_STATES, Category, Department, Report
+
+ROLES = ("community_staff", "street_staff", "admin")
+CLOSED_OUT = ("rejected", "duplicate")
+
+
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _figures(now: datetime) -> list:
+    r = Report
+    handled = r.state.not_in(CLOSED_OUT)
+    return [
+        func.count().label("count"),
+        _count(and_(r.responded_at.is_not(None), r.responded_at <= r.accept_due_at)).label("responded_on_time"),
+        _count((r.responded_at.is_not(None)) | (r.accept_due_at < now)).label("response_due"),
+        _count(and_(handled, r.resolved_at.is_not(None), r.resolved_at <= r.resolve_due_at)).label("resolved_on_time"),
+        _count(and_(handled, (r.resolved_at.is_not(None)) | (r.resolve_due_at < now))).label("resolution_due"),
+        _count(r.state == "confirmed").label("confirmed"),
+        _count(r.state.in_(("confirmed", "closed"))).label("closed"),
+        _count(and_(r.state.in_(OPEN_STATES), r.due_at < now)).label("open_overdue"),
+        _count(r.flagged).label("flagged"),
+    ]
+
+
+def _median():
+    seconds = func.extract("epoch", Report.resolved_at - Report.submitted_at)
+    return func.percentile_cont(0.5).within_group(seconds).label("median_seconds")
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _shape(row, median_seconds) -> dict:
+    out = {key: int(getattr(row, key) or 0) for key in ("count", "responded_on_time", "response_due",
+                                                         "resolved_on_time", "resolution_due", "confirmed",
+                                                         "closed", "open_overdue", "flagged")}
+    out.update(response_rate=_ratio(out["responded_on_time"], out["response_due"]),
+               resolution_rate=_ratio(out["resolved_on_time"], out["resolution_due"]),
+               satisfaction_rate=_ratio(out["confirmed"], out["closed"]),
+               median_hours_to_resolve=None if median_seconds is None else round(float(median_seconds) / 3600, 2))
+    return out
+
+
+def _key_column(by: str):
+    return {"street": area_service.child_key(Report.grid_code, "street"), "department": Report.department_id,
+            "category": Report.category_id}[by]
+
+
+def _medians(where, key=None) -> dict:
+    """{group key (None: no grouping): median seconds to resolve} (PostgreSQL: percentile_cont; elsewhere: computed
+    here, exactly)."""
+    resolved = and_(where, Report.resolved_at.is_not(None))
+    keys = [] if key is None else [key]
+    if is_postgres():
+        query = select(*keys, _median()).where(resolved)
+        rows = db.session.execute(query if key is None else query.group_by(key)).all()
+        return {None if key is None else row[0]: row[-1] for row in rows}
+    spans: dict = {}
+    for row in db.session.execute(select(*keys, Report.submitted_at, Report.resolved_at).where(resolved)):
+        k = None if key is None else row[0]
+        spans.setdefault(k, []).append((clock.as_utc(row[-1]) - clock.as_utc(row[-2])).total_seconds())
+    return {k: _middle(sorted(v)) for k, v in spans.items()}
+
+
+def _middle(values: list[float]) -> float:
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def _names(by: str, keys) -> dict:
+    if by == "street":
+        return area_service.names({k for k in keys if k})
+    model = Department if by == "department" else Category
+    return dict(db.session.execute(select(model.id, model.name).where(model.id.in_([k for k in keys if k]))).all())
+
+
+def _window(start: date | None, end: date | None, now: datetime) -> tuple[datetime, datetime]:
+    today = clock.to_shanghai(now).date()
+    end = end or today
+    start = start or end - timedelta(days=29)
+    if start > end:
+        raise ValidationFailed("window_invalid", "开始日期不能晚于结束日期", errors={"query": {"from": ["晚于结束日期"]}})
+    first = datetime.combine(start, time(), clock.SHANGHAI)
+    return first, datetime.combine(end + timedelta(days=1), time(), clock.SHANGHAI)
+
+
+def report_stats(*, user, area: str | None, by: str, start: date | None, end: date | None) -> dict:
+    """The figures of the reports filed in [from, to] (Guangzhou dates) inside an area the caller covers."""
+    area = area or (user.areas_for(*ROLES) or ["4401"])[0]
+    area_service.get(area)
+    ensure_acts_on(area, *ROLES)
+    now = clock.utcnow()
+    first, last = _window(start, end, now)
+    where = and_(area_service.in_subtree(Report.grid_code, area), Report.submitted_at >= first,
+                 Report.submitted_at < last)
+    key = _key_column(by)
+    rows = db.session.execute(select(key.label("key"), *_figures(now)).where(where).group_by(key)).all()
+    medians = _medians(where, key)
+    total = db.session.execute(select(*_figures(now)).where(where)).one()
+    names = _names(by, [row.key for row in rows])
+    groups = [{"key": str(row.key), "name": names.get(row.key), **_shape(row, medians.get(row.key))}
+              for row in sorted(rows, key=lambda r: str(r.key))]
+    return {"area": area, "by": by, "from_": first.date(), "to": (last - timedelta(days=1)).date(), "as_of": now,
+            "total": _shape(total, _medians(where).get(None)), "groups": groups}

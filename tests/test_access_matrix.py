@@ -118,6 +118,24 @@ ACCESS = {
     "GET /api/v1/me/invitations": SIGNED_IN,
     "POST /api/v1/me/invitations/<int:invitation_id>/accept": SIGNED_IN,
     "POST /api/v1/me/invitations/<int:invitation_id>/decline": SIGNED_IN,
+    # 有呼必应 reports: any signed-in caller reaches the queue and case routes, which check roles per queue / step
+    "POST /api/v1/reports": {"resident", "volunteer"},
+    "GET /api/v1/reports": SIGNED_IN,
+    "GET /api/v1/reports/<int:report_id>": SIGNED_IN,
+    "POST /api/v1/reports/<int:report_id>/transitions": SIGNED_IN,
+    "POST /api/v1/report-photos": {"resident", "volunteer", "department_staff"},
+    "GET /api/v1/report-photos/<string:token>": PUBLIC,  # the signed link is the permission
+    "GET /api/v1/report-categories": PUBLIC,
+    "POST /api/v1/report-categories": {"admin"},
+    "PUT /api/v1/report-categories/<int:category_id>": {"admin"},
+    "GET /api/v1/report-departments": PUBLIC,
+    "POST /api/v1/report-departments": {"admin"},
+    "POST /api/v1/report-departments/<int:department_id>/staff": {"admin"},
+    "GET /api/v1/stats/reports": {"community_staff", "street_staff", "admin"},
+    "GET /api/v1/open311/services.json": PUBLIC,
+    "GET /api/v1/open311/requests.json": PUBLIC,
+    "GET /api/v1/open311/requests/<int:request_id>.json": PUBLIC,
+    "POST /api/v1/open311/requests.json": {"resident", "volunteer"},
     # the benchmark yardsticks /api/v1/bench/* belong to the bench's app (bench/wsgi.py), never to this one:
     # tests/test_yardsticks.py proves them absent here and serves them from the bench's gunicorn.
     # the poster's link for 扫普通链接二维码打开小程序 (outside /api/v1: its prefix is registered with WeChat)

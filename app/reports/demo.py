@@ -2,7 +2,7 @@
 from app.auth import service as auth_service
 from app.reports import catalogue
 
-STAFF = [("community_dongfeng", "community_staff", "440106001001"), ("street_wushan", "street_staff", "440106001"),
+STAFF = [("community_hualin", "community_staff", "440106001001"), ("street_wushan", "street_staff", "440106001"),
          ("district_tianhe", "street_staff", "440106")]
 DEPARTMENT_STAFF = [("fire_tianhe", "fire", "440106"), ("sanitation_tianhe", "sanitation", "440106")]
 

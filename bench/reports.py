@@ -13,14 +13,15 @@ from datetime import timedelta
 from sqlalchemy import text
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reports"
-# Open cases only among the last 10 days' reports; older ones were answered (some late) and mostly confirmed.
+# Reports arrive in filing order (the table's physical order follows time, as it does in service), spread evenly
+# over the last 365 days. Open cases only among the last 10 days' reports; older ones were answered (some late) and mostly confirmed.
 LOAD = """
 INSERT INTO reports (id, client_key, source, reporter_id, reporter_visible, category_id, department_id, urgency,
                      text, grid_code, lat, lng, state, level, escalations, flagged, hand_backs, submitted_at,
                      due_at, accept_due_at, resolve_due_at, responded_at, resolved_at, confirmed_at, closed_at,
                      updated_at, steps, points_awarded)
 SELECT i, 'bench-' || i, CASE WHEN i % 5 = 0 THEN '12345' ELSE 'app' END, NULL, false, cat, cat, 'normal',
-       'bench', grids.codes[1 + (hashint(i, 1) % grids.n)], 23.1, 113.3,
+       'bench', g.code, 23.1, 113.3,
        state, 'community', 0, hashint(i, 2) % 100 = 0, 0, submitted,
        CASE WHEN state IN ('submitted', 'accepted', 'dispatched', 'in_progress') THEN
             CASE WHEN state = 'in_progress' THEN submitted + interval '72 hours' ELSE submitted + interval '8 hours'
@@ -31,10 +32,11 @@ SELECT i, 'bench-' || i, CASE WHEN i % 5 = 0 THEN '12345' ELSE 'app' END, NULL, 
        CASE WHEN state = 'confirmed' THEN submitted + interval '100 hours' END,
        CASE WHEN state = 'closed' THEN submitted + interval '240 hours' END,
        submitted, 1, 0
-FROM (SELECT array_agg(code ORDER BY code) AS codes, count(*) AS n FROM areas WHERE level = 'grid') AS grids,
-     LATERAL (SELECT i, 1 + hashint(i, 5) % 8 AS cat,
-                     now() - (hashint(i, 6) % (365 * 24 * 60)) * interval '1 minute' AS submitted
-              FROM generate_series(:first, :last) AS i) AS base,
+FROM (SELECT i, 1 + hashint(i, 5) % 8 AS cat,
+                     now() - (:n - i) * (interval '365 days' / :n) - (hashint(i, 6) % 60) * interval '1 second'
+                     AS submitted
+              FROM generate_series(:first, :last) AS i) AS base
+     JOIN bench_report_grids g ON g.n = hashint(i, 1) % (SELECT count(*) FROM bench_report_grids),
      LATERAL (SELECT CASE
          WHEN hashint(i, 7) % 100 < 5 THEN 'rejected'
          WHEN hashint(i, 7) % 100 < 7 THEN 'duplicate'
@@ -44,6 +46,11 @@ FROM (SELECT array_agg(code ORDER BY code) AS codes, count(*) AS n FROM areas WH
          ELSE 'closed' END AS state) AS s
 """
 # A deterministic integer hash in SQL, so that a reload makes the same data.
+GRIDS = """
+CREATE TABLE IF NOT EXISTS bench_report_grids AS
+SELECT (row_number() OVER (ORDER BY code)) - 1 AS n, code FROM areas WHERE level = 'grid';
+CREATE UNIQUE INDEX IF NOT EXISTS bench_report_grids_n ON bench_report_grids (n)
+"""
 HASHINT = """
 CREATE OR REPLACE FUNCTION hashint(i bigint, salt int) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT abs(('x' || substr(md5(i::text || ':' || salt), 1, 15))::bit(60)::bigint) $$
@@ -61,12 +68,14 @@ def load(db, n: int, batch: int = 500_000) -> None:
     indexes = sorted(Report.__table__.indexes, key=lambda i: i.name)
     db.session.execute(text("TRUNCATE reports, report_transitions, report_photo_links CASCADE"))
     db.session.execute(text(HASHINT))
+    for statement in GRIDS.split(";"):
+        db.session.execute(text(statement))
     for index in indexes:
         db.session.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
     db.session.execute(text("ALTER TABLE reports DROP CONSTRAINT IF EXISTS uq_reports_reporter_client_key"))
     db.session.commit()
     for first in range(1, n + 1, batch):
-        db.session.execute(text(LOAD), {"first": first, "last": min(n, first + batch - 1)})
+        db.session.execute(text(LOAD), {"first": first, "last": min(n, first + batch - 1), "n": n})
         db.session.commit()
         print(f"  loaded {min(n, first + batch - 1):,}", flush=True)
     db.session.execute(text("SET maintenance_work_mem = '256MB'"))

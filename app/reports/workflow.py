@@ -83,7 +83,7 @@ def act(*, user, report_id: int, data: dict) -> Report:
     if rule.needs_reason and not reason:
         raise ValidationFailed("reason_required", "请填写原因或处置说明", errors={"json": {"reason": ["必填"]}})
     now, before = clock.utcnow(), report.state
-    department_id = globals()[f"_{name}"](report, user=user, data=data, now=now)
+    department_id = STEPS[name](report, user=user, data=data, now=now)
     report.state, report.updated_at = rule.target, now
     service.record(report, action=name, actor_id=user.id, from_state=before, reason=reason,
                    department_id=department_id)
@@ -155,6 +155,11 @@ def _reopen(report, *, user, data, now):
     if report.due_at is not None and now > report.due_at:
         raise Conflict("reopen_window_closed", "已超过可重新打开的期限", extra={"state": report.state})
     report.resolved_at, report.due_at = None, now + _hours(report)
+
+
+# What each action does to the row besides its state; returns the department it concerns, if any.
+STEPS = {"accept": _accept, "reject": _reject, "merge": _merge, "dispatch": _dispatch, "hand_back": _hand_back,
+         "start": _start, "resolve": _resolve, "confirm": _confirm, "reopen": _reopen}
 
 
 def _tell(report: Report, action: str, *, actor_id: int | None) -> None:

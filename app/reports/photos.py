@@ -3,6 +3,7 @@ through short-lived signed URLs (app/common/signing: the photo's id and the URL'
 import hashlib
 import hmac
 import io
+import struct
 import warnings
 
 from flask import current_app
@@ -38,8 +39,8 @@ def reencode(raw: bytes) -> tuple[bytes, int, int]:
                 if image.format not in FORMATS or image.width * image.height > MAX_PIXELS:
                     raise _invalid("photo_invalid", "仅支持 JPEG、PNG、WEBP 格式的照片")
                 upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error,
+            Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _invalid("photo_invalid", "无法识别的图片文件") from None
     upright.thumbnail((MAX_SIDE, MAX_SIDE))
     out = io.BytesIO()

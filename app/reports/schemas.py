@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 from app.common.datum import DATUMS
 from app.common.fields import Id
 from app.common.pagination import PageArgs
+from app.reports.models import STATES
 from app.reports.queues import QUEUE_ROLES
 from app.reports.workflow import ACTIONS
 
@@ -91,7 +92,7 @@ class ReportFiled(ReportRead):
 
 class ReportQuery(PageArgs):
     queue = fields.String(load_default="mine", validate=validate.OneOf(tuple(QUEUE_ROLES)))
-    state = fields.String()
+    state = fields.String(validate=validate.OneOf(STATES))
 
 
 class ReportPhotoRead(ma.Schema):

@@ -4,7 +4,7 @@ past a deadline counts against its rate now, not when it is finally answered. On
 the window inside the area (an index range), grouped by street, department or category."""
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, text
 
 from app.areas import service as area_service
 from app.auth.access import ensure_acts_on
@@ -40,7 +40,10 @@ def _figures(now: datetime) -> list:
 
 def _median():
     seconds = func.extract("epoch", Report.resolved_at - Report.submitted_at)
-    return func.percentile_cont(0.5).within_group(seconds).label("median_seconds")
+    return func.percentile_cont(0.5).within_group(seconds)
+
+
+_EMPTY = type("Empty", (), {})()  # no reports: every count reads as 0
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -48,7 +51,7 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def _shape(row, median_seconds) -> dict:
-    out = {key: int(getattr(row, key) or 0) for key in ("count", "responded_on_time", "response_due",
+    out = {key: int(getattr(row, key, 0) or 0) for key in ("count", "responded_on_time", "response_due",
                                                          "resolved_on_time", "resolution_due", "confirmed",
                                                          "closed", "open_overdue", "flagged")}
     out.update(response_rate=_ratio(out["responded_on_time"], out["response_due"]),
@@ -64,16 +67,11 @@ def _key_column(by: str):
 
 
 def _medians(where, key=None) -> dict:
-    """{group key (None: no grouping): median seconds to resolve} (PostgreSQL: percentile_cont; elsewhere: computed
-    here, exactly)."""
-    resolved = and_(where, Report.resolved_at.is_not(None))
+    """{group key (None: no grouping): exact median seconds to resolve}, computed here (SQLite)."""
     keys = [] if key is None else [key]
-    if is_postgres():
-        query = select(*keys, _median()).where(resolved)
-        rows = db.session.execute(query if key is None else query.group_by(key)).all()
-        return {None if key is None else row[0]: row[-1] for row in rows}
     spans: dict = {}
-    for row in db.session.execute(select(*keys, Report.submitted_at, Report.resolved_at).where(resolved)):
+    for row in db.session.execute(select(*keys, Report.submitted_at, Report.resolved_at)
+                                  .where(and_(where, Report.resolved_at.is_not(None)))):
         k = None if key is None else row[0]
         spans.setdefault(k, []).append((clock.as_utc(row[-1]) - clock.as_utc(row[-2])).total_seconds())
     return {k: _middle(sorted(v)) for k, v in spans.items()}
@@ -116,11 +114,28 @@ def figures(*, area: str, by: str, start: date | None, end: date | None) -> dict
     where = and_(area_service.in_subtree(Report.grid_code, area), Report.submitted_at >= first,
                  Report.submitted_at < last)
     key = _key_column(by)
+    groups, total = (_one_pass if is_postgres() else _passes)(where, key, now)
+    names = _names(by, [row.key for row, _ in groups])
+    return {"area": area, "by": by, "from_": first.date(), "to": (last - timedelta(days=1)).date(), "as_of": now,
+            "total": _shape(*total),
+            "groups": [{"key": str(row.key), "name": names.get(row.key), **_shape(row, median)}
+                       for row, median in sorted(groups, key=lambda pair: str(pair[0].key))]}
+
+
+def _one_pass(where, key, now) -> tuple[list, tuple]:
+    """PostgreSQL: the groups and the total (ROLLUP), medians included, in one scan."""
+    median = _median().filter(Report.resolved_at.is_not(None)).label("median_seconds")
+    db.session.execute(text("SET LOCAL work_mem = '64MB'"))  # the medians' sorts stay in memory (this transaction)
+    rows = db.session.execute(select(key.label("key"), func.grouping(key).label("whole"), *_figures(now), median)
+                              .where(where).group_by(func.rollup(key))).all()
+    total = next((row for row in rows if row.whole), None)
+    return [(row, row.median_seconds) for row in rows if not row.whole], \
+        (total, total.median_seconds) if total is not None else (_EMPTY, None)
+
+
+def _passes(where, key, now) -> tuple[list, tuple]:
+    """Elsewhere (SQLite): a grouped query, a total query and the medians computed here."""
     rows = db.session.execute(select(key.label("key"), *_figures(now)).where(where).group_by(key)).all()
     medians = _medians(where, key)
     total = db.session.execute(select(*_figures(now)).where(where)).one()
-    names = _names(by, [row.key for row in rows])
-    groups = [{"key": str(row.key), "name": names.get(row.key), **_shape(row, medians.get(row.key))}
-              for row in sorted(rows, key=lambda r: str(r.key))]
-    return {"area": area, "by": by, "from_": first.date(), "to": (last - timedelta(days=1)).date(), "as_of": now,
-            "total": _shape(total, _medians(where).get(None)), "groups": groups}
+    return [(row, medians.get(row.key)) for row in rows], (total, _medians(where).get(None))

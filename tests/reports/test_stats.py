@@ -85,3 +85,9 @@ def test_only_inside_the_callers_area(client, fixture_reports, login):
 def test_bad_queries(client, admin, query):
     response = client.get(f"/api/v1/stats/reports?{query}", headers=admin[1])
     assert 400 <= response.status_code < 500 and response.get_json()["error"]
+
+
+def test_empty_window(client, admin):
+    body = client.get("/api/v1/stats/reports?area=440106&from=2026-01-01&to=2026-01-31", headers=admin[1]).get_json()
+    assert body["groups"] == [] and body["total"]["count"] == 0 and body["total"]["response_rate"] is None
+    assert (body["from"], body["to"]) == ("2026-01-01", "2026-01-31")

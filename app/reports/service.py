@@ -57,14 +57,14 @@ def file(*, user, data: dict, source: str = "app") -> tuple[Report, bool]:
     report = new_report(category=category, grid=_grid_of(user, data.get("grid")), data=data, source=source,
                         reporter_id=user.id, submitted_at=clock.utcnow())
     db.session.add(report)
-    db.session.flush()
-    photos.attach(user=user, report_id=report.id, photo_ids=data.get("photos", []), stage="report")
-    record(report, action="submit", actor_id=user.id, from_state=None)
     try:
-        db.session.commit()
-    except IntegrityError:  # the same key, filed at the same moment by a retry
+        db.session.flush()
+    except IntegrityError:  # the same key, filed at the same moment by a retry that committed first
         db.session.rollback()
         return existing(user.id, data["client_key"]), False
+    photos.attach(user=user, report_id=report.id, photo_ids=data.get("photos", []), stage="report")
+    record(report, action="submit", actor_id=user.id, from_state=None)
+    db.session.commit()
     return report, True
 
 

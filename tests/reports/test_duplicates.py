@@ -57,7 +57,7 @@ def test_merge_needs_a_live_target(client, volunteer, community):
     assert db.session.get(Report, int(rid)).state == "submitted"
 
 
-def test_concurrent_retries_make_one_report(client, volunteer):
+def test_repeated_retries_make_one_report(client, volunteer):
     user, headers = volunteer()
     payload = body()
     statuses = sorted(client.post("/api/v1/reports", json=payload, headers=headers).status_code for _ in range(3))

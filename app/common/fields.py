@@ -53,3 +53,13 @@ class Name(fields.String):
         if self.no_formula and text.startswith(FORMULA_START):
             raise ValidationError("不能以 = + - @ 开头")
         return text
+
+
+class Text(fields.String):
+    """Free text: a string without NUL characters (PostgreSQL text cannot hold them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("不能包含空字符")
+        return text

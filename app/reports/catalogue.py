@@ -52,8 +52,14 @@ def departments() -> list[Department]:
     return list(db.session.execute(select(Department).order_by(Department.id)).scalars())
 
 
+def _small(ref) -> bool:
+    return not isinstance(ref, int) or 0 < ref < 2**15  # ids are SMALLINT: larger ones name nothing
+
+
 def category(ref) -> Category:
     """A category by id or code, or NotFound(category_not_found)."""
+    if not _small(ref):
+        raise NotFound("category_not_found", "报事类别不存在")
     query = select(Category).where(Category.id == ref if isinstance(ref, int) else Category.code == ref)
     found = db.session.execute(query).scalar_one_or_none()
     if found is None:
@@ -63,6 +69,8 @@ def category(ref) -> Category:
 
 def department(ref) -> Department:
     """A department by id or code, or NotFound(department_not_found)."""
+    if not _small(ref):
+        raise NotFound("department_not_found", "职能部门不存在")
     query = select(Department).where(Department.id == ref if isinstance(ref, int) else Department.code == ref)
     found = db.session.execute(query).scalar_one_or_none()
     if found is None:

@@ -41,6 +41,8 @@ def _when(value: str) -> datetime:
 
 
 def _data(row: dict) -> dict:
+    if any("\x00" in (value or "") for value in row.values() if isinstance(value, str)):
+        raise RowError("nul_character", "含有空字符")
     missing = [c for c in REQUIRED if not (row.get(c) or "").strip()]
     if missing:
         raise RowError("column_missing", f"缺少字段：{', '.join(missing)}")

@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.fields import Text
 from app.errors import NotFound, doc_errors
 from app.reports import open311
 
@@ -13,31 +14,31 @@ blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311", description="
 
 
 class Open311Service(ma.Schema):
-    service_code = fields.String(required=True)
-    service_name = fields.String(required=True)
-    description = fields.String()
+    service_code = Text(required=True)
+    service_name = Text(required=True)
+    description = Text()
     metadata = fields.Boolean()
-    type = fields.String()
-    keywords = fields.String()
-    group = fields.String()
+    type = Text()
+    keywords = Text()
+    group = Text()
 
 
 class Open311Request(ma.Schema):
     for _name in ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
                   "expected_datetime", "address", "address_id", "zipcode", "media_url"):
-        locals()[_name] = fields.String(allow_none=True)
+        locals()[_name] = Text(allow_none=True)
     lat = fields.Float(allow_none=True)
     long = fields.Float(allow_none=True)
 
 
 class Open311RequestQuery(ma.Schema):
-    service_request_id = fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,18}(,[1-9][0-9]{0,18}){0,99}$"))
-    service_code = fields.String(validate=validate.Length(1, 32))
+    service_request_id = Text(validate=validate.Regexp(r"^[1-9][0-9]{0,18}(,[1-9][0-9]{0,18}){0,99}$"))
+    service_code = Text(validate=validate.Length(1, 32))
     start_date = fields.AwareDateTime()
     end_date = fields.AwareDateTime()
-    status = fields.String(validate=validate.OneOf(("open", "closed")))
-    jurisdiction_id = fields.String()
+    status = Text(validate=validate.OneOf(("open", "closed")))
+    jurisdiction_id = Text()
 
 
 class Open311RequestCreate(ma.Schema):
@@ -46,28 +47,28 @@ class Open311RequestCreate(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    service_code = fields.String(required=True, validate=validate.Length(1, 32))
-    jurisdiction_id = fields.String()
+    service_code = Text(required=True, validate=validate.Length(1, 32))
+    jurisdiction_id = Text()
     lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
     long = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
-    address_string = fields.String(validate=validate.Length(max=200))
-    address_id = fields.String(validate=validate.Regexp(r"^\d{14}$"), metadata={"description": "网格代码"})
-    description = fields.String(validate=validate.Length(max=1000))
-    media_url = fields.String()
-    email = fields.String()
-    device_id = fields.String()
-    account_id = fields.String()
-    first_name = fields.String()
-    last_name = fields.String()
-    phone = fields.String()
-    api_key = fields.String()
+    address_string = Text(validate=validate.Length(max=200))
+    address_id = Text(validate=validate.Regexp(r"^\d{14}$"), metadata={"description": "网格代码"})
+    description = Text(validate=validate.Length(max=1000))
+    media_url = Text()
+    email = Text()
+    device_id = Text()
+    account_id = Text()
+    first_name = Text()
+    last_name = Text()
+    phone = Text()
+    api_key = Text()
 
 
 class Open311Filed(ma.Schema):
-    service_request_id = fields.String()
-    token = fields.String(allow_none=True)
-    service_notice = fields.String(allow_none=True)
-    account_id = fields.String(allow_none=True)
+    service_request_id = Text()
+    token = Text(allow_none=True)
+    service_notice = Text(allow_none=True)
+    account_id = Text(allow_none=True)
 
 
 @blp.route("/services.json", methods=["GET"])

@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.common.datum import DATUMS
-from app.common.fields import Id
+from app.common.fields import Id, Text
 from app.common.pagination import PageArgs
 from app.reports.models import STATES
 from app.reports.queues import QUEUE_ROLES
@@ -14,16 +14,16 @@ HOURS = validate.Range(1, 24 * 90)
 
 
 class ReportCreate(ma.Schema):
-    client_key = fields.String(required=True, validate=validate.Length(8, 64),
+    client_key = Text(required=True, validate=validate.Length(8, 64),
                                metadata={"description": "客户端生成的唯一键：重试时带同一个键，只会建一条"})
-    category = fields.String(required=True, validate=validate.Length(1, 32), metadata={"example": "fire_hazard"})
-    text = fields.String(required=True, validate=validate.Length(1, 1000))
-    urgency = fields.String(load_default="normal", validate=validate.OneOf(("normal", "urgent")))
-    grid = fields.String(validate=validate.Regexp(r"^\d{14}$"), metadata={"description": "默认：报事人所在网格"})
+    category = Text(required=True, validate=validate.Length(1, 32), metadata={"example": "fire_hazard"})
+    text = Text(required=True, validate=validate.Length(1, 1000))
+    urgency = Text(load_default="normal", validate=validate.OneOf(("normal", "urgent")))
+    grid = Text(validate=validate.Regexp(r"^\d{14}$"), metadata={"description": "默认：报事人所在网格"})
     lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
     lng = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
-    coord_type = fields.String(load_default="gcj02", validate=validate.OneOf(DATUMS))
-    address = fields.String(validate=validate.Length(max=200))
+    coord_type = Text(load_default="gcj02", validate=validate.OneOf(DATUMS))
+    address = Text(validate=validate.Length(max=200))
     photos = fields.List(Id(), load_default=list, validate=validate.Length(max=3))
     reporter_visible = fields.Boolean(load_default=False, metadata={"description": "是否允许处置部门看到报事人"})
 
@@ -34,52 +34,52 @@ class ReportCreate(ma.Schema):
 
 
 class ReportTransitionCreate(ma.Schema):
-    action = fields.String(required=True, validate=validate.OneOf(tuple(ACTIONS)))
-    reason = fields.String(validate=validate.Length(1, 500), metadata={"description": "原因或处置说明"})
-    department = fields.String(validate=validate.Length(1, 32), metadata={"description": "派单部门代码"})
+    action = Text(required=True, validate=validate.OneOf(tuple(ACTIONS)))
+    reason = Text(validate=validate.Length(1, 500), metadata={"description": "原因或处置说明"})
+    department = Text(validate=validate.Length(1, 32), metadata={"description": "派单部门代码"})
     duplicate_of = Id(metadata={"description": "合并到的报事"})
     photos = fields.List(Id(), load_default=list, validate=validate.Length(max=3))
 
 
 class ReportNamed(ma.Schema):
-    code = fields.String()
-    name = fields.String()
+    code = Text()
+    name = Text()
 
 
 class ReportStep(ma.Schema):
-    action = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    level = fields.String()
-    actor_id = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
+    action = Text()
+    from_state = Text(allow_none=True)
+    to_state = Text()
+    level = Text()
+    actor_id = Text(allow_none=True)
+    reason = Text(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
 class ReportRead(ma.Schema):
-    id = fields.String()
-    client_key = fields.String()
-    state = fields.String()
-    level = fields.String()
+    id = Text()
+    client_key = Text()
+    state = Text()
+    level = Text()
     escalations = fields.Integer()
     flagged = fields.Boolean()
     hand_backs = fields.Integer()
     category = fields.Nested(ReportNamed)
     department = fields.Nested(ReportNamed, allow_none=True)
-    urgency = fields.String()
-    text = fields.String()
-    grid = fields.String()
+    urgency = Text()
+    text = Text()
+    grid = Text()
     lat = fields.Float(allow_none=True)
     lng = fields.Float(allow_none=True)
-    address = fields.String(allow_none=True)
-    source = fields.String()
-    merged_into = fields.String(allow_none=True)
+    address = Text(allow_none=True)
+    source = Text()
+    merged_into = Text(allow_none=True)
     mine = fields.Boolean()
-    reporter = fields.String(allow_none=True, metadata={"description": "报事人手机号（脱敏，仅在其同意时）"})
+    reporter = Text(allow_none=True, metadata={"description": "报事人手机号（脱敏，仅在其同意时）"})
     reporter_visible = fields.Boolean()
     points_awarded = fields.Integer()
-    photos = fields.List(fields.String(), metadata={"description": "签名链接，有效期有限"})
-    resolution_photos = fields.List(fields.String())
+    photos = fields.List(Text(), metadata={"description": "签名链接，有效期有限"})
+    resolution_photos = fields.List(Text())
     for _name in ("submitted_at", "due_at", "accept_due_at", "resolve_due_at", "responded_at", "resolved_at",
                   "confirmed_at", "closed_at"):
         locals()[_name] = fields.AwareDateTime(allow_none=True)
@@ -91,20 +91,20 @@ class ReportFiled(ReportRead):
 
 
 class ReportQuery(PageArgs):
-    queue = fields.String(load_default="mine", validate=validate.OneOf(tuple(QUEUE_ROLES)))
-    state = fields.String(validate=validate.OneOf(STATES))
+    queue = Text(load_default="mine", validate=validate.OneOf(tuple(QUEUE_ROLES)))
+    state = Text(validate=validate.OneOf(STATES))
 
 
 class ReportPhotoRead(ma.Schema):
-    id = fields.String()
-    url = fields.String()
+    id = Text()
+    url = Text()
     width = fields.Integer()
     height = fields.Integer()
 
 
 class ReportCategoryFields(ma.Schema):
-    name = fields.String(validate=validate.Length(1, 32))
-    department = fields.String(validate=validate.Length(1, 32))
+    name = Text(validate=validate.Length(1, 32))
+    department = Text(validate=validate.Length(1, 32))
     accept_hours = fields.Integer(validate=HOURS)
     resolve_hours = fields.Integer(validate=HOURS)
     urgent_accept_hours = fields.Integer(validate=HOURS)
@@ -113,9 +113,9 @@ class ReportCategoryFields(ma.Schema):
 
 
 class ReportCategoryCreate(ReportCategoryFields):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(1, 32))
-    department = fields.String(required=True, validate=validate.Length(1, 32))
+    code = Text(required=True, validate=CODE)
+    name = Text(required=True, validate=validate.Length(1, 32))
+    department = Text(required=True, validate=validate.Length(1, 32))
     accept_hours = fields.Integer(required=True, validate=HOURS)
     resolve_hours = fields.Integer(required=True, validate=HOURS)
     urgent_accept_hours = fields.Integer(required=True, validate=HOURS)
@@ -124,9 +124,9 @@ class ReportCategoryCreate(ReportCategoryFields):
 
 class ReportCategoryRead(ma.Schema):
     id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    department = fields.String()
+    code = Text()
+    name = Text()
+    department = Text()
     accept_hours = fields.Integer()
     resolve_hours = fields.Integer()
     urgent_accept_hours = fields.Integer()
@@ -135,32 +135,32 @@ class ReportCategoryRead(ma.Schema):
 
 
 class ReportDepartmentCreate(ma.Schema):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(1, 64))
-    area = fields.String(required=True, validate=validate.Regexp(r"^\d{4}(\d{2})?(\d{3})?$"))
+    code = Text(required=True, validate=CODE)
+    name = Text(required=True, validate=validate.Length(1, 64))
+    area = Text(required=True, validate=validate.Regexp(r"^\d{4}(\d{2})?(\d{3})?$"))
 
 
 class ReportDepartmentRead(ma.Schema):
     id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    area = fields.String()
+    code = Text()
+    name = Text()
+    area = Text()
 
 
 class DepartmentStaffCreate(ma.Schema):
-    username = fields.String(required=True, validate=validate.Length(3, 64))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(10, 128))
-    area = fields.String(required=True, validate=validate.Regexp(r"^\d{4,14}$"))
+    username = Text(required=True, validate=validate.Length(3, 64))
+    password = Text(required=True, load_only=True, validate=validate.Length(10, 128))
+    area = Text(required=True, validate=validate.Regexp(r"^\d{4,14}$"))
 
 
 class DepartmentStaffRead(ma.Schema):
     department_id = fields.Integer()
-    user_id = fields.String()
+    user_id = Text()
 
 
 class ReportStatsQuery(ma.Schema):
-    area = fields.String(validate=validate.Regexp(r"^\d{4,14}$"))
-    by = fields.String(load_default="street", validate=validate.OneOf(("street", "department", "category")))
+    area = Text(validate=validate.Regexp(r"^\d{4,14}$"))
+    by = Text(load_default="street", validate=validate.OneOf(("street", "department", "category")))
     from_ = fields.Date(data_key="from")
     to = fields.Date()
 
@@ -176,13 +176,13 @@ class ReportFigures(ma.Schema):
 
 
 class ReportGroupFigures(ReportFigures):
-    key = fields.String()
-    name = fields.String(allow_none=True)
+    key = Text()
+    name = Text(allow_none=True)
 
 
 class ReportStatsRead(ma.Schema):
-    area = fields.String()
-    by = fields.String()
+    area = Text()
+    by = Text()
     from_ = fields.Date(data_key="from")
     to = fields.Date()
     as_of = fields.AwareDateTime()

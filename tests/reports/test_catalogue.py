@@ -55,3 +55,16 @@ def test_admin_adds_a_department_and_its_staff(client, admin):
     login = client.post("/api/v1/auth/login/password", json={"username": "water_wushan",
                                                              "password": "long-enough-pw"})
     assert login.status_code == 200
+
+
+def test_bad_catalogue_requests_are_4xx(client, admin):
+    nul = client.post("/api/v1/report-categories", headers=admin[1], json={
+        "code": "nul_name", "name": "\u0000x", "department": "fire", "accept_hours": 2, "resolve_hours": 24,
+        "urgent_accept_hours": 1, "urgent_resolve_hours": 6})
+    assert nul.status_code == 422
+    huge = 9223372036854775806
+    assert client.put(f"/api/v1/report-categories/{huge}", headers=admin[1], json={"name": "x"}).status_code == 404
+    staff = client.post(f"/api/v1/report-departments/{huge}/staff", headers=admin[1],
+                        json={"username": "abc", "password": "long-enough-pw", "area": "4401"})
+    assert staff.status_code == 404
+    assert db.session.execute(select(Category).where(Category.code == "nul_name")).first() is None

@@ -1,7 +1,7 @@
 """reports (有呼必应): departments, categories with deadlines, reports, their transitions, photos
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0011
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0013'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

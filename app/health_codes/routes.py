@@ -120,7 +120,7 @@ def withdraw(code_id):
 @blp.response(200, schemas.HealthCodeRead)
 @doc_errors(403, 404, 422, 503)
 def verify_holder(code_id):
-    """Verify the holder of a code made before real-name checks (idempotent).
+    """补做实名核验：Verify the holder of a code made before real-name checks (idempotent).
 
     Errors: 403 `phone_unverified`; 422 `identity_mismatch`; 503 `identity_unavailable` (nothing saved)."""
     return view(service.verify_holder(code_id=code_id, owner_id=current_user.id))
@@ -131,7 +131,7 @@ def verify_holder(code_id):
 @blp.response(200, schemas.HolderList)
 @doc_errors(403, 404)
 def family_holders(code_id):
-    """The family holders (代领) of the person of the caller's verified self code, masked.
+    """代领人列表：The family holders (代领) of the person of the caller's verified self code, masked.
 
     Errors: 403 `self_holder_only` (not a verified self code)."""
     return {"items": service.family_holders(code_id=code_id, owner_id=current_user.id)}
@@ -142,7 +142,7 @@ def family_holders(code_id):
 @blp.response(204)
 @doc_errors(403, 404)
 def revoke_family(code_id, holder_id):
-    """Remove a family holder's code (its account is notified).
+    """撤销代领：Remove a family holder's code (its account is notified).
 
     Errors: 403 `self_holder_only`; 404 `holder_not_found`."""
     service.revoke_family(code_id=code_id, owner_id=current_user.id, holder_id=holder_id)

@@ -18,7 +18,7 @@ blp = Blueprint("invitations", __name__, url_prefix="/api/v1/me/invitations",
 @blp.response(200, page_schema(schemas.InvitationRead))
 @doc_errors(422)
 def list_invitations(args):
-    """My invitations (pending by default), newest first."""
+    """我的邀请：My invitations (pending by default), newest first."""
     return service.mine(user=current_user, **args)
 
 
@@ -27,7 +27,7 @@ def list_invitations(args):
 @blp.response(200, schemas.InvitationRead)
 @doc_errors(404, 409)
 def accept(invitation_id):
-    """Accept an invitation: I join the group, or become an inspector of the venue, now."""
+    """接受邀请：Accept an invitation: I join the group, or become an inspector of the venue, now."""
     return service.answer(user=current_user, invitation_id=invitation_id, accept=True)
 
 
@@ -36,7 +36,7 @@ def accept(invitation_id):
 @blp.response(200, schemas.InvitationRead)
 @doc_errors(404, 409)
 def decline(invitation_id):
-    """Decline an invitation; nothing changes for me."""
+    """拒绝邀请：Decline an invitation; nothing changes for me."""
     return service.answer(user=current_user, invitation_id=invitation_id, accept=False)
 
 

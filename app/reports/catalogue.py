@@ -89,7 +89,7 @@ def _unique(model, **values) -> None:
 
 
 def create_category(*, data: dict) -> Category:
-    """Add a category (admins)."""
+    """新增报事类别：Add a category (admins)."""
     _unique(Category, code=data["code"], name=data["name"])
     dept = department(data.pop("department"))
     row = Category(id=_next_id(Category), department_id=dept.id, **data)
@@ -99,7 +99,7 @@ def create_category(*, data: dict) -> Category:
 
 
 def update_category(*, category_id: int, data: dict) -> Category:
-    """Change a category's name, department, deadlines or whether it is offered (admins)."""
+    """修改报事类别：Change a category's name, department, deadlines or whether it is offered (admins)."""
     row = category(category_id)
     if "name" in data and data["name"] != row.name:
         _unique(Category, name=data["name"])
@@ -112,7 +112,7 @@ def update_category(*, category_id: int, data: dict) -> Category:
 
 
 def create_department(*, data: dict) -> Department:
-    """Add a department over an area (admins)."""
+    """新增职能部门：Add a department over an area (admins)."""
     _unique(Department, code=data["code"])
     area_service.get(data["area"])
     row = Department(id=_next_id(Department), code=data["code"], name=data["name"], area_code=data["area"])

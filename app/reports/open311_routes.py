@@ -74,7 +74,7 @@ class Open311Filed(ma.Schema):
 @blp.route("/services.json", methods=["GET"])
 @blp.response(200, Open311Service(many=True))
 def services():
-    """Service list: one service per report category."""
+    """服务列表（Open311）：Service list: one service per report category."""
     return open311.services()
 
 
@@ -83,7 +83,7 @@ def services():
 @blp.response(200, Open311Request(many=True))
 @doc_errors(404, 422)
 def requests(args):
-    """Service requests: by ids, or by service, status and a window of up to 90 days."""
+    """请求列表（Open311）：Service requests: by ids, or by service, status and a window of up to 90 days."""
     ids = [int(i) for i in args["service_request_id"].split(",")] if args.get("service_request_id") else None
     return open311.requests(ids=ids, service_code=args.get("service_code"), start=args.get("start_date"),
                             end=args.get("end_date"), status=args.get("status"))
@@ -93,7 +93,7 @@ def requests(args):
 @blp.response(200, Open311Request(many=True))
 @doc_errors(404)
 def one_request(request_id):
-    """One service request (a list of one, as the standard has it)."""
+    """单个请求（Open311）：One service request (a list of one, as the standard has it)."""
     found = open311.one(request_id)
     if not found:
         raise NotFound("report_not_found", "报事不存在")
@@ -106,6 +106,6 @@ def one_request(request_id):
 @blp.response(201, Open311Filed(many=True))
 @doc_errors(404, 422)
 def create_request(form):
-    """File a service request (form-encoded, signed in); an Idempotency-Key header makes retries safe."""
+    """提交请求（Open311）：File a service request (form-encoded, signed in); an Idempotency-Key header makes retries safe."""
     key = request.headers.get("Idempotency-Key")
     return [open311.file(user=current_user, form=form, client_key=key[:64] if key else None)]

@@ -27,7 +27,7 @@ def filed_view(report, created: bool, user) -> dict:
 @blp.alt_response(200, schema=schemas.ReportFiled, description="该 client_key 已提交过：返回原报事")
 @doc_errors(404, 422)
 def file_report(data):
-    """File a report (residents, volunteers); the same client_key again returns the first one."""
+    """报事：File a report (residents, volunteers); the same client_key again returns the first one."""
     report, created = service.file(user=current_user, data=data)
     return filed_view(report, created, current_user), 201 if created else 200
 
@@ -38,7 +38,7 @@ def file_report(data):
 @blp.response(200, page_schema(schemas.ReportRead))
 @doc_errors(403, 422)
 def list_reports(args):
-    """My reports, or a staff queue: community (to accept), street (to dispatch), district, department."""
+    """报事列表与工作队列：My reports, or a staff queue: community (to accept), street (to dispatch), district, department."""
     return queues.listing(user=current_user, queue=args["queue"], state=args.get("state"), cursor=args["cursor"],
                           limit=args["limit"])
 
@@ -48,7 +48,7 @@ def list_reports(args):
 @blp.response(200, schemas.ReportFiled)
 @doc_errors(403, 404)
 def get_report(report_id):
-    """One report with its history (its followers, staff over its grid, its department)."""
+    """报事详情：One report with its history (its followers, staff over its grid, its department)."""
     report = service.visible(user=current_user, report_id=report_id)
     body = service.view(report, user=current_user, history=True)
     if report.state == "submitted" and current_user.has_role("community_staff", "street_staff", "admin"):
@@ -62,7 +62,7 @@ def get_report(report_id):
 @blp.response(200, schemas.ReportRead)
 @doc_errors(403, 404, 409, 422)
 def transition(data, report_id):
-    """Move a case on: accept, reject, merge, dispatch, hand_back, start, resolve, confirm, reopen."""
+    """办理报事：Move a case on: accept, reject, merge, dispatch, hand_back, start, resolve, confirm, reopen."""
     report = workflow.act(user=current_user, report_id=report_id, data=data)
     return service.view(report, user=current_user, history=True)
 
@@ -72,7 +72,7 @@ def transition(data, report_id):
 @blp.response(201, schemas.ReportPhotoRead)
 @doc_errors(413, 422)
 def upload_photo():
-    """Upload one photo (multipart field `photo`); it is re-encoded without EXIF/GPS. Use its id in a report."""
+    """上传报事照片：Upload one photo (multipart field `photo`); it is re-encoded without EXIF/GPS. Use its id in a report."""
     upload = request.files.get("photo")
     if upload is None:
         raise ValidationFailed("photo_required", "请选择照片", errors={"files": {"photo": ["必填"]}})
@@ -83,7 +83,7 @@ def upload_photo():
 @blp.route("/report-photos/<string:token>", methods=["GET"])
 @doc_errors(404, 410)
 def get_photo(token):
-    """A photo through its signed link (no sign-in: the link is the permission, and it expires)."""
+    """查看报事照片：A photo through its signed link (no sign-in: the link is the permission, and it expires)."""
     photo = photos.open_signed(token)
     return Response(photo.data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
 
@@ -97,7 +97,7 @@ def _category(c) -> dict:
 @blp.route("/report-categories", methods=["GET"])
 @blp.response(200, schemas.ReportCategoryRead(many=True))
 def list_categories():
-    """Report categories offered, with their handling department and deadlines (hours)."""
+    """报事类别：Report categories offered, with their handling department and deadlines (hours)."""
     return [_category(c) for c in catalogue.categories()]
 
 
@@ -107,7 +107,7 @@ def list_categories():
 @blp.response(201, schemas.ReportCategoryRead)
 @doc_errors(404, 409, 422)
 def create_category(data):
-    """Add a category (admins)."""
+    """新增报事类别：Add a category (admins)."""
     return _category(catalogue.create_category(data=data))
 
 
@@ -117,7 +117,7 @@ def create_category(data):
 @blp.response(200, schemas.ReportCategoryRead)
 @doc_errors(404, 409, 422)
 def update_category(data, category_id):
-    """Change a category's name, department, deadlines or availability (admins)."""
+    """修改报事类别：Change a category's name, department, deadlines or availability (admins)."""
     return _category(catalogue.update_category(category_id=category_id, data=data))
 
 
@@ -128,7 +128,7 @@ def _department(d) -> dict:
 @blp.route("/report-departments", methods=["GET"])
 @blp.response(200, schemas.ReportDepartmentRead(many=True))
 def list_departments():
-    """The departments reports are dispatched to."""
+    """职能部门列表：The departments reports are dispatched to."""
     return [_department(d) for d in catalogue.departments()]
 
 
@@ -138,7 +138,7 @@ def list_departments():
 @blp.response(201, schemas.ReportDepartmentRead)
 @doc_errors(404, 409, 422)
 def create_department(data):
-    """Add a department over an area (admins)."""
+    """新增职能部门：Add a department over an area (admins)."""
     return _department(catalogue.create_department(data=data))
 
 
@@ -148,7 +148,7 @@ def create_department(data):
 @blp.response(201, schemas.DepartmentStaffRead)
 @doc_errors(404, 422)
 def add_department_staff(data, department_id):
-    """Create (or extend) a department staff account over an area of the department's (admins)."""
+    """部门工作人员账号：Create (or extend) a department staff account over an area of the department's (admins)."""
     link = catalogue.add_staff(department_id=department_id, **data)
     return {"department_id": link.department_id, "user_id": str(link.user_id)}
 

@@ -80,7 +80,7 @@ def update_venue(data, venue_id):
 @blp.response(200, schemas.VenueRead)
 @doc_errors(403, 404)
 def approve_venue(venue_id):
-    """Approve a venue without a 统一社会信用代码 (an organiser or admin of its area; idempotent)."""
+    """审核场所：Approve a venue without a 统一社会信用代码 (an organiser or admin of its area; idempotent)."""
     return service.approve(venue=service.get(venue_id), user=current_user)
 
 
@@ -103,7 +103,7 @@ def list_staff(venue_id):
 @blp.response(202, InvitationSent)
 @doc_errors(403, 404, 422, 429)
 def invite_staff(data, venue_id):
-    """Invite the account with this phone to be an inspector (检测员); one answer whatever the phone."""
+    """邀请检测员：Invite the account with this phone to be an inspector (检测员); one answer whatever the phone."""
     staff_invites.invite(venue=service.get(venue_id), user=current_user, phone=data["phone"])
     return sent()
 

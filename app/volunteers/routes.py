@@ -163,7 +163,7 @@ def export_volunteers(args):
                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 @doc_errors(404, 422)
 def export_volunteers_xlsx(args):
-    """Download the volunteers inside my area as a masked XLSX workbook (same rows as the CSV, text cells)."""
+    """导出志愿者（XLSX）：Download the volunteers inside my area as a masked XLSX workbook (same rows as the CSV, text cells)."""
     area = scope(args.get("area"))
     response = send_file(export.xlsx_file(area=area), mimetype=XLSX, as_attachment=True,
                          download_name=f"volunteers-{area}.xlsx")
@@ -193,7 +193,7 @@ def import_volunteers(files):
 @blp.response(200, schemas.ImportJobRead)
 @doc_errors(404)
 def import_job(job_id):
-    """An import I uploaded: state, rows done of rows total, counts, the first rejected rows."""
+    """导入进度：An import I uploaded: state, rows done of rows total, counts, the first rejected rows."""
     return _job_view(import_jobs.get_for(job_id=job_id, user_id=current_user.id))
 
 
@@ -204,7 +204,7 @@ def import_job(job_id):
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 @doc_errors(404)
 def import_rejected(job_id):
-    """Every rejected row of an import I uploaded: line number and reasons (never the row's contents)."""
+    """导入被拒行：Every rejected row of an import I uploaded: line number and reasons (never the row's contents)."""
     body = import_jobs.rejected_csv(import_jobs.get_for(job_id=job_id, user_id=current_user.id))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="import-{job_id}-rejected.csv"'})

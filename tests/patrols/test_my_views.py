@@ -1,6 +1,7 @@
 """My views: my sign-ups (upcoming first), my venues, and my membership in group detail and lists."""
 from datetime import timedelta
 
+from tests.invitation_helpers import bind_inspector
 from tests.patrols.helpers import NOW
 from tests.test_volunteer_groups import make_group
 from tests.venues.test_venues import VENUE
@@ -39,8 +40,7 @@ def test_my_venues_for_their_admin_and_inspector(client, login):
     first = client.post("/api/v1/venues", json=VENUE, headers=owner_headers).get_json()
     second = client.post("/api/v1/venues", json={**VENUE, "name": "五山茶楼"}, headers=owner_headers).get_json()
     client.post("/api/v1/venues", json={**VENUE, "name": "别人的店"}, headers=login("resident")[1])
-    assert client.post(f"/api/v1/venues/{second['id']}/staff", json={"phone": "13800000011"},
-                       headers=owner_headers).status_code == 201
+    bind_inspector(client, second["id"], owner_headers, "13800000011", inspector_headers)
     # GET /venues is for area staff only; their own venues they list here
     assert client.get("/api/v1/venues?area=4401", headers=owner_headers).status_code == 403
     mine = client.get("/api/v1/me/venues", headers=owner_headers).get_json()["items"]

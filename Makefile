@@ -42,7 +42,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 
 tour: $(VENV)/.installed
-	$(PY) tests/tour.py README.md
+	$(PY) tests/tour.py README.md docs/tour.md
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)

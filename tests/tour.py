@@ -1,4 +1,5 @@
-"""Run the README's API tour against a fresh server: `make tour` (also run by .ci/run).
+"""Run the API tour (the README's, then its continuation in docs/tour.md) against a fresh server: `make tour`
+(also run by .ci/run).
 
 The tour is every ```bash block under the README's "## API tour" heading (down to the next "## " heading), run
 in order as one script with `set -Eeuo pipefail`, so variables set by one block are there for the next. The
@@ -58,12 +59,23 @@ def prepare(workdir: Path) -> dict:
     return env
 
 
-def main(readme_path: str = "README.md") -> int:
+def origin(script_line: int, starts: list[tuple[int, int]], files: list[str]) -> str:
+    """file:line that a script line came from (blocks of several files, in order)."""
+    index = max((i for i, (start, _) in enumerate(starts) if start <= script_line), default=0)
+    return f"{files[index]}:{readme_line(script_line, starts)}"
+
+
+def main(*paths: str) -> int:
+    paths = paths or ("README.md", "docs/tour.md")
     missing = [tool for tool in ("bash", "curl", "jq", "date") if shutil.which(tool) is None]
     if missing:
         print(f"tour: needs {', '.join(missing)} (Debian: apt-get install {' '.join(missing)})", file=sys.stderr)
         return 1
-    parts = blocks((ROOT / readme_path).read_text())
+    parts, files = [], []
+    for path in paths:
+        found = blocks((ROOT / path).read_text())
+        parts += found
+        files += [path] * len(found)
     if not parts:
         print("tour: no ```bash blocks under '## API tour'", file=sys.stderr)
         return 1
@@ -81,11 +93,11 @@ def main(readme_path: str = "README.md") -> int:
             server.stop()
         failed = [int(line) for line in marks.read_text().split()] if marks.exists() else []
         if run.returncode != 0:
-            where = f"{readme_path}:{readme_line(failed[-1], starts)}" if failed else "(no line recorded)"
+            where = origin(failed[-1], starts, files) if failed else "(no line recorded)"
             print(f"tour: FAILED at {where} (exit {run.returncode}); server log:", file=sys.stderr)
             print((workdir / "gunicorn.log").read_text(errors="replace")[-3000:], file=sys.stderr)
             return 1
-    print(f"tour: {len(parts)} blocks of {readme_path} ran as written", file=sys.stderr)
+    print(f"tour: {len(parts)} blocks of {', '.join(paths)} ran as written", file=sys.stderr)
     return 0
 
 

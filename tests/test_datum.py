@@ -1,8 +1,7 @@
 """The datum shift: WGS-84 points become GCJ-02 on the way in, and back for Open311."""
 import pytest
 
-from app.common.datum import gcj02_to_wgs84, to_gcj02, wgs84_to_gcj02
-from app.common.geo import distance_m
+from app.common.geo import distance_m, gcj02_to_wgs84, to_gcj02, wgs84_to_gcj02
 
 
 @pytest.mark.parametrize("lat, lng", [(23.1291, 113.3437), (23.3958, 113.2144), (39.9042, 116.4074)])

@@ -63,3 +63,9 @@ def wgs84_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
 def to_gcj02(lat: float, lng: float, coord_type: str) -> tuple[float, float]:
     """A point given in coord_type (gcj02 or wgs84), as GCJ-02 (the datum stored and compared)."""
     return wgs84_to_gcj02(lat, lng) if coord_type == "wgs84" else (lat, lng)
+
+
+def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
+    """A GCJ-02 point back in WGS-84 (one fixed-point step: within a couple of metres)."""
+    shifted_lat, shifted_lng = wgs84_to_gcj02(lat, lng)
+    return lat - (shifted_lat - lat), lng - (shifted_lng - lng)

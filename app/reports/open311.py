@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.common import time as clock
-from app.common.datum import gcj02_to_wgs84
+from app.common.geo import gcj02_to_wgs84
 from app.common.ids import random_token
 from app.errors import ValidationFailed
 from app.extensions import db

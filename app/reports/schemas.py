@@ -2,9 +2,10 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.common.datum import DATUMS
 from app.common.fields import Id, Text
+from app.common.geo import COORD_TYPES as DATUMS
 from app.common.pagination import PageArgs
+from app.common.positions import latitude, longitude
 from app.reports.models import STATES
 from app.reports.queues import QUEUE_ROLES
 from app.reports.workflow import ACTIONS
@@ -20,8 +21,8 @@ class ReportCreate(ma.Schema):
     text = Text(required=True, validate=validate.Length(1, 1000))
     urgency = Text(load_default="normal", validate=validate.OneOf(("normal", "urgent")))
     grid = Text(validate=validate.Regexp(r"^\d{14}$"), metadata={"description": "默认：报事人所在网格"})
-    lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
-    lng = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
+    lat = latitude(validate=validate.Range(-90, 90))
+    lng = longitude(validate=validate.Range(-180, 180))
     coord_type = Text(load_default="gcj02", validate=validate.OneOf(DATUMS))
     address = Text(validate=validate.Length(max=200))
     photos = fields.List(Id(), load_default=list, validate=validate.Length(max=3))
@@ -69,8 +70,8 @@ class ReportRead(ma.Schema):
     urgency = Text()
     text = Text()
     grid = Text()
-    lat = fields.Float(allow_none=True)
-    lng = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True, metadata={"description": "纬度（GCJ-02）"})
+    lng = fields.Float(allow_none=True, metadata={"description": "经度（GCJ-02）"})
     address = Text(allow_none=True)
     source = Text()
     merged_into = Text(allow_none=True)

@@ -8,8 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from app.areas import service as area_service
 from app.auth import service as auth_service
 from app.common import time as clock
-from app.common.datum import to_gcj02
-from app.common.geo import distance_m
+from app.common.geo import distance_m, to_gcj02
 from app.common.masking import mask_phone
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.extensions import db

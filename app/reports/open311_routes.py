@@ -28,8 +28,8 @@ class Open311Request(ma.Schema):
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
                   "expected_datetime", "address", "address_id", "zipcode", "media_url"):
         locals()[_name] = Text(allow_none=True)
-    lat = fields.Float(allow_none=True)
-    long = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True, metadata={"description": "纬度，WGS-84（GeoReport v2；服务端以 GCJ-02 存储）"})
+    long = fields.Float(allow_none=True, metadata={"description": "经度，WGS-84（GeoReport v2；服务端以 GCJ-02 存储）"})
 
 
 class Open311RequestQuery(ma.Schema):
@@ -49,8 +49,10 @@ class Open311RequestCreate(ma.Schema):
 
     service_code = Text(required=True, validate=validate.Length(1, 32))
     jurisdiction_id = Text()
-    lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
-    long = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
+    lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False,
+                       metadata={"description": "纬度，WGS-84（GeoReport v2；服务端换算为 GCJ-02）"})
+    long = fields.Float(validate=validate.Range(-180, 180), allow_nan=False,
+                        metadata={"description": "经度，WGS-84（GeoReport v2；服务端换算为 GCJ-02）"})
     address_string = Text(validate=validate.Length(max=200))
     address_id = Text(validate=validate.Regexp(r"^\d{14}$"), metadata={"description": "网格代码"})
     description = Text(validate=validate.Length(max=1000))

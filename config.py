@@ -27,7 +27,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'jiefang.db'}")
     # No pool_pre_ping (a round trip on every request): app/common/pool.py pings only connections idle longer
     # than DB_PING_AFTER_IDLE_SECONDS; pool_recycle retires them before server/proxy idle timeouts.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
+    # hide_parameters: a failing statement's error and log line never carry its values (personal data).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800, "hide_parameters": True}
     DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", 10.0))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # After a Redis error, go without it this long instead of waiting on each request (memory limits,
@@ -200,7 +201,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Everything from the environment; `validate` refuses a half-configured deployment."""
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 5}
+    SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "pool_size": 10, "max_overflow": 5}
 
     @staticmethod
     def validate(config: dict) -> None:

@@ -30,6 +30,7 @@ def register_extensions(app: Flask) -> None:
     from app.common.crypto import init_cipher
     from app.common.headers import init_security_headers
     from app.common.method_override import init_method_override
+    from app.common.input_guard import init_input_guard
     from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
     from app.errors import register_error_handlers
@@ -69,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     init_proxy(app)
     init_method_override(app)
     init_security_headers(app)
+    init_input_guard(app)
     # One session per request, even where a caller (a test) keeps an app context across requests.
     app.teardown_request(lambda _exc: db.session.remove())
     from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks

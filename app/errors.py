@@ -6,7 +6,7 @@ from itertools import islice
 import flask_smorest
 import marshmallow as ma
 from flask import jsonify
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("jiefang.errors")
@@ -180,6 +180,15 @@ def _integrity_error(error: IntegrityError):
     return envelope(409)
 
 
+def _data_error(error: DataError):
+    """A value the database cannot hold (a NUL character, a number out of range) that validation let through."""
+    from app.extensions import db
+
+    db.session.rollback()
+    log.warning("data error: %s", type(error.orig).__name__)
+    return envelope(422, "value_invalid", "提交的数据超出允许范围")
+
+
 def _unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _http_exception(error)
@@ -191,6 +200,7 @@ def register_error_handlers(app) -> None:
     """Make every error, from any layer, leave as the envelope."""
     app.register_error_handler(AppError, _app_error)
     app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(DataError, _data_error)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)
 

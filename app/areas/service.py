@@ -2,7 +2,7 @@
 from sqlalchemy import and_, func, or_, select
 
 from app.areas.models import CODE_LENGTH, LEVELS, Area
-from app.common.pagination import decode_cursor, page
+from app.common.pagination import decode_cursor, key_code, page
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 
@@ -79,7 +79,7 @@ def list_areas(*, parent: str | None, level: str | None, q: str | None, cursor: 
         stmt = stmt.where(Area.level.in_(("city", "district")))
     if q:
         stmt = stmt.where(or_(Area.name.contains(q, autoescape=True), Area.code.startswith(q, autoescape=True)))
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, key_code)
     if after:
         stmt = stmt.where(Area.code > after[0])
     rows = db.session.execute(stmt.order_by(Area.code).limit(limit + 1)).scalars().all()

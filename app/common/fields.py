@@ -63,3 +63,29 @@ class Text(fields.String):
         if "\x00" in text:
             raise ValidationError("不能包含空字符")
         return text
+# The years a date or time sent to the API may fall in: wide enough for any real use, narrow enough that shifting
+# a value by a time zone or a day can never leave what Python and the databases hold.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+def _in_years(value) -> None:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(f"应在 {EARLIEST_YEAR} 年到 {LATEST_YEAR} 年之间")
+
+
+class BoundedDate(fields.Date):
+    """A calendar date between EARLIEST_YEAR and LATEST_YEAR."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        _in_years(day)
+        return day
+
+
+class BoundedAwareDateTime(fields.AwareDateTime):
+    """A timezone-aware ISO 8601 time whose local date lies between EARLIEST_YEAR and LATEST_YEAR."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        _in_years(moment)
+        return moment

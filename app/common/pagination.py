@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import marshmallow as ma
 
+from app.common.fields import id_value
 from app.errors import ValidationFailed
 
 
@@ -25,17 +26,32 @@ def _invalid() -> ValidationFailed:
     return ValidationFailed("cursor_invalid", "分页游标无效，请从第一页重新加载", errors={"query": {"cursor": ["无效的游标"]}})
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list | None:
-    """The sort key in a cursor, or ValidationFailed(cursor_invalid)."""
+def decode_cursor(cursor: str | None, *kinds) -> list | None:
+    """The sort key in a cursor, each part read by its kind (`key_id`, `key_text`, `key_code`, `key_time`,
+    `key_iso`), or ValidationFailed(cursor_invalid): a forged cursor never reaches the database."""
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         key = None
-    if not isinstance(key, list) or len(key) != arity or not all(isinstance(k, (str, int)) for k in key):
+    if not isinstance(key, list) or len(key) != len(kinds):
         raise _invalid()
-    return key
+    return [kind(value) for kind, value in zip(kinds, key)]
+
+
+def key_text(value) -> str:
+    """A short text a cursor holds (a name, a code), or ValidationFailed(cursor_invalid)."""
+    if not isinstance(value, str) or len(value) > 200 or "\x00" in value:
+        raise _invalid()
+    return value
+
+
+def key_code(value) -> str:
+    """An area code a cursor holds (2 to 14 digits), or ValidationFailed(cursor_invalid)."""
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit() and 2 <= len(value) <= 14):
+        raise _invalid()
+    return value
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -47,21 +63,37 @@ def time_key(value: datetime) -> int:
     return (value.astimezone(timezone.utc) - _EPOCH) // _MICROSECOND
 
 
+# Cursor times lie between these (microseconds since 1970): the years 1970 to 2999.
+_TIME_KEY_RANGE = range(0, 32503680000 * 10**6)
+
+
+def time_key(value: datetime) -> int:
+    """A timestamp as an exact integer (microseconds since 1970) for a cursor."""
+    return (value.astimezone(timezone.utc) - _EPOCH) // _MICROSECOND
+
+
 def key_time(value) -> datetime:
     """The timestamp a cursor's time_key holds, or ValidationFailed(cursor_invalid)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value not in _TIME_KEY_RANGE:
+        raise _invalid()
+    return _EPOCH + value * _MICROSECOND
+
+
+def key_iso(value) -> datetime:
+    """A timezone-aware ISO 8601 timestamp a cursor holds, or ValidationFailed(cursor_invalid)."""
     try:
-        return _EPOCH + int(value) * _MICROSECOND
-    except (TypeError, ValueError, OverflowError):
+        moment = datetime.fromisoformat(key_text(value))
+    except ValueError:
         raise _invalid() from None
+    if moment.tzinfo is None or not 1970 <= moment.year < 3000:
+        raise _invalid()
+    return moment
 
 
 def key_id(value) -> int:
     """A BIGINT id a cursor holds (ids travel as strings), or ValidationFailed(cursor_invalid)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise _invalid() from None
-    if not 0 <= number < 2**63:
+    number = id_value(value)
+    if number is None:
         raise _invalid()
     return number
 
@@ -96,10 +128,9 @@ def time_page(query, time_column, id_column, *, cursor: str | None, limit: int, 
     from app.extensions import db
 
     position = tuple_(time_column, id_column)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, key_time, key_id)
     if after:
-        mark = (key_time(after[0]), key_id(after[1]))
-        query = query.where(position < mark if newest_first else position > mark)
+        query = query.where(position < tuple(after) if newest_first else position > tuple(after))
     order = (time_column.desc(), id_column.desc()) if newest_first else (time_column, id_column)
     result = db.session.execute(query.order_by(*order).limit(limit + 1))
     single = len(query.column_descriptions) == 1

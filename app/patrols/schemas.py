@@ -4,7 +4,7 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.common.fields import Name
+from app.common.fields import BoundedAwareDateTime, Name
 from app.common.pagination import PageArgs, page_schema
 from app.common.positions import Datum, latitude, longitude
 from app.patrols.leaderboard import PERIODS, SCOPES
@@ -36,8 +36,8 @@ class Point(Datum):
 class _PatrolFields(ma.Schema):
     title = Name(validate=validate.Length(1, 60), metadata={"example": "五山东风社区夜间巡逻"})
     description = fields.String(validate=validate.Length(max=1000))
-    starts_at = fields.AwareDateTime(metadata={"description": "ISO 8601，带时区"})
-    ends_at = fields.AwareDateTime(metadata={"description": "晚于开始时间，不超过 12 小时"})
+    starts_at = BoundedAwareDateTime(metadata={"description": "ISO 8601，带时区"})
+    ends_at = BoundedAwareDateTime(metadata={"description": "晚于开始时间，不超过 12 小时"})
     meeting_point = fields.Nested(Point, metadata={"description": "集合点（坐标系见其 coord_type，默认 GCJ-02）"})
     radius_m = fields.Integer(validate=validate.Range(50, 2000), metadata={"description": "签到范围（米）"})
     capacity = fields.Integer(validate=validate.Range(1, 500))
@@ -49,8 +49,8 @@ class PatrolCreate(_PatrolFields):
     area = fields.String(required=True, validate=validate.Regexp(r"^\d{12}(\d{2})?$"),
                          metadata={"description": "社区或网格代码"})
     title = Name(required=True, validate=validate.Length(1, 60), metadata={"example": "五山东风社区夜间巡逻"})
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = BoundedAwareDateTime(required=True)
+    ends_at = BoundedAwareDateTime(required=True)
     meeting_point = fields.Nested(Point, required=True)
     radius_m = fields.Integer(load_default=200, validate=validate.Range(50, 2000))
     capacity = fields.Integer(required=True, validate=validate.Range(1, 500))
@@ -72,8 +72,8 @@ class PatrolCancel(ma.Schema):
 class PatrolQuery(PageArgs):
     group = IdString()
     area = fields.String(validate=validate.Regexp(r"^\d{4,14}$"))
-    from_ = fields.AwareDateTime(data_key="from", metadata={"description": "结束时间晚于此刻的巡逻"})
-    to = fields.AwareDateTime(metadata={"description": "开始时间早于此刻的巡逻"})
+    from_ = BoundedAwareDateTime(data_key="from", metadata={"description": "结束时间晚于此刻的巡逻"})
+    to = BoundedAwareDateTime(metadata={"description": "开始时间早于此刻的巡逻"})
     open = fields.Boolean(load_default=False, metadata={"description": "只看可以报名的（未取消、未结束）"})
 
 

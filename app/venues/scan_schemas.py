@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.common.fields import Id
+from app.common.fields import BoundedAwareDateTime, BoundedDate, Id
 from app.common.pagination import PageArgs
 from app.venues.models import COLOURS, SCAN_KINDS
 
@@ -42,7 +42,7 @@ class CheckinRead(ma.Schema):
 class OfflineItem(ma.Schema):
     client_scan_id = fields.UUID(required=True, metadata={"description": "扫码设备生成的唯一编号（幂等键）"})
     token = fields.String(required=True, validate=validate.Length(1, 512))
-    scanned_at = fields.AwareDateTime(required=True, default_timezone=None,
+    scanned_at = BoundedAwareDateTime(required=True, default_timezone=None,
                                       metadata={"description": "离线扫码时间（须带时区）"})
 
 
@@ -77,7 +77,7 @@ class VisitRead(ma.Schema):
 
 
 class StatsQuery(ma.Schema):
-    date = fields.Date(required=True, metadata={"description": "日期（北京时间），如 2026-11-28"})
+    date = BoundedDate(required=True, metadata={"description": "日期（北京时间），如 2026-11-28"})
 
 
 class HourCount(ma.Schema):
@@ -108,8 +108,8 @@ class VisitQuery(PageArgs):
 
 class TracingCreate(ma.Schema):
     health_code_id = Id(required=True)
-    since = fields.AwareDateTime(required=True)
-    until = fields.AwareDateTime(required=True)
+    since = BoundedAwareDateTime(required=True)
+    until = BoundedAwareDateTime(required=True)
     window_minutes = fields.Integer(load_default=120, validate=validate.Range(1, 1440))
     purpose = fields.String(required=True, validate=validate.Length(2, 200), metadata={"description": "查询目的（记入审计）"})
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.common import upsert
 from app.common.fields import id_value
 from app.common.ids import random_id
-from app.common.pagination import decode_cursor, page
+from app.common.pagination import decode_cursor, key_id, key_iso, page
 from app.common.sql import commit_held, execute_alone, transaction
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
@@ -304,9 +304,9 @@ def visits(*, user, code_id: int, cursor: str | None, limit: int) -> dict:
     hc_service.get_own(code_id=code_id, owner_id=user.id)
     stmt = select(Scan, Venue.name).join(Venue, Venue.id == Scan.venue_id, isouter=True).where(
         Scan.health_code_id == code_id)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, key_iso, key_id)
     if after:
-        at, sid = datetime.fromisoformat(after[0]), int(after[1])
+        at, sid = after
         stmt = stmt.where(or_(Scan.scanned_at < at, and_(Scan.scanned_at == at, Scan.id < sid)))
     rows = db.session.execute(stmt.order_by(Scan.scanned_at.desc(), Scan.id.desc()).limit(limit + 1)).all()
     items = [{"id": str(s.id), "venue": {"id": str(s.venue_id), "name": name}, "kind": s.kind, "colour": s.colour,

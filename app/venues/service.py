@@ -8,7 +8,7 @@ from app.auth import service as auth_service
 from app.auth.models import User
 from app.common import cache, geo
 from app.common.masking import mask_phone
-from app.common.pagination import decode_cursor, page
+from app.common.pagination import decode_cursor, key_id, page
 from app.common.time import utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
@@ -203,9 +203,9 @@ def list_venues(*, user: User, area: str, q: str | None, cursor: str | None, lim
     stmt = select(Venue).where(area_service.in_subtree(Venue.area_code, area))
     if q:
         stmt = stmt.where(or_(Venue.name.contains(q, autoescape=True), Venue.address.contains(q, autoescape=True)))
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, key_id)
     if after:
-        stmt = stmt.where(Venue.id > int(after[0]))
+        stmt = stmt.where(Venue.id > after[0])
     rows = db.session.execute(stmt.order_by(Venue.id).limit(limit + 1)).scalars().all()
     return page(rows, limit, lambda v: [str(v.id)])
 

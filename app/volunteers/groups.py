@@ -2,7 +2,7 @@
 from sqlalchemy import or_, select, tuple_
 
 from app.areas import service as area_service
-from app.common.pagination import decode_cursor, page
+from app.common.pagination import decode_cursor, key_code, key_id, page
 from app.common.time import utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
@@ -125,9 +125,9 @@ def listing(*, kind=None, area=None, trade=None, interest=None, q=None, cursor=N
         query = query.where(Group.interest_id == catalogue.get("interest", interest, "query").id)
     if q:
         query = query.where(Group.name.contains(q, autoescape=True))
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, key_code, key_id)
     if after:
-        query = query.where(tuple_(Group.area_code, Group.id) > (str(after[0]), int(after[1])))
+        query = query.where(tuple_(Group.area_code, Group.id) > tuple(after))
     rows = db.session.execute(query.order_by(Group.area_code, Group.id).limit(limit + 1)).scalars().all()
     result = page(rows, limit, lambda g: [g.area_code, g.id])
     result["items"] = views(result["items"], catalogue, viewer)

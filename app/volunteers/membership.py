@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, select, tuple_, update
 from app.areas import service as area_service
 from app.auth import service as auth_service
 from app.common.masking import mask_phone
-from app.common.pagination import decode_cursor, page
+from app.common.pagination import decode_cursor, key_code, key_id, page
 from app.common.time import utcnow
 from app.common.upsert import insert
 from app.errors import Conflict, Forbidden, NotFound
@@ -192,9 +192,9 @@ def members(*, actor, group_id: int, status: str | None = None, cursor: str | No
         .where(GroupMember.group_id == group.id)
     if status:
         query = query.where(GroupMember.status == status)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, key_id)
     if after:
-        query = query.where(GroupMember.volunteer_id > int(after[0]))
+        query = query.where(GroupMember.volunteer_id > after[0])
     rows = db.session.execute(query.order_by(GroupMember.volunteer_id).limit(limit + 1)).all()
     result = page(rows, limit, lambda r: [r[1].id])
     phones = auth_service.phones_of(v.user_id for _, v in result["items"])
@@ -206,9 +206,9 @@ def _auto_members(group: Group, cursor: str | None, limit: int, status: str | No
     if status == "pending":
         return {"items": [], "next_cursor": None}
     query = select(Volunteer).where(area_service.in_subtree(Volunteer.grid_code, group.auto_area))
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, key_code, key_id)
     if after:
-        query = query.where(tuple_(Volunteer.grid_code, Volunteer.id) > (str(after[0]), int(after[1])))
+        query = query.where(tuple_(Volunteer.grid_code, Volunteer.id) > tuple(after))
     rows = db.session.execute(query.order_by(Volunteer.grid_code, Volunteer.id).limit(limit + 1)).scalars().all()
     result = page(rows, limit, lambda v: [v.grid_code, v.id])
     ids = [v.id for v in result["items"]]

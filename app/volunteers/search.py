@@ -8,7 +8,7 @@ from sqlalchemy import select, tuple_
 
 from app.areas import service as area_service
 from app.auth import service as auth_service
-from app.common.pagination import decode_cursor, page
+from app.common.pagination import decode_cursor, key_code, key_id, page
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.volunteers.models import Volunteer
@@ -49,9 +49,9 @@ def search(*, area: str, trade=None, interest=None, service_role=None, q=None, c
     """A page of masked volunteers inside an area, in (grid, id) order."""
     catalogue = Catalogue()
     query = filtered(catalogue, area=area, trade=trade, interest=interest, service_role=service_role, q=q)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, key_code, key_id)
     if after:
-        query = query.where(tuple_(Volunteer.grid_code, Volunteer.id) > (str(after[0]), int(after[1])))
+        query = query.where(tuple_(Volunteer.grid_code, Volunteer.id) > tuple(after))
     rows = db.session.execute(query.order_by(Volunteer.grid_code, Volunteer.id).limit(limit + 1)).scalars().all()
     result = page(rows, limit, lambda v: [v.grid_code, v.id])
     phones = auth_service.phones_of(v.user_id for v in result["items"])

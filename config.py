@@ -5,15 +5,13 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 
-# Development-only secrets: fixed so that a restarted dev server keeps its tokens and data readable.
-# Production refuses to start with any of them (see ProductionConfig.validate).
-_DEV_SECRET = "dev-secret-key-not-for-production-0000"
-_DEV_JWT_SECRET = "dev-jwt-secret-key-not-for-production-1111"
-_DEV_DATA_KEYS = "dev1:ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
-_DEV_BLIND_INDEX_KEY = "dev-blind-index-key-not-for-production"
-_DEV_VENUE_CODE_KEY = "dev-venue-code-key-not-for-production"
-_DEV_SIGNING_KEYS = "dev1:ZGV2LWVkMjU1MTktc2VlZC1ub3QtZm9yLXByb2QhISE="
-_DEV_PATROL_CHECKIN_KEY = "dev-patrol-checkin-key-not-for-production"
+# The secrets every environment needs. Production takes them from the environment; development generates its own
+# on first start (app/common/instance_secrets.py, a 0600 file in instance/); testing uses fixed values of its own.
+SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS",
+                "VENUE_CODE_KEY", "PATROL_CHECKIN_KEY")
+# Set to 1 to run the development configuration under gunicorn or on a database other than SQLite (benchmarks,
+# the test suite's own servers): anywhere else that combination is a deployment that forgot JIEFANG_ENV=production.
+ALLOW_DEVELOPMENT_ENV = "JIEFANG_ALLOW_DEVELOPMENT"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -23,7 +21,8 @@ def _env_int(name: str, default: int) -> int:
 class Config:
     """Settings shared by every environment; each can be overridden by an environment variable."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
+    INSTANCE_PATH = None  # where instance/ (SQLite file, development secrets) lives; None: next to the code
+    SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'jiefang.db'}")
     # No pool_pre_ping (a round trip on every request): app/common/pool.py pings only connections idle longer
     # than DB_PING_AFTER_IDLE_SECONDS; pool_recycle retires them before server/proxy idle timeouts.
@@ -50,7 +49,7 @@ class Config:
     API_DOCS_UI = os.environ.get("API_DOCS_UI", "on").strip().lower() not in ("0", "false", "no", "off")
 
     # JWT: algorithm pinned, short access tokens, rotating refresh tokens.
-    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", _DEV_JWT_SECRET)
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
     JWT_ALGORITHM = "HS256"
     JWT_DECODE_ALGORITHMS = ["HS256"]
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
@@ -64,13 +63,13 @@ class Config:
     JWT_ERROR_MESSAGE_KEY = "message"
 
     # Personal data: AES-GCM keys "kid:base64(32 bytes),kid2:..."; the first (or DATA_ENCRYPTION_KEY_ID) encrypts.
-    DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS", _DEV_DATA_KEYS)
+    DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS")
     DATA_ENCRYPTION_KEY_ID = os.environ.get("DATA_ENCRYPTION_KEY_ID") or None
-    BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", _DEV_BLIND_INDEX_KEY)
+    BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY")
 
     # Health-code token signing: Ed25519 seeds "kid:base64(32 bytes),..."; the first signs, all verify,
     # except the comma-separated ids in HEALTH_CODE_RETIRED_KEY_IDS (no longer verified nor published).
-    HEALTH_CODE_SIGNING_KEYS = os.environ.get("HEALTH_CODE_SIGNING_KEYS", _DEV_SIGNING_KEYS)
+    HEALTH_CODE_SIGNING_KEYS = os.environ.get("HEALTH_CODE_SIGNING_KEYS")
     HEALTH_CODE_SIGNING_KEY_ID = os.environ.get("HEALTH_CODE_SIGNING_KEY_ID") or None
     HEALTH_CODE_RETIRED_KEY_IDS = os.environ.get("HEALTH_CODE_RETIRED_KEY_IDS", "")
     HEALTH_CODE_TOKEN_TTL_SECONDS = 120  # at most 2 minutes (tokens.MAX_TTL_SECONDS)
@@ -79,7 +78,7 @@ class Config:
     HEALTH_CODE_CONSENT_POLICY = os.environ.get("HEALTH_CODE_CONSENT_POLICY", "2026-11")
 
     # 场所码: HMAC key of the static venue codes printed on posters
-    VENUE_CODE_KEY = os.environ.get("VENUE_CODE_KEY", _DEV_VENUE_CODE_KEY)
+    VENUE_CODE_KEY = os.environ.get("VENUE_CODE_KEY")
     # Posters' QR (without WeChat configured) holds VENUE_LINK_BASE + short id: the prefix registered for
     # 扫普通链接二维码打开小程序, served by /v/<id>; WeChat's verification file for it is served from the same place.
     POSTER_URL_TTL_SECONDS = _env_int("POSTER_URL_TTL_SECONDS", 3600)  # signed poster.png URLs
@@ -88,7 +87,7 @@ class Config:
     WECHAT_LINK_VERIFY_CONTENT = os.environ.get("WECHAT_LINK_VERIFY_CONTENT", "")
 
     # Patrol check-in codes: HMAC key of the tokens that rotate every PATROL_CHECKIN_WINDOW_SECONDS
-    PATROL_CHECKIN_KEY = os.environ.get("PATROL_CHECKIN_KEY", _DEV_PATROL_CHECKIN_KEY)
+    PATROL_CHECKIN_KEY = os.environ.get("PATROL_CHECKIN_KEY")
     PATROL_CHECKIN_WINDOW_SECONDS = 60
     # Points per certified hour a patrol gets unless set; only organisers and admins of the area set more.
     PATROL_POINTS_PER_HOUR_DEFAULT = _env_int("PATROL_POINTS_PER_HOUR_DEFAULT", 10)
@@ -99,6 +98,7 @@ class Config:
 
     # SMS sign-in
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console (dev/test) | http (gateway)
+    SMS_ECHO_CODE = False  # the console sender's code in the reply: development and testing only
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
     SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
     SMS_CODE_TTL_SECONDS = 300
@@ -183,12 +183,40 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    """A laptop: SQLite, the console SMS sender (codes echoed), secrets generated into instance/ on first start."""
+
     DEBUG = False  # the service still answers errors with the JSON envelope, never the debugger
     VOLUNTEER_IMPORT_RUNNER = os.environ.get("VOLUNTEER_IMPORT_RUNNER", "thread")  # `make run` needs no worker
+    INSTANCE_SECRETS = True
+    SMS_ECHO_CODE = True
+
+    @staticmethod
+    def validate(config: dict) -> None:
+        """Refuse to serve development settings where they would be a deployment: under gunicorn or on a server
+        database, unless JIEFANG_ALLOW_DEVELOPMENT=1 says the machine is a trusted test bed."""
+        if _env_bool(ALLOW_DEVELOPMENT_ENV):
+            return
+        problems = []
+        if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+            problems.append("running under gunicorn")
+        if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            problems.append("the database is not SQLite")
+        if problems:
+            raise RuntimeError("Refusing to start in development (" + ", ".join(problems) + "): set "
+                               f"JIEFANG_ENV=production, or {ALLOW_DEVELOPMENT_ENV}=1 on a trusted test machine")
 
 
 class TestingConfig(Config):
     TESTING = True
+    SMS_ECHO_CODE = True
+    # Fixed test-only secrets: every app the suite builds (and the servers it starts) reads the same data.
+    SECRET_KEY = "test-secret-key-not-for-production-0000"
+    JWT_SECRET_KEY = "test-jwt-secret-key-not-for-production-1111"
+    DATA_ENCRYPTION_KEYS = "test1:dGVzdC1kYXRhLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
+    BLIND_INDEX_KEY = "test-blind-index-key-not-for-production"
+    HEALTH_CODE_SIGNING_KEYS = "test1:dGVzdC1lZDI1NTE5LXNlZWQtbm90LWZvci1wcm9kISE="
+    VENUE_CODE_KEY = "test-venue-code-key-not-for-production"
+    PATROL_CHECKIN_KEY = "test-patrol-checkin-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
     SMS_PHONE_DAILY_LIMIT = 10
@@ -208,9 +236,7 @@ class ProductionConfig(Config):
         """Raise RuntimeError with one clear line when production settings are missing or unsafe."""
         problems = []
         env = os.environ
-        for name in ("SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_URL", "DATA_ENCRYPTION_KEYS",
-                     "BLIND_INDEX_KEY", "HEALTH_CODE_SIGNING_KEYS", "VENUE_CODE_KEY",
-                     "PATROL_CHECKIN_KEY"):
+        for name in ("DATABASE_URL",) + SECRET_NAMES:
             if not env.get(name):
                 problems.append(f"{name} is not set")
         jwt_key = env.get("JWT_SECRET_KEY", "")

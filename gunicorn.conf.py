@@ -4,6 +4,10 @@ Every value can be overridden from the environment; the defaults suit one app ma
 """
 import os
 
+# Under gunicorn the app is a deployment: production settings unless the environment says otherwise (the
+# development settings refuse gunicorn anyway, unless JIEFANG_ALLOW_DEVELOPMENT=1).
+os.environ.setdefault("JIEFANG_ENV", "production")
+
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)

@@ -9,11 +9,15 @@ messages.install()  # before any schema is defined: validators format their mess
 
 def create_app(config_class: type[Config] = Config) -> Flask:
     """Build the app: config, extensions, error envelope, request log, blueprints, CLI."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=getattr(config_class, "INSTANCE_PATH", None))
     app.config.from_object(config_class)
     app.json.ensure_ascii = False
     if hasattr(config_class, "validate"):
         config_class.validate(app.config)
+    if app.config.get("INSTANCE_SECRETS"):
+        from app.common import instance_secrets
+
+        instance_secrets.load(app)
     register_extensions(app)
     register_blueprints(app)
     register_signals()

@@ -134,7 +134,8 @@ def _bench(args, started: list) -> int:
     args.out = OUT
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = _redis(os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS), started)
-    env = {"JIEFANG_ENV": "development", "DATABASE_URL": db_url, "REDIS_URL": redis_url or ""}
+    env = {"JIEFANG_ENV": "development", "JIEFANG_ALLOW_DEVELOPMENT": "1", "DATABASE_URL": db_url,
+           "REDIS_URL": redis_url or ""}
     os.environ.update(env)  # before the app is imported: config.py reads the environment then
     ensure_database(db_url, fresh=args.fresh)
     from app import create_app

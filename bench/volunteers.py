@@ -41,9 +41,9 @@ def ensure_database(url: str) -> None:
 
 def build_app(url: str):
     from app import create_app
-    from config import Config
+    from config import TestingConfig
 
-    class BenchConfig(Config):
+    class BenchConfig(TestingConfig):  # fixed secrets: the bench writes and reads its own data
         SQLALCHEMY_DATABASE_URI = url
         REDIS_URL = None
         RATELIMIT_ENABLED = False

@@ -13,7 +13,11 @@ from bench.server import Gunicorn, RedisServer
 @contextmanager
 def gunicorn(app, tmp_path: Path, target: str = "wsgi:app", **env: str):
     """Serve `target` under gunicorn with one worker, on the session app's database; yields the base URL."""
-    server = Gunicorn({"JIEFANG_ENV": "development", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+    from config import SECRET_NAMES
+
+    secrets = {name: app.config[name] for name in SECRET_NAMES}  # the server reads what the suite writes
+    server = Gunicorn({"JIEFANG_ENV": "development", "JIEFANG_ALLOW_DEVELOPMENT": "1", **secrets,
+                       "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                        "GUNICORN_WORKERS": "1", "GUNICORN_GRACEFUL_TIMEOUT": "5", "REDIS_URL": "", **env},
                       tmp_path / "gunicorn.log", target)
     server.start(seconds=30)

@@ -77,7 +77,7 @@ def send_code(*, phone: str, p_hash: str, ip: str) -> dict:
         db.session.commit()
         raise
     result = {"expires_in": cfg["SMS_CODE_TTL_SECONDS"], "resend_after": cfg["SMS_RESEND_SECONDS"]}
-    if sender.echoes_code:
+    if sender.echoes_code and cfg["SMS_ECHO_CODE"]:
         result["debug_code"] = code
     return result
 

@@ -107,6 +107,15 @@ class Config:
     SMS_PHONE_DAILY_LIMIT = _env_int("SMS_PHONE_DAILY_LIMIT", 10)
     SMS_IP_DAILY_LIMIT = _env_int("SMS_IP_DAILY_LIMIT", 100)
 
+    # Staff sign-in: a username is locked after this many failures in a row, for SIGN_IN_LOCK_SECONDS, doubling
+    # with each further failure up to SIGN_IN_LOCK_MAX_SECONDS (on top of RATELIMIT_AUTH per IP address).
+    SIGN_IN_LOCK_AFTER = _env_int("SIGN_IN_LOCK_AFTER", 5)
+    SIGN_IN_LOCK_SECONDS = _env_int("SIGN_IN_LOCK_SECONDS", 60)
+    SIGN_IN_LOCK_MAX_SECONDS = _env_int("SIGN_IN_LOCK_MAX_SECONDS", 3600)
+    # Roles whose every sign-in needs a TOTP code (pyotp; enrolment at /auth/totp/enrolment).
+    TOTP_ROLES = ("admin", "health_official")
+    TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Jiefang 街坊")
+
     # WeChat mini-program login
     WECHAT_BACKEND = os.environ.get("WECHAT_BACKEND", "fake")  # fake (dev/test) | real
     WECHAT_APPID = os.environ.get("WECHAT_APPID", "")

@@ -94,6 +94,7 @@ def strict_query_arguments() -> None:
 def register_blueprints(app: Flask) -> None:
     """Every domain's routes under /api/v1, and the staff console's pages under /console/."""
     from app.areas.routes import blp as areas
+    from app.auth.admin_routes import blp as admin_users
     from app.auth.routes import blp as auth
     from app.extensions import api
     from app.health_codes.routes import blp as health_codes
@@ -111,8 +112,8 @@ def register_blueprints(app: Flask) -> None:
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
 
-    for blueprint in (system, auth, areas, health_codes, venues, scans, admin_health, volunteers, groups,
-                      patrols, invitations, links, my_venues, subscriptions, reports, open311):
+    for blueprint in (system, auth, admin_users, areas, health_codes, venues, scans, admin_health, volunteers,
+                      groups, patrols, invitations, links, my_venues, subscriptions, reports, open311):
         api.register_blueprint(blueprint)
     from app.console.routes import bp as console
 

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask seed areas|demo`, `flask users create`."""
+"""Command-line tools: `flask seed areas|demo`, `flask users create|disable|enable|revoke-role|reset-password|reset-totp`."""
 import click
 from flask.cli import AppGroup
 
@@ -45,7 +45,7 @@ def create_user_command(username, password, role, area_code):
 
 def register_cli(app) -> None:
     """Attach every command group."""
-    from app.auth.cli import auth_cli
+    from app.auth.cli import add_account_commands, auth_cli
     from app.health_codes.cli import health_codes_cli
     from app.patrols.cli import patrols_cli
     from app.reports.cli import reports_cli
@@ -54,6 +54,7 @@ def register_cli(app) -> None:
     from app.volunteers.cli import demo_volunteers_command, volunteers_cli
 
     demo_cli.add_command(demo_volunteers_command)
+    add_account_commands(users_cli)
     for group in (seed_cli, users_cli, demo_cli, auth_cli, health_codes_cli, scans_cli, volunteers_cli,
                   patrols_cli, outbox_cli, reports_cli):
         app.cli.add_command(group)

@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from app.common.ids import random_ids  # noqa: E402
+
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 STATS = [("district", "4401"), ("street", "4401"), ("community", "440106"), ("grid", "4401"), ("trade", "4401"),
          ("interest", "4401"), ("service_role", "4401"), ("trade", "440106001"), ("interest", "440106001001")]
@@ -222,9 +224,7 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
     seconds, server_before = 0.0, server_cpu()
     for start in range(0, count, batch * connections):
         n, now = min(batch * connections, count - start), utcnow()
-        user_ids = db.session.execute(text("SELECT nextval('users_id_seq') FROM generate_series(1, :n)"),
-                                      {"n": n}).scalars().all()
-        db.session.commit()
+        user_ids = random_ids(n)
         work = []
         for first in range(0, n, batch):
             work.append(people.batch(start + first, user_ids[first:first + batch], now))
@@ -267,8 +267,7 @@ def cost_breakdown(count: int = 300_000, batch: int = 50_000, seed: int = 2021) 
         for variant, tables in PARTS.items():
             empty()
             people, now = _ReadyPeople(seed), utcnow()
-            ids = db.session.execute(text("SELECT nextval('users_id_seq') FROM generate_series(1, :n)"),
-                                     {"n": count}).scalars().all()
+            ids = random_ids(count)
             batches = [people.batch(first, ids[first:first + batch], now) for first in range(0, count, batch)]
             db.session.commit()
             before = server_cpu()

@@ -29,6 +29,13 @@ ACCESS = {
     "POST /api/v1/auth/refresh": PUBLIC,  # needs a refresh token, checked separately in test_auth
     "POST /api/v1/auth/logout": SIGNED_IN,
     "GET /api/v1/me": SIGNED_IN,
+    "POST /api/v1/auth/totp/enrolment": PUBLIC,
+    "POST /api/v1/auth/totp/enrolment/confirm": PUBLIC,
+    "POST /api/v1/admin/users/<int:user_id>/disable": {"admin"},
+    "POST /api/v1/admin/users/<int:user_id>/enable": {"admin"},
+    "POST /api/v1/admin/users/<int:user_id>/totp/reset": {"admin"},
+    "POST /api/v1/admin/users/<int:user_id>/roles/revoke": {"admin"},
+    "POST /api/v1/admin/users/<int:user_id>/password": {"admin"},
     "GET /api/v1/areas": PUBLIC,
     "GET /api/v1/areas/<string:code>": PUBLIC,
     # health codes

@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.common.ids import random_id
 from app.common.time import utcnow
 from app.common.types import UTCDateTime, byte_string, code_string
 from app.extensions import db
@@ -32,7 +33,9 @@ class User(db.Model):
               sqlite_where=text("wechat_openid_hash IS NOT NULL")),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # Random like every other id (see 0014): an id tells neither how many accounts there are nor who came next.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, default=random_id,
+                                    autoincrement=False)
     phone_hash: Mapped[str | None] = mapped_column(byte_string(32), unique=True)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     username: Mapped[str | None] = mapped_column(String(64))
@@ -43,6 +46,11 @@ class User(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP second factor (admin, health_official): the secret encrypted, when it was confirmed, the last time step
+    # accepted (a code is good once).
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     grants: Mapped[list["RoleGrant"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -76,6 +84,17 @@ class RoleGrant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="grants")
+
+
+class SignInFailure(db.Model):
+    """Failed staff sign-ins of one username (known or not, keyed by its hash): the account lockout's state."""
+
+    __tablename__ = "sign_in_failures"
+
+    username_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SmsCode(db.Model):

@@ -2,7 +2,7 @@
 from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
-from app.auth import schemas, service, tokens
+from app.auth import schemas, second_factor, service, tokens
 from app.auth.access import require
 from app.common.blueprint import Blueprint
 from app.common.masking import mask_phone
@@ -40,7 +40,7 @@ def send_sms_code(data):
 @doc_errors(401, 422, 429)
 def login_sms(data):
     """Sign in with phone + SMS code; the first sign-in creates the resident."""
-    return _login_result(*service.login_sms(phone=data["phone"], code=data["code"]))
+    return _login_result(*service.login_sms(phone=data["phone"], code=data["code"], totp=data.get("totp")))
 
 
 @blp.route("/auth/login/wechat", methods=["POST"])
@@ -50,7 +50,8 @@ def login_sms(data):
 @doc_errors(401, 403, 409, 422, 429, 503)
 def login_wechat(data):
     """微信登录：wx.login() 的 code，可同时带手机号授权的 phone_code（绑定手机号；该手机号已有账号时合并为一个账号）。"""
-    return _login_result(*service.login_wechat(code=data["code"], phone_code=data.get("phone_code")))
+    return _login_result(*service.login_wechat(code=data["code"], phone_code=data.get("phone_code"),
+                                               totp=data.get("totp")))
 
 
 @blp.route("/auth/login/password", methods=["POST"])
@@ -59,8 +60,31 @@ def login_wechat(data):
 @blp.response(200, schemas.LoginResult)
 @doc_errors(401, 422, 429)
 def login_password(data):
-    """Staff sign-in with username and password."""
-    return _login_result(*service.login_password(username=data["username"], password=data["password"]))
+    """Staff sign-in with username and password (and a TOTP code for admins and health officials)."""
+    return _login_result(*service.login_password(username=data["username"], password=data["password"],
+                                                 totp=data.get("totp")))
+
+
+@blp.route("/auth/totp/enrolment", methods=["POST"])
+@_auth_limit
+@blp.arguments(schemas.TotpEnrolmentCreate)
+@blp.response(201, schemas.TotpEnrolmentRead)
+@doc_errors(401, 409, 422, 429)
+def start_totp_enrolment(data):
+    """Start binding an authenticator app (staff, with username and password): a new secret, until confirmed."""
+    return second_factor.start_enrolment(service.staff_by_password(username=data["username"],
+                                                                   password=data["password"]))
+
+
+@blp.route("/auth/totp/enrolment/confirm", methods=["POST"])
+@_auth_limit
+@blp.arguments(schemas.TotpEnrolmentConfirm)
+@blp.response(200, schemas.TotpEnrolled)
+@doc_errors(401, 409, 422, 429)
+def confirm_totp_enrolment(data):
+    """Finish binding with a first code from the authenticator app; sign-ins then need a code."""
+    service.confirm_totp(username=data["username"], password=data["password"], code=data["totp"])
+    return {"status": "enrolled"}
 
 
 @blp.route("/auth/refresh", methods=["POST"])

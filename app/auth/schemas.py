@@ -15,9 +15,15 @@ class SmsCodeSent(ma.Schema):
     debug_code = fields.String(metadata={"description": "仅开发/测试环境返回"})
 
 
+def _totp(**kwargs):
+    return fields.String(validate=validate.Regexp(r"^[0-9]{6}$"), load_only=True,
+                         metadata={"description": "身份验证器的 6 位动态验证码（管理员、卫健人员必填）"}, **kwargs)
+
+
 class SmsLogin(ma.Schema):
     phone = fields.String(required=True, validate=validate.Length(1, 20))
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
+    totp = _totp()
 
 
 class WeChatLogin(ma.Schema):
@@ -25,11 +31,29 @@ class WeChatLogin(ma.Schema):
     phone_code = fields.String(validate=validate.Length(1, 128), metadata={
         "description": "手机号快速验证按钮（open-type=getPhoneNumber）回调的 code：绑定该手机号；已有该手机号的账号"
                        "（如短信登录注册的）与本微信账号合并为一个账号"})
+    totp = _totp()
 
 
-class PasswordLogin(ma.Schema):
+class TotpEnrolmentCreate(ma.Schema):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(1, 256))
+
+
+class PasswordLogin(TotpEnrolmentCreate):
+    totp = _totp()
+
+
+class TotpEnrolmentConfirm(TotpEnrolmentCreate):
+    totp = _totp(required=True)
+
+
+class TotpEnrolmentRead(ma.Schema):
+    secret = fields.String(required=True, metadata={"description": "Base32 密钥，可手动输入身份验证器"})
+    otpauth_uri = fields.String(required=True, metadata={"description": "otpauth:// 链接，可生成二维码供扫描"})
+
+
+class TotpEnrolled(ma.Schema):
+    status = fields.String(required=True, metadata={"example": "enrolled"})
 
 
 class GrantRead(ma.Schema):

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth import merge, sms_codes, tokens, wechat
+from app.auth import lockout, merge, second_factor, sms_codes, tokens, wechat
 from app.auth.models import CITY_CODE, CITY_WIDE_ROLES, STAFF_ROLES, RoleGrant, User
 from app.common.crypto import cipher
 from app.common.phone import normalise_cn_mobile
@@ -41,12 +41,12 @@ def request_sms_code(*, phone: str, ip: str) -> dict:
     return sms_codes.send_code(phone=phone, p_hash=phone_hash(phone), ip=ip)
 
 
-def login_sms(*, phone: str, code: str) -> tuple[User, dict]:
+def login_sms(*, phone: str, code: str, totp: str | None = None) -> tuple[User, dict]:
     """Check the code; the first login creates the resident."""
     phone = normalise_cn_mobile(phone)
     p_hash = phone_hash(phone)
     sms_codes.consume_code(p_hash, code)
-    return _signed_in(resident_by_phone(phone))
+    return _signed_in(resident_by_phone(phone), totp)
 
 
 def resident_by_phone(phone: str) -> User:
@@ -78,17 +78,19 @@ def _new_resident(user: User, find) -> User:
     return user
 
 
-def _signed_in(user: User) -> tuple[User, dict]:
+def _signed_in(user: User, totp: str | None = None) -> tuple[User, dict]:
     db.session.flush()
     if not user.is_active:
         raise Unauthorized("account_disabled", "账号已停用，如有疑问请联系社区工作人员")
+    second_factor.verify_sign_in(user, totp)
     user.last_login_at = utcnow()
     pair = tokens.issue_pair(user)
     db.session.commit()
     return user, pair
 
 
-def login_wechat(*, code: str, phone_code: str | None = None) -> tuple[User, dict]:
+def login_wechat(*, code: str, phone_code: str | None = None,
+                 totp: str | None = None) -> tuple[User, dict]:
     """Exchange a wx.login() code (and, with phone_code, the getPhoneNumber code: the phone is bound, and an account
     that already has it is the one signed in to, the WeChat account merged into it); the session key is kept
     (encrypted) server-side only."""
@@ -104,7 +106,7 @@ def login_wechat(*, code: str, phone_code: str | None = None) -> tuple[User, dic
         user = _new_resident(User(wechat_openid_hash=o_hash), find)
     user.wechat_session_key_enc = cipher().encrypt(session.session_key, b"wechat_session_key")
     user.wechat_openid_enc = cipher().encrypt(session.openid, b"wechat_openid")
-    return _signed_in(user)
+    return _signed_in(user, totp)
 
 
 def _with_phone(user: User | None, o_hash: str, phone: str) -> User:
@@ -130,14 +132,44 @@ def _with_phone(user: User | None, o_hash: str, phone: str) -> User:
     return owner
 
 
-def login_password(*, username: str, password: str) -> tuple[User, dict]:
-    """Staff sign-in; the same answer, after the same work, for an unknown user and a wrong password."""
+def login_password(*, username: str, password: str, totp: str | None = None) -> tuple[User, dict]:
+    """Staff sign-in (with a TOTP code for the roles that need one), under the username's lockout."""
+    user = staff_by_password(username=username, password=password)
+    try:
+        result = _signed_in(user, totp)
+    except Unauthorized as exc:
+        if exc.error.startswith("totp_"):
+            db.session.rollback()
+            lockout.record_failure(username)
+        raise
+    lockout.clear(username)
+    db.session.commit()
+    return result
+
+
+def confirm_totp(*, username: str, password: str, code: str) -> None:
+    """Confirm a pending TOTP enrolment; a wrong code counts against the username like a wrong password."""
+    user = staff_by_password(username=username, password=password)
+    try:
+        second_factor.confirm_enrolment(user, code)
+    except Unauthorized:
+        db.session.rollback()
+        lockout.record_failure(username)
+        raise
+
+
+def staff_by_password(*, username: str, password: str) -> User:
+    """The staff account these credentials open; the same answer, after the same work, for an unknown user and a
+    wrong password, each failure counted against the username (lockout)."""
+    lockout.ensure_unlocked(username)
     user = db.session.execute(select(User).options(selectinload(User.grants))
                               .where(User.username == username)).scalar_one_or_none()
     stored = user.password_hash if user is not None and user.password_hash else _dummy_password_hash()
     if not check_password_hash(stored, password) or user is None or not user.has_role(*STAFF_ROLES):
+        db.session.rollback()
+        lockout.record_failure(username)
         raise Unauthorized("credentials_invalid", "用户名或密码错误")
-    return _signed_in(user)
+    return user
 
 
 @functools.cache

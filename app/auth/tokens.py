@@ -62,7 +62,7 @@ def rotate(jwt_payload: dict, user: User) -> dict:
             raise _rejected("token_revoked")
         if _within_grace(state.used_at) and state.successor_enc:
             return json.loads(cipher().decrypt(state.successor_enc, _successor_aad(jti)))
-        _commit_revocations(revoke_family(jwt_payload.get("fam")))
+        commit_revocations(revoke_family(jwt_payload.get("fam")))
         log.warning("refresh token reuse: family revoked user=%s", user.id)
         raise _rejected("token_reused")
     pair = issue_pair(user, family=jwt_payload.get("fam"))
@@ -84,7 +84,7 @@ def _within_grace(used_at: datetime | None) -> bool:
 def logout(jwt_payload: dict) -> None:
     """Revoke this access token and every token of its sign-in (the refresh tokens and their access tokens)."""
     entries = [_revoke(jwt_payload["jti"], _expiry(jwt_payload["exp"]))]
-    _commit_revocations(entries + revoke_family(jwt_payload.get("fam")))
+    commit_revocations(entries + revoke_family(jwt_payload.get("fam")))
 
 
 def _expiry(exp: int) -> datetime:
@@ -110,7 +110,7 @@ def revoke_family(family: str | None) -> list[tuple[str, datetime]]:
     return [_revoke(family, now + lifetime)]
 
 
-def _commit_revocations(entries: list[tuple[str, datetime]]) -> None:
+def commit_revocations(entries: list[tuple[str, datetime]]) -> None:
     """Commit revocations to the database (the truth), then cache them in Redis."""
     db.session.commit()
     client = redis_client()

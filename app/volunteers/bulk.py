@@ -80,12 +80,12 @@ def _stage_table(user_id: Column) -> Table:
                  prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS")
 
 
-# On PostgreSQL each staged row draws an account id from the users' sequence as COPY fills the stage: new accounts
-# are inserted with it, and only the phones that had an account already are looked up (an UPDATE of the stage,
-# a rewrite of its rows, is then needed for those alone). SQLite's stage leaves it NULL: INSERT numbers the
-# accounts as usual, and every row is looked up.
-_STAGE = _stage_table(Column("user_id", BigInteger, server_default=text("nextval('users_id_seq')")))
-_STAGE_SQLITE = _stage_table(Column("user_id", BigInteger))
+# Each staged row draws a random account id as the stage fills (60 random bits of a version-4 UUID on PostgreSQL,
+# SQLite's random()): new accounts are inserted with it, and only the phones that had an account already are
+# looked up (an UPDATE of the stage, a rewrite of its rows, is then needed for those alone).
+_STAGE = _stage_table(Column("user_id", BigInteger, server_default=text(
+    "(('x' || translate(left(gen_random_uuid()::text, 18), '-', ''))::bit(64)::bigint & 9223372036854775807)")))
+_STAGE_SQLITE = _stage_table(Column("user_id", BigInteger, server_default=text("(random() & 9223372036854775807)")))
 NEW_ACCOUNT_ROLES = ("resident", "volunteer")  # what an imported person's new account is granted, city-wide
 
 
@@ -187,7 +187,7 @@ class Writer:
         run = db.session.execute
         new_users = run(self._users(now)).rowcount
         # Accounts that were there before may gain the volunteer role: their cached principals must go (after the
-        # commit). On SQLite the new ones come too; forgetting them is harmless.
+        # commit). On SQLite the new ones may come too; forgetting them is harmless.
         known = []
         if new_users < staged or not self.postgres:
             known = run(self._known_accounts(every_row=new_users == 0)).scalars().all()

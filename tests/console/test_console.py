@@ -24,10 +24,27 @@ def wait(browser, condition, seconds=15):
     return WebDriverWait(browser, seconds).until(condition)
 
 
-def sign_in(browser, live_server, username):
+def enrolled_code(db, username: str) -> str:
+    """Enrol the account's authenticator (admins and officials need one) and give its next code."""
+    from datetime import datetime, timedelta, timezone
+
+    import pyotp
+
+    from app.auth import second_factor
+    from app.auth.models import User
+
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+    totp = pyotp.TOTP(second_factor.start_enrolment(user)["secret"])
+    second_factor.confirm_enrolment(user, totp.now())
+    return totp.at(datetime.now(timezone.utc) + timedelta(seconds=30))  # the confirming code is spent
+
+
+def sign_in(browser, live_server, username, totp=None):
     browser.get(f"{live_server}/console/login")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(demo.DEMO_PASSWORD)
+    if totp:
+        browser.find_element(By.NAME, "totp").send_keys(totp)
     browser.find_element(By.CSS_SELECTOR, "form#login button").click()
     wait(browser, ec.url_to_be(f"{live_server}/console/"))
 
@@ -100,7 +117,7 @@ def test_organiser_sees_volunteers_and_patrols_and_is_refused_another_district(c
 
 def test_official_traces_with_audit_and_is_refused_volunteers(app, db, live_server, browser, shoot, seeded):
     code_id = db.session.execute(select(HealthCode.id)).scalars().first()
-    sign_in(browser, live_server, "official")
+    sign_in(browser, live_server, "official", enrolled_code(db, "official"))
     assert nav(browser) == ["工作台", "健康码与流调", "场所"]
     browser.get(f"{live_server}/console/health")
     form = browser.find_element(By.ID, "trace")
@@ -118,10 +135,10 @@ def test_official_traces_with_audit_and_is_refused_volunteers(app, db, live_serv
     assert refused(browser).startswith("无权访问")
 
 
-def test_admin_downloads_a_venue_poster(client, live_server, browser, shoot, seeded):
+def test_admin_downloads_a_venue_poster(client, db, live_server, browser, shoot, seeded):
     owner = factories.user(roles=[("resident", "4401")])
     assert client.post("/api/v1/venues", json=VENUE, headers=factories.auth_headers(owner)).status_code == 201
-    sign_in(browser, live_server, "admin")
+    sign_in(browser, live_server, "admin", enrolled_code(db, "admin"))
     browser.get(f"{live_server}/console/venues")
     wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#venues button"))
     assert browser.find_element(By.CSS_SELECTOR, "#venues tr td").text == VENUE["name"]

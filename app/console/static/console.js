@@ -117,8 +117,9 @@ const Console = (() => {
     return user;
   }
 
-  async function login(username, password) {
-    const r = await call("POST", "/auth/login/password", {username, password});
+  async function login(username, password, totp) {
+    const body = totp ? {username, password, totp} : {username, password};
+    const r = await call("POST", "/auth/login/password", body);
     store.clear();
     save(r);
     store.setItem("me", JSON.stringify(r.user));

@@ -25,7 +25,7 @@
         event.preventDefault();
         const form = new FormData(event.target);
         try {
-          await Console.login(form.get("username"), form.get("password"));
+          await Console.login(form.get("username"), form.get("password"), form.get("totp"));
           window.location.assign("/console/");
         } catch (error) {
           $("error").textContent = error.message;

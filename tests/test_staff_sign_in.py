@@ -161,3 +161,13 @@ def test_reset_totp_makes_the_account_enrol_again(app, client, db, frozen, offic
     envelope(_login(client, "zhao"), 401, "totp_enrolment_required")
     db.session.expire_all()
     assert db.session.execute(select(User.totp_secret_enc).where(User.id == official.id)).scalar() is None
+
+
+@pytest.mark.postgres
+def test_concurrent_failures_are_all_counted(app, db, frozen, concurrently):
+    def fail(_i):
+        r = app.test_client().post(LOGIN_PASSWORD, json={"username": "race", "password": "wrong-password-1"})
+        return r.status_code
+
+    assert concurrently(fail, 4) == [401] * 4
+    assert _failures(db, "race").failures == 4

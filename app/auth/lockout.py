@@ -8,10 +8,11 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, update
 
 from app.auth.models import SignInFailure
 from app.common.time import utcnow
+from app.common.upsert import insert
 from app.errors import TooManyRequests
 from app.extensions import db
 
@@ -21,11 +22,6 @@ FORGET_AFTER = timedelta(days=1)  # failures older than this no longer count
 def _key(username: str) -> str:
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, b"sign-in:" + username.strip().lower().encode(), hashlib.sha256).hexdigest()
-
-
-def _row(username: str) -> SignInFailure | None:
-    return db.session.execute(select(SignInFailure).where(SignInFailure.username_hash == _key(username))
-                              .with_for_update()).scalar_one_or_none()
 
 
 def ensure_unlocked(username: str) -> None:
@@ -39,20 +35,21 @@ def ensure_unlocked(username: str) -> None:
 
 
 def record_failure(username: str) -> None:
-    """Count a failed sign-in (committed at once: the request then fails) and lock when there are too many."""
+    """Count a failed sign-in (one atomic upsert, committed at once: the request then fails) and lock the username
+    when there are too many."""
     cfg, now = current_app.config, utcnow()
-    row = _row(username)
-    if row is None:
-        row = SignInFailure(username_hash=_key(username), failures=0)
-        db.session.add(row)
-    elif now - row.last_failed_at > FORGET_AFTER:
-        row.failures = 0
-    row.failures += 1
-    row.last_failed_at = now
-    beyond = row.failures - cfg["SIGN_IN_LOCK_AFTER"]
+    table = SignInFailure.__table__
+    fresh = table.c.last_failed_at >= now - FORGET_AFTER
+    stmt = insert(table).values(username_hash=_key(username), failures=1, last_failed_at=now)
+    stmt = stmt.on_conflict_do_update(index_elements=["username_hash"], set_={
+        "failures": case((fresh, table.c.failures + 1), else_=1), "last_failed_at": now,
+        "locked_until": case((fresh, table.c.locked_until), else_=None)})
+    failures = db.session.execute(stmt.returning(table.c.failures)).scalar_one()
+    beyond = failures - cfg["SIGN_IN_LOCK_AFTER"]
     if beyond >= 0:
         seconds = min(cfg["SIGN_IN_LOCK_SECONDS"] * 2 ** min(beyond, 20), cfg["SIGN_IN_LOCK_MAX_SECONDS"])
-        row.locked_until = now + timedelta(seconds=seconds)
+        db.session.execute(update(SignInFailure).where(SignInFailure.username_hash == _key(username))
+                           .values(locked_until=now + timedelta(seconds=seconds)))
     db.session.commit()
 
 

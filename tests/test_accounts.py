@@ -164,3 +164,17 @@ def test_imported_accounts_have_random_ids(db):
     importer.import_stream(io.BytesIO(csv_bytes(GOOD[2:] + [["13800000009", *GOOD[0][1:]]])), batch_size=100)
     ids = db.session.execute(select(User.id)).scalars().all()
     assert len(ids) == 4 and all(i > 2**32 for i in ids), ids
+
+
+def test_users_id_has_no_sequence_and_every_reference_has_its_type(db):
+    from sqlalchemy import inspect
+
+    inspector = inspect(db.engine)
+    [id_column] = [c for c in inspector.get_columns("users") if c["name"] == "id"]
+    assert "nextval" not in str(id_column.get("default") or "")
+    references = [(table, fk["constrained_columns"][0]) for table in inspector.get_table_names()
+                  for fk in inspector.get_foreign_keys(table) if fk["referred_table"] == "users"]
+    assert len(references) >= 14
+    for table, column in references:
+        [ref] = [c for c in inspector.get_columns(table) if c["name"] == column]
+        assert type(ref["type"]) is type(id_column["type"]), (table, column, ref["type"], id_column["type"])

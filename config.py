@@ -221,9 +221,9 @@ class TestingConfig(Config):
     # Fixed test-only secrets: every app the suite builds (and the servers it starts) reads the same data.
     SECRET_KEY = "test-secret-key-not-for-production-0000"
     JWT_SECRET_KEY = "test-jwt-secret-key-not-for-production-1111"
-    DATA_ENCRYPTION_KEYS = "test1:dGVzdC1kYXRhLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
+    DATA_ENCRYPTION_KEYS = "dev1:dGVzdC1kYXRhLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
     BLIND_INDEX_KEY = "test-blind-index-key-not-for-production"
-    HEALTH_CODE_SIGNING_KEYS = "test1:dGVzdC1lZDI1NTE5LXNlZWQtbm90LWZvci1wcm9kISE="
+    HEALTH_CODE_SIGNING_KEYS = "dev1:dGVzdC1lZDI1NTE5LXNlZWQtbm90LWZvci1wcm9kISE="
     VENUE_CODE_KEY = "test-venue-code-key-not-for-production"
     PATROL_CHECKIN_KEY = "test-patrol-checkin-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")

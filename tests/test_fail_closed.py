@@ -49,7 +49,7 @@ def test_a_secret_in_the_environment_wins_over_the_file(tmp_path, clean_env, mon
 
 
 def test_a_token_forged_with_the_old_fixed_secret_is_refused(client):
-    token = pyjwt.encode({"sub": "1", "type": "access", "fresh": False, "jti": "x", "exp": 4102444800,
+    token = pyjwt.encode({"sub": "1", "type": "access", "fresh": False, "jti": "x", "exp": 32503680000,
                           "iat": 1, "nbf": 1}, OLD_FIXED_JWT_SECRET, algorithm="HS256")
     r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and r.get_json()["error"] == "token_invalid"

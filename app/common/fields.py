@@ -65,7 +65,7 @@ class Text(fields.String):
         return text
 # The years a date or time sent to the API may fall in: wide enough for any real use, narrow enough that shifting
 # a value by a time zone or a day can never leave what Python and the databases hold.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 
 
 def _in_years(value) -> None:

@@ -27,6 +27,7 @@ def checkin_pairs(count: int, communities: int = 200) -> list[tuple[int, int]]:
     500 each): every pair can check in once. Earlier bench patrols are removed first."""
     from app.auth.models import User
     from app.common import time as clock
+    from app.common.ids import random_id
     from app.extensions import db
     from app.patrols import service
     from app.volunteers import locality
@@ -34,8 +35,9 @@ def checkin_pairs(count: int, communities: int = 200) -> list[tuple[int, int]]:
     clear_bench_patrols()
     admin = db.session.execute(text("SELECT id FROM users WHERE username = 'bench-patrol-admin'")).scalar()
     if admin is None:
-        admin = db.session.execute(text("INSERT INTO users (username, is_active, created_at) VALUES "
-                                        "('bench-patrol-admin', true, now()) RETURNING id")).scalar()
+        admin = db.session.execute(text("INSERT INTO users (id, username, is_active, created_at) VALUES "
+                                        "(:id, 'bench-patrol-admin', true, now()) RETURNING id"),
+                                   {"id": random_id()}).scalar()
         db.session.execute(text("INSERT INTO role_grants (user_id, role, area_code, created_at) "
                                 "VALUES (:u, 'admin', '4401', now())"), {"u": admin})
         db.session.commit()

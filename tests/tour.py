@@ -51,7 +51,8 @@ def readme_line(script_line: int, starts: list[tuple[int, int]]) -> int:
 
 def prepare(workdir: Path) -> dict:
     """A migrated, seeded SQLite database in workdir, as `make run` makes; returns the server's environment."""
-    env = {**os.environ, "JIEFANG_ENV": "development", "DATABASE_URL": f"sqlite:///{workdir / 'tour.db'}",
+    env = {**os.environ, "JIEFANG_ENV": "development", "JIEFANG_ALLOW_DEVELOPMENT": "1",
+           "DATABASE_URL": f"sqlite:///{workdir / 'tour.db'}",
            "REDIS_URL": "", "FLASK_APP": "wsgi.py", "GUNICORN_WORKERS": "2"}
     for command in (["db", "upgrade"], ["seed", "demo"]):
         subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env=env, check=True,

@@ -12,7 +12,7 @@ sign_in_failures holds the failed staff sign-ins of each username (known or not:
 usernames exist); users gain the encrypted TOTP secret, when it was confirmed and the last time step accepted.
 
 Revision ID: 0014
-Revises: 0016
+Revises: 0013
 Create Date: 2026-12-06 11:15:00
 
 """
@@ -24,7 +24,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0016'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

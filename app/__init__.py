@@ -33,8 +33,8 @@ def register_extensions(app: Flask) -> None:
     from app.common.cache import init_redis
     from app.common.crypto import init_cipher
     from app.common.headers import init_security_headers
-    from app.common.method_override import init_method_override
     from app.common.input_guard import init_input_guard
+    from app.common.method_override import init_method_override
     from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
     from app.errors import register_error_handlers

@@ -139,7 +139,7 @@ def test_admin_api_refuses_accounts_outside_the_admins_areas_and_itself(client, 
     envelope(client.post(f"/api/v1/admin/users/{city_admin[0].id}/disable", headers=city_admin[1]), 403,
              "self_forbidden")
     envelope(client.post(f"/api/v1/admin/users/{wang[0].id}/disable",
-                         headers=factories.auth_headers(city_admin[0], fresh=False)), 401, "fresh_token_required")
+                         headers=factories.auth_headers(city_admin[0], fresh=False)), 403, "fresh_token_required")
     envelope(client.post("/api/v1/admin/users/987654321/disable", headers=city_admin[1]), 404, "user_not_found")
     assert _row(db, wang[0].id).is_active and _row(db, city_admin[0].id).is_active
 

@@ -121,7 +121,7 @@ def raw_bodies() -> st.SearchStrategy:
 
 @pytest.fixture
 def world(app, client):
-    """Users of every role, and a venue, a health code, a group and a patrol to aim at."""
+    """Users of every role, and a venue, a health code, a group, a patrol and a report to aim at."""
     everyone = factories.user(roles=[(role, "4401") for role in ROLES])
     headers = factories.auth_headers(everyone)
     users = {role: factories.user(roles=[(role, "440106")]) for role in ROLES} | {"everyone": everyone}
@@ -136,7 +136,12 @@ def world(app, client):
     patrol = client.post("/api/v1/patrols", headers=headers, json={
         "group_id": str(group.id), "area": "440106001001", "title": "夜间巡逻", "starts_at": starts.isoformat(),
         "ends_at": (starts + timedelta(hours=2)).isoformat(), "meeting_point": MEETING, "capacity": 3}).get_json()
-    real = [venue, code, str(group.id), patrol["id"], str(everyone.id), "express", "running", *AREAS]
+    from app.reports import catalogue
+    from tests.reports.helpers import body as report_body
+
+    catalogue.seed()
+    report = client.post("/api/v1/reports", headers=headers, json=report_body()).get_json()["id"]
+    real = [venue, code, str(group.id), patrol["id"], report, str(everyone.id), "express", "running", *AREAS]
     return {"spec": _spec(app), "users": users, "real": real}
 
 

@@ -58,11 +58,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def time_key(value: datetime) -> int:
-    """A timestamp as an exact integer (microseconds since 1970) for a cursor."""
-    return (value.astimezone(timezone.utc) - _EPOCH) // _MICROSECOND
-
-
 # Cursor times lie between these (microseconds since 1970): the years 1970 to 2999.
 _TIME_KEY_RANGE = range(0, 32503680000 * 10**6)
 

@@ -4,7 +4,7 @@ Random ids, like every other table's, instead of the sequence's 1, 2, 3 …
 
 New accounts take a random 63-bit id (app.common.ids.random_id; the bulk import draws its own in the stage), so
 an id tells neither how many accounts there are nor which came before or after. The column keeps its type
-(BIGINT on PostgreSQL, INTEGER, which holds 64 bits, on SQLite), as do the fourteen columns that refer to it.
+(BIGINT on PostgreSQL, INTEGER, which holds 64 bits, on SQLite), as do the columns that refer to it.
 On PostgreSQL the sequence and its default go; SQLite has neither. Existing accounts keep their ids: renumbering
 them would sign every user out and rewrite every table that refers to an account.
 
@@ -12,7 +12,7 @@ sign_in_failures holds the failed staff sign-ins of each username (known or not:
 usernames exist); users gain the encrypted TOTP secret, when it was confirmed and the last time step accepted.
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-06 11:15:00
 
 """
@@ -24,7 +24,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0013'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -56,7 +56,7 @@ def enable(user: User) -> User:
 
 
 def revoke_role(user: User, *, role: str, area_code: str | None = None) -> User:
-    """Take a role away, over one area or everywhere; NotFound when the account does not hold it."""
+    """撤销角色：Take a role away, over one area or everywhere; NotFound when the account does not hold it."""
     if role not in ROLES:
         raise ValidationFailed("role_invalid", f"角色无效：{role}")
     kept = [g for g in user.grants if not (g.role == role and area_code in (None, g.area_code))]

@@ -57,9 +57,9 @@ def _simple(path: str, change, summary: str) -> None:
         require("admin", fresh=True)(blp.response(200, AccountRead)(doc_errors(404)(view))))
 
 
-_simple("/disable", accounts.disable, "Disable an account and sign it out everywhere.")
-_simple("/enable", accounts.enable, "Enable a disabled account.")
-_simple("/totp/reset", accounts.reset_totp, "Forget the account's authenticator: it enrols again before signing in.")
+_simple("/disable", accounts.disable, "停用账号：Disable an account and sign it out everywhere.")
+_simple("/enable", accounts.enable, "启用账号：Enable a disabled account.")
+_simple("/totp/reset", accounts.reset_totp, "重置身份验证器：Forget the account's authenticator: it enrols again before signing in.")
 
 
 @blp.route(USER + "/roles/revoke", methods=["POST"])
@@ -68,7 +68,7 @@ _simple("/totp/reset", accounts.reset_totp, "Forget the account's authenticator:
 @blp.response(200, AccountRead)
 @doc_errors(404, 422)
 def revoke_role(data, user_id):
-    """Take a role away (over one area, or everywhere) and sign the account out everywhere."""
+    """撤销角色：Take a role away (over one area, or everywhere) and sign the account out everywhere."""
     return _view(accounts.revoke_role(_managed(user_id), role=data["role"], area_code=data.get("area")))
 
 
@@ -78,5 +78,5 @@ def revoke_role(data, user_id):
 @blp.response(200, AccountRead)
 @doc_errors(404, 422)
 def reset_password(data, user_id):
-    """Set a new password, lift the lockout and sign the account out everywhere."""
+    """重置密码：Set a new password, lift the lockout and sign the account out everywhere."""
     return _view(accounts.reset_password(_managed(user_id), password=data["password"]))

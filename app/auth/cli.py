@@ -59,7 +59,7 @@ def add_account_commands(users_cli) -> None:
     @click.option("--role", required=True)
     @click.option("--area", "area_code", default=None, help="Only the grant over this area (default: every area)")
     def revoke_role_command(account, role, area_code):
-        """Take a role away and sign the account out everywhere."""
+        """撤销角色：Take a role away and sign the account out everywhere."""
         _run(accounts.revoke_role, account, role=role, area_code=area_code)
 
     @users_cli.command("reset-password")

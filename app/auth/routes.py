@@ -71,7 +71,7 @@ def login_password(data):
 @blp.response(201, schemas.TotpEnrolmentRead)
 @doc_errors(401, 409, 422, 429)
 def start_totp_enrolment(data):
-    """Start binding an authenticator app (staff, with username and password): a new secret, until confirmed."""
+    """绑定身份验证器：Start binding an authenticator app (staff, with username and password): a new secret, until confirmed."""
     return second_factor.start_enrolment(service.staff_by_password(username=data["username"],
                                                                    password=data["password"]))
 
@@ -82,7 +82,7 @@ def start_totp_enrolment(data):
 @blp.response(200, schemas.TotpEnrolled)
 @doc_errors(401, 409, 422, 429)
 def confirm_totp_enrolment(data):
-    """Finish binding with a first code from the authenticator app; sign-ins then need a code."""
+    """完成绑定身份验证器：Finish binding with a first code from the authenticator app; sign-ins then need a code."""
     service.confirm_totp(username=data["username"], password=data["password"], code=data["totp"])
     return {"status": "enrolled"}
 

@@ -210,7 +210,7 @@ def holders(*, roles: tuple[str, ...], area_code: str) -> list[int]:
 
 
 def revoke_role(*, user: User, role: str, area_code: str | None = None) -> None:
-    """Take a role away (over one area, or everywhere); no commit."""
+    """撤销角色：Take a role away (over one area, or everywhere); no commit."""
     user.grants = [g for g in user.grants if not (g.role == role and area_code in (None, g.area_code))]
 
 

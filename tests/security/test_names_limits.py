@@ -32,7 +32,10 @@ def test_venue_names_with_hidden_characters_are_refused(client, db, login, char)
     _, headers = login("resident")
     for field in ("name", "address"):
         r = client.post("/api/v1/venues", json={**VENUE, field: f"天河{char}城"}, headers=headers)
-        assert r.status_code == 422 and field in r.get_json()["errors"]["json"]
+        if char == "\x00":  # the input guard refuses a NUL anywhere in a body before any field is read
+            assert r.status_code == 422 and r.get_json()["error"] == "nul_character"
+        else:
+            assert r.status_code == 422 and field in r.get_json()["errors"]["json"]
     assert db.session.execute(select(Venue)).first() is None
 
 

@@ -33,10 +33,19 @@ class Config:
     # hide_parameters: a failing statement's error and log line never carry its values (personal data).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800, "hide_parameters": True}
     DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", 10.0))
+    # A request the database cannot serve (refused, terminated, pool exhausted) answers 503 with this Retry-After.
+    DATABASE_RETRY_AFTER_SECONDS = _env_int("DATABASE_RETRY_AFTER_SECONDS", 5)
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # After a Redis error, go without it this long instead of waiting on each request (memory limits,
     # database revocation checks, cache misses meanwhile).
     REDIS_PAUSE_SECONDS = float(os.environ.get("REDIS_PAUSE_SECONDS", 5.0))
+    # How often each process reads the database's Redis generation (docs/operations.md): the longest a fact written
+    # while Redis was unreachable can be missed by a process that trusts Redis.
+    REDIS_SYNC_CHECK_SECONDS = float(os.environ.get("REDIS_SYNC_CHECK_SECONDS", 1.0))
+    # Prometheus scrape token for /metrics (absent: /metrics answers 404).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Idempotency-Key: how long a stored answer is replayed (purged by `flask ops purge`).
+    IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
     # Reverse proxies in front of gunicorn (nginx = 1): their X-Forwarded-For gives the client address.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
@@ -153,6 +162,9 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: each process counts in its own memory
     RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.2, "socket_connect_timeout": 0.2}  # as cache.connect()
     RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "20 per minute")
+    # Worker processes sharing the limits (gunicorn.conf.py sets it): while Redis is away each process counts
+    # alone, against its share of every limit, so that all of them together still allow no more than the limit.
+    RATELIMIT_WORKERS = _env_int("RATELIMIT_WORKERS", 1)
     # health-code applications per account (a family of ten, with a few typing slips, fits in a day)
     RATELIMIT_HEALTH_CODE_APPLY = os.environ.get("RATELIMIT_HEALTH_CODE_APPLY", "10 per hour;30 per day")
     # staff invitations per account and venue (whatever the phone: the answer never says whether it has an account)

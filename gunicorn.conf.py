@@ -28,6 +28,8 @@ backlog = _int("GUNICORN_BACKLOG", 2048)
 # 2 x cores + 1 keeps the cores busy while some workers wait on PostgreSQL; GUNICORN_MAX_WORKERS caps it
 # (the database's connection budget), GUNICORN_WORKERS sets it outright.
 workers = _int("GUNICORN_WORKERS", min(2 * _cores() + 1, _int("GUNICORN_MAX_WORKERS", 32)))
+# While Redis is away each worker rate-limits alone, to its share of every limit (app/common/limits.py).
+os.environ["RATELIMIT_WORKERS"] = str(workers)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = _int("GUNICORN_THREADS", 1)
 
@@ -74,5 +76,6 @@ def post_fork(server, worker):
     from app.extensions import db
 
     app = server.app.wsgi()  # the app the master loaded (wsgi:app, bench.wsgi:app): importing one would build another
+    app.config["RATELIMIT_WORKERS"] = server.cfg.workers  # the count in force, even when -w overrode ours
     with app.app_context():
         db.engine.dispose(close=False)

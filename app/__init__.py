@@ -37,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     from app.common.method_override import init_method_override
     from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
+    from app.ops.metrics import init_metrics
     from app.errors import register_error_handlers
     from app.extensions import NoCookieSessions, api, db, jwt, limiter, migrate
 
@@ -75,6 +76,7 @@ def register_extensions(app: Flask) -> None:
     init_method_override(app)
     init_security_headers(app)
     init_input_guard(app)
+    init_metrics(app)
     # One session per request, even where a caller (a test) keeps an app context across requests.
     app.teardown_request(lambda _exc: db.session.remove())
     from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks
@@ -111,9 +113,10 @@ def register_blueprints(app: Flask) -> None:
     from app.venues.scan_routes import blp as scans
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
+    from app.ops.routes import blp as ops
 
     for blueprint in (system, auth, admin_users, areas, health_codes, venues, scans, admin_health, volunteers,
-                      groups, patrols, invitations, links, my_venues, subscriptions, reports, open311):
+                      groups, patrols, invitations, links, my_venues, subscriptions, reports, open311, ops):
         api.register_blueprint(blueprint)
     from app.console.routes import bp as console
 

@@ -5,9 +5,12 @@ from itertools import islice
 
 import flask_smorest
 import marshmallow as ma
-from flask import jsonify
-from sqlalchemy.exc import DataError, IntegrityError
+from flask import current_app, jsonify
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from app.ops import metrics
 
 log = logging.getLogger("jiefang.errors")
 
@@ -132,8 +135,10 @@ def _http_exception(error: HTTPException):
     valid_methods = getattr(error, "valid_methods", None)
     if status == 405 and valid_methods:
         headers["Allow"] = ", ".join(valid_methods)
-    if status == 429 and getattr(error, "retry_after", None):
-        headers["Retry-After"] = str(error.retry_after)
+    if status == 429:
+        metrics.RATE_LIMITED.labels(metrics.route()).inc()
+        if getattr(error, "retry_after", None):
+            headers["Retry-After"] = str(error.retry_after)
     return envelope(status, code, None, errors=capped(errors) if status == 422 else None, headers=headers)
 
 
@@ -189,6 +194,39 @@ def _data_error(error: DataError):
     return envelope(422, "value_invalid", "提交的数据超出允许范围")
 
 
+# SQLSTATEs of a server that is going away or not yet taking connections (class 08 is the connection itself).
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
+
+
+def database_fault(error: Exception) -> str | None:
+    """The fault's class name when an error means the database cannot be reached (refused, terminated, the pool
+    exhausted), else None: a deadlock or a bad statement is not an outage."""
+    if isinstance(error, PoolTimeout):
+        return type(error).__name__
+    if not isinstance(error, DBAPIError) or isinstance(error, IntegrityError):
+        return None
+    state = getattr(error.orig, "sqlstate", None)
+    if error.connection_invalidated or state is None or state.startswith("08") or state in _UNAVAILABLE_STATES:
+        return type(error.orig).__name__ if error.orig is not None else type(error).__name__
+    return None
+
+
+def _database_error(error: Exception):
+    fault = database_fault(error)
+    if fault is None:
+        return _unexpected(error)
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 — the connection is gone already; the pool replaces it
+        pass
+    metrics.DATABASE_UNAVAILABLE.labels(fault).inc()
+    log.warning("database unavailable: %s", fault)  # one line, no traceback: an outage must not flood the log
+    return envelope(503, "database_unavailable", "系统繁忙，请稍后再试",
+                    headers={"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER_SECONDS"])})
+
+
 def _unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _http_exception(error)
@@ -201,6 +239,8 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(AppError, _app_error)
     app.register_error_handler(IntegrityError, _integrity_error)
     app.register_error_handler(DataError, _data_error)
+    app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(PoolTimeout, _database_error)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)
 

@@ -139,11 +139,23 @@ class RssSampler:
         self._thread.join()
 
 
+def free_port_in(ports: range) -> int:
+    """The first port of the range nothing listens on (a free port anywhere when all are taken)."""
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
 class RedisServer:
     """A redis-server of our own on a free port (never the shared one): start, stop, pause, resume."""
 
-    def __init__(self):
-        self.port = free_port()
+    def __init__(self, ports: range | None = None):
+        self.port = free_port_in(ports) if ports else free_port()
         self.proc: subprocess.Popen | None = None
 
     @staticmethod

@@ -15,7 +15,8 @@ from config import TestingConfig
 from tests import factories
 
 # Reference data that the session loads once and tests never change; every other table is emptied after each test.
-PRESERVED_TABLES = {"areas", "alembic_version", "trades", "interests"}
+# cache_sync too: its generation only ever grows, as in production (each process remembers the highest it saw).
+PRESERVED_TABLES = {"areas", "alembic_version", "trades", "interests", "cache_sync"}
 # Preserved tables that tests may add to: what a test added is deleted after it (table -> condition to keep).
 RESTORED_TABLES = {"trades": "builtin", "interests": "builtin"}
 

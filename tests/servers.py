@@ -28,11 +28,12 @@ def gunicorn(app, tmp_path: Path, target: str = "wsgi:app", **env: str):
 
 
 @contextmanager
-def private_redis():
-    """A started RedisServer of the test's own, always stopped; skips when redis-server is not installed."""
+def private_redis(ports: range | None = None):
+    """A started RedisServer of the test's own (on one of `ports` if given), always stopped; skips when
+    redis-server is not installed."""
     if not RedisServer.installed():
         pytest.skip("redis-server is not installed (Debian package redis-server): cannot test Redis failover")
-    server = RedisServer()
+    server = RedisServer(ports)
     server.start()
     try:
         yield server

@@ -80,7 +80,7 @@ def test_redis_stopped_and_restarted(served, db):
     client.logout(bob)
     assert client.me(alice) == 200 and client.me(bob) == 401
     assert rds.keys("LIMITS*"), "the limiter counts in Redis while it is up"
-    assert rds.exists(f"revoked:{_jti(bob)}") and rds.exists("revoked:warm")
+    assert rds.exists(f"revoked:{_jti(bob)}") and rds.exists("sync:generation")
 
     server.stop()
     assert client.me(alice) == 200, "the database answers for revocation"
@@ -92,7 +92,7 @@ def test_redis_stopped_and_restarted(served, db):
     assert db.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == _jti(carol))) is not None
 
     server.start()  # empty: it kept nothing
-    assert _until(lambda: rds.exists("revoked:warm"), 10, step=lambda: client.me(alice)), "revocations re-warmed"
+    assert _until(lambda: rds.exists("sync:generation"), 10, step=lambda: client.me(alice)), "Redis caught up: revocations re-warmed"
     assert client.me(bob) == 401 and client.me(carol) == 401 and client.me(alice) == 200
     assert rds.exists(f"revoked:{_jti(carol)}"), "a revocation made during the outage reached Redis"
     assert _until(lambda: rds.keys("LIMITS*"), 40, step=lambda: (client.me(alice), client.wrong_passwords(1))), \
@@ -104,13 +104,13 @@ def test_redis_cut_off_with_its_data_kept(served):
     """A network cut (Redis frozen, its data kept): a logout during the cut must not be forgotten afterwards."""
     client, server, rds = served
     alice, dave = client.sign_in(), client.sign_in()
-    assert client.me(alice) == 200 and rds.exists("revoked:warm")
+    assert client.me(alice) == 200 and rds.exists("sync:generation")
 
     server.pause()
     assert client.me(alice) == 200, "a frozen Redis costs a short socket timeout, then the database answers"
     client.logout(dave)
     assert client.me(dave) == 401
-    server.resume()  # comes back still marked warm, without dave's revocation
+    server.resume()  # comes back with its old generation, without dave's revocation
 
     time.sleep(PAUSE + 0.3)
     assert client.me(dave) == 401, "Redis re-warmed from the database before answering"

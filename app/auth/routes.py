@@ -1,16 +1,17 @@
 """/auth and /me."""
-from flask import current_app, request
+from flask import request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
 from app.auth import schemas, second_factor, service, tokens
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.limits import shared
 from app.common.masking import mask_phone
 from app.errors import doc_errors
 from app.extensions import limiter
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、令牌与当前用户")
-_auth_limit = limiter.limit(lambda: current_app.config["RATELIMIT_AUTH"])
+_auth_limit = limiter.limit(shared("RATELIMIT_AUTH"))
 
 
 def user_view(user) -> dict:

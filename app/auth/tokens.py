@@ -18,9 +18,9 @@ from app.common.time import utcnow
 from app.common.upsert import insert
 from app.errors import Unauthorized
 from app.extensions import db, jwt
+from app.ops import sync
 
 log = logging.getLogger("jiefang.auth")
-_WARM_KEY = "revoked:warm"
 
 
 def issue_pair(user: User, family: str | None = None) -> dict:
@@ -111,17 +111,21 @@ def revoke_family(family: str | None) -> list[tuple[str, datetime]]:
 
 
 def commit_revocations(entries: list[tuple[str, datetime]]) -> None:
-    """Commit revocations to the database (the truth), then cache them in Redis."""
+    """Commit revocations to the database (the truth), then cache them in Redis; when Redis cannot take them,
+    record that it is behind, so that no process trusts it before it has them (`app.ops.sync`)."""
     db.session.commit()
-    client = redis_client()
-    if client is None or not entries:
+    if not entries or current_app.extensions.get("redis") is None:
         return
-    try:
-        pipe = client.pipeline(transaction=False)
-        _cache(pipe, entries)
-        pipe.execute()
-    except RedisError:
-        _redis_failed("caching a revocation")
+    client = redis_client()
+    if client is not None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            _cache(pipe, entries)
+            pipe.execute()
+            return
+        except RedisError:
+            redis_failed("caching a revocation")
+    sync.mark_behind("caching a revocation")
 
 
 def _cache(pipe, entries) -> None:
@@ -131,52 +135,46 @@ def _cache(pipe, entries) -> None:
         pipe.set(f"revoked:{key}", b"1", ex=max(1, int((expires_at - now).total_seconds()) + 60))
 
 
-def _redis_failed(doing: str) -> None:
-    # Redis may now lack revocations (this one, or those made while it is paused): refill it once it answers.
-    current_app.extensions["revocations_stale"] = True
-    redis_failed(doing)
-
-
 def _revoked_in_db(keys: list[str]) -> bool:
     return db.session.execute(select(RevokedToken.jti).where(RevokedToken.jti.in_(keys)).limit(1)).first() is not None
 
 
 def _warm_redis(client) -> None:
-    """Copy live revocations into Redis after it lost them (restart, flush, missed writes)."""
+    """Copy live revocations into Redis when it is caught up (restart, flush, missed writes)."""
     rows = db.session.execute(select(RevokedToken.jti, RevokedToken.expires_at)
                               .where(RevokedToken.expires_at > utcnow())).all()
     pipe = client.pipeline(transaction=False)
     _cache(pipe, rows)
-    pipe.set(_WARM_KEY, b"1")
     pipe.execute()
 
 
+sync.on_catch_up(_warm_redis)
+
+
 def is_access_revoked(jti: str, family: str | None = None) -> bool:
-    """Whether an access token (or its sign-in) was revoked: Redis when it answers and is warm, else the database.
+    """Whether an access token (or its sign-in) was revoked: Redis when it answers and is caught up with the
+    database (`app.ops.sync`), else the database.
 
     The keys queued with `cache.want` (the caller's principal, the view's `cache.prefetch` keys) are read in the
-    same round trip and handed to `cache.fetched`; they are not read when Redis does not answer."""
+    same round trip and handed to `cache.fetched`; they are not used when Redis is away or behind."""
     keys = [jti, family] if family else [jti]
-    client = ready_client()
+    client = redis_client()
     if client is None:
         return _revoked_in_db(keys)
     try:
-        if current_app.extensions.get("revocations_stale"):
-            client.delete(_WARM_KEY)
-            current_app.extensions["revocations_stale"] = False
         extra = cache.queued()
-        values = client.mget([f"revoked:{key}" for key in keys] + [_WARM_KEY] + extra)
-        if extra:
-            cache.keep_fetched(extra, values[-len(extra):])
-            del values[-len(extra):]
-        *hits, warm = values
+        values = client.mget([f"revoked:{key}" for key in keys] + [sync.SYNC_KEY] + extra)
+        fetched = values[len(keys) + 1:]
+        *hits, generation = values[:len(keys) + 1]
         if any(hits):
             return True
-        if warm:
+        if sync.trusted(generation):
+            if extra:
+                cache.keep_fetched(extra, fetched)
             return False
-        _warm_redis(client)
+        sync.caught_up(client, generation)  # then the database answers: what was read came before the catch-up
     except RedisError:
-        _redis_failed("checking a revocation")
+        redis_failed("checking a revocation")
     return _revoked_in_db(keys)
 
 

@@ -7,8 +7,9 @@ frozen Redis costs one short timeout, not one per request.
 Domains cache like this, and delete the key in the service call that changes the row, after its commit:
     area = cache.cached(f"area:{code}", lambda: _area_dict(code), ttl=60)
     cache.delete(f"area:{code}")
-An invalidation that cannot reach Redis is kept and replayed before this process next reads the cache, so
-an entry that outlived a network cut is not served stale. `forget_on_change(Model, keys_of)` deletes keys after
+An invalidation that cannot reach Redis is recorded in the database (`app.ops.sync.mark_behind`): until Redis
+has caught up (every entry dropped), no process reads the cache, so an entry that outlived a network cut is not
+served stale. `forget_on_change(Model, keys_of)` deletes keys after
 any commit that changed such a row through the ORM; writes that bypass the ORM delete their keys themselves.
 
 A hot view can name the keys it will read with `@prefetch(keys_of)` above `@require`: the auth layer then reads
@@ -26,10 +27,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.ops import metrics, sync
+
 log = logging.getLogger("jiefang.cache")
 PREFIX = "cache:"
 DEFAULT_TTL = 60
-_LOST_LIMIT = 10_000  # past this many lost invalidations, every cache entry is dropped instead
 
 
 def connect(url: str):
@@ -54,6 +56,7 @@ def redis_client():
 def redis_failed(doing: str) -> None:
     """Report a Redis error: for a few seconds callers get None (and use the database) instead of waiting on it."""
     current_app.extensions["redis_paused_until"] = time.monotonic() + current_app.config["REDIS_PAUSE_SECONDS"]
+    metrics.REDIS_FALLBACKS.labels("unreachable").inc()
     log.warning("redis unavailable while %s; carrying on without it", doing)
 
 
@@ -115,18 +118,17 @@ def set_texts(values: dict[str, str], ttl: int = DEFAULT_TTL) -> None:
 
 
 def delete(*keys: str) -> None:
-    """Invalidate entries; when Redis is away the keys are kept and deleted before the next cache read."""
+    """Invalidate entries; when Redis is away, record that it is behind (no process reads it until caught up)."""
     if current_app.extensions.get("redis") is None or not keys:
         return
-    names = [PREFIX + key for key in keys]
-    client = ready_client()
+    client = redis_client()  # a delete is safe even while Redis is behind: it need not be caught up first
     if client is not None:
         try:
-            client.delete(*names)
+            client.delete(*[PREFIX + key for key in keys])
             return
         except RedisError:
             redis_failed("invalidating the cache")
-    _remember_lost(names)
+    sync.mark_behind("invalidating the cache")
 
 
 def cached(key: str, load: Callable[[], Any], ttl: int = DEFAULT_TTL) -> Any:
@@ -139,45 +141,16 @@ def cached(key: str, load: Callable[[], Any], ttl: int = DEFAULT_TTL) -> Any:
     return value
 
 
-ALL = frozenset({"*"})  # marker: too many lost invalidations to keep, drop every cache entry
-
-
-def _remember_lost(names: list[str]) -> None:
-    lost = current_app.extensions.setdefault("cache_lost", set())
-    if lost is not ALL:
-        lost.update(names)
-        if len(lost) > _LOST_LIMIT:
-            current_app.extensions["cache_lost"] = ALL
-
-
 def ready_client():
-    """The client, after replaying invalidations lost while Redis was away; None when it is away."""
+    """The client when Redis answers and holds every write the database does (`app.ops.sync`); else None."""
     client = redis_client()
-    lost = current_app.extensions.get("cache_lost")
-    if client is None or not lost:
-        return client
-    try:
-        if lost is ALL:
-            for batch in _batches(client.scan_iter(match=PREFIX + "*", count=1000), 1000):
-                client.unlink(*batch)
-        else:
-            client.delete(*lost)
-    except RedisError:
-        redis_failed("replaying cache invalidations")
+    if client is None:
         return None
-    current_app.extensions["cache_lost"] = set()
-    return client
-
-
-def _batches(items, size: int):
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    try:
+        return client if sync.caught_up(client) else None
+    except RedisError:
+        redis_failed("checking the cache generation")
+        return None
 
 
 # ---- prefetch: a view's cache keys read in the auth layer's round trip --------------------------------------

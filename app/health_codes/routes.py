@@ -7,6 +7,7 @@ from app.auth.access import require
 from app.auth.signed_urls import signed, signed_or_require, signed_uid, signed_url
 from app.common import cache
 from app.common.blueprint import Blueprint
+from app.common.limits import shared
 from app.common.sql import autocommit
 from app.errors import Forbidden, doc_errors
 from app.extensions import limiter
@@ -45,7 +46,7 @@ def view(code) -> dict:
 @require()
 # Per account, checked once the caller is known (this decorator runs inside @require), every attempt counted: a
 # 409 tells whether a document number holds a code, so the limit also bounds probing of ID numbers.
-@limiter.limit(lambda: current_app.config["RATELIMIT_HEALTH_CODE_APPLY"], key_func=lambda: f"account:{current_user.id}")
+@limiter.limit(shared("RATELIMIT_HEALTH_CODE_APPLY"), key_func=lambda: f"account:{current_user.id}")
 @blp.arguments(schemas.HealthCodeCreate)
 @blp.response(201, schemas.HealthCodeRead)
 @doc_errors(403, 409, 422, 429, 503)

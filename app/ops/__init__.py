@@ -1,0 +1,1 @@
+"""Operations: Redis freshness, idempotent requests, metrics, startup key checks."""

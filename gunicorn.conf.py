@@ -30,11 +30,12 @@ backlog = _int("GUNICORN_BACKLOG", 2048)
 workers = _int("GUNICORN_WORKERS", min(2 * _cores() + 1, _int("GUNICORN_MAX_WORKERS", 32)))
 # While Redis is away each worker rate-limits alone, to its share of every limit (app/common/limits.py).
 os.environ["RATELIMIT_WORKERS"] = str(workers)
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# The draining sync worker serves the connections queued when SIGTERM comes instead of resetting them.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "app.ops.draining.DrainingSyncWorker")
 threads = _int("GUNICORN_THREADS", 1)
 
 # A request that takes 30 s is stuck: the worker is killed and replaced. On SIGTERM (deploy, scale-in) workers
-# get graceful_timeout to finish what they are serving.
+# get graceful_timeout to finish what they are serving and what is queued (app/ops/draining.py).
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
@@ -67,6 +68,38 @@ else:
 
 # Only nginx on this machine may set X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# Prometheus: every worker writes its metrics to files in one directory, which the scrape adds up. Made here when
+# the environment names none, before the app (and prometheus_client) is loaded; emptied at each start.
+_made_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _made_metrics_dir:
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="jiefang-metrics-")
+
+
+def on_starting(server):
+    """Empty the metrics directory: counts of a previous run must not be added to this one's."""
+    import glob
+
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(path)
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges (its counters stay in the sums)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory this file made."""
+    if _made_metrics_dir:
+        import shutil
+
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def post_fork(server, worker):

@@ -47,6 +47,7 @@ def register_cli(app) -> None:
     """Attach every command group."""
     from app.auth.cli import add_account_commands, auth_cli
     from app.health_codes.cli import health_codes_cli
+    from app.ops.cli import ops_cli
     from app.patrols.cli import patrols_cli
     from app.reports.cli import reports_cli
     from app.subscriptions.cli import outbox_cli
@@ -56,5 +57,5 @@ def register_cli(app) -> None:
     demo_cli.add_command(demo_volunteers_command)
     add_account_commands(users_cli)
     for group in (seed_cli, users_cli, demo_cli, auth_cli, health_codes_cli, scans_cli, volunteers_cli,
-                  patrols_cli, outbox_cli, reports_cli):
+                  patrols_cli, outbox_cli, reports_cli, ops_cli):
         app.cli.add_command(group)

@@ -12,6 +12,7 @@ from app.common.sql import autocommit
 from app.errors import Forbidden, doc_errors
 from app.extensions import limiter
 from app.health_codes import keys, schemas, service, tokens
+from app.ops.idempotency import idempotent
 
 blp = Blueprint("health_codes", __name__, url_prefix="/api/v1/health-codes", description="穗康码：申领、申报、亮码与验码")
 CODE = "/<int:code_id>"  # out-of-range ids are 404 in the service
@@ -44,6 +45,7 @@ def view(code) -> dict:
 
 @blp.route("", methods=["POST"])
 @require()
+@idempotent
 # Per account, checked once the caller is known (this decorator runs inside @require), every attempt counted: a
 # 409 tells whether a document number holds a code, so the limit also bounds probing of ID numbers.
 @limiter.limit(shared("RATELIMIT_HEALTH_CODE_APPLY"), key_func=lambda: f"account:{current_user.id}")
@@ -81,6 +83,7 @@ def public_keys():
 @autocommit
 @cache.prefetch_for_caller(lambda caller_id: _scans().verify_keys(caller_id))
 @require("venue_staff", "health_official")
+@idempotent
 @blp.arguments(schemas.VerifyRequest)
 @blp.response(200, schemas.VerifyResult)
 @doc_errors(403, 410, 422)
@@ -151,6 +154,7 @@ def revoke_family(code_id, holder_id):
 
 @blp.route(CODE + "/declarations", methods=["POST"])
 @require()
+@idempotent
 @blp.arguments(schemas.DeclarationCreate)
 @blp.response(201, schemas.DeclarationRead)
 @doc_errors(403, 404, 422, 429)

@@ -102,5 +102,9 @@ def _observe(response):
 
 
 def init_metrics(app) -> None:
-    """Count every answered request (after the request log's hook has timed it)."""
+    """Count every answered request (after the request log's hook has timed it); publish the platform's backlogs."""
+    from app.ops import idempotency, sync
+
     app.after_request(_observe)
+    backlog("redis_generations_behind", sync.generations_behind)
+    backlog("idempotency_expired", idempotency.count_expired)

@@ -76,6 +76,15 @@ def mark_behind(doing: str) -> None:
     log.warning("redis missed a write while %s: generation %s", doing, generation)
 
 
+def generations_behind() -> int:
+    """How many generations Redis lags the database (0 without Redis): above 0 for long, Redis is not catching up."""
+    client = current_app.extensions.get("redis")
+    if client is None:
+        return 0
+    seen = client.get(SYNC_KEY)
+    return max(0, _read_generation() - int(seen or -1))
+
+
 def trusted(seen) -> bool:
     """Whether Redis at generation `seen` (None: it has none) holds every write the database does."""
     g.redis_generation = seen

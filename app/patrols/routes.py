@@ -9,6 +9,7 @@ from app.common.blueprint import Blueprint
 from app.common.pagination import PageArgs, page_schema
 from app.common.sql import autocommit
 from app.errors import doc_errors
+from app.ops.idempotency import idempotent
 from app.patrols import (
     checkin,
     codes,
@@ -37,6 +38,7 @@ def _attendance(a) -> dict:
 
 @blp.route("/patrols", methods=["POST"])
 @require(*TEAM)
+@idempotent
 @blp.arguments(schemas.PatrolCreate)
 @blp.response(201, schemas.PatrolRead)
 @doc_errors(404, 422)
@@ -87,6 +89,7 @@ def cancel_patrol(data, patrol_id):
 
 @blp.route(PATROL + "/signups", methods=["POST"])
 @require("volunteer")
+@idempotent
 @blp.response(201, schemas.SignupRead)
 @blp.alt_response(200, schema=schemas.SignupRead, description="已报名或已在候补")
 @doc_errors(404, 409)
@@ -148,6 +151,7 @@ def checkin_code_png(_args, patrol_id):
 @blp.route("/patrols/checkins", methods=["POST"])
 @autocommit
 @require("volunteer")
+@idempotent
 @blp.arguments(schemas.PatrolCheckin)
 @blp.response(201, schemas.AttendanceRead)
 @blp.alt_response(200, schema=schemas.AttendanceRead, description="已签到过：返回原签到记录")
@@ -182,6 +186,7 @@ def list_attendances(args, patrol_id):
 
 @blp.route(PATROL + "/attendances/<int:volunteer_id>/certifications", methods=["POST"])
 @require(*TEAM)
+@idempotent
 @blp.arguments(schemas.CertificationCreate)
 @blp.response(201, schemas.AttendanceRecord)
 @doc_errors(404, 409, 422)
@@ -202,6 +207,7 @@ def certify_all(patrol_id):
 
 @blp.route("/points/grants", methods=["POST"])
 @require("organiser", "admin")
+@idempotent
 @blp.arguments(schemas.GrantCreate)
 @blp.response(201, schemas.EntryRead)
 @doc_errors(404, 422)

@@ -12,6 +12,7 @@ from app.common.pagination import page_schema
 from app.common.time import utcnow
 from app.errors import doc_errors
 from app.extensions import limiter
+from app.ops.idempotency import idempotent
 from app.invitations.routes import sent
 from app.invitations.schemas import InvitationSent
 from app.venues import poster, schemas, service, staff_invites
@@ -31,6 +32,7 @@ def my_venues():
 @blp.route("", methods=["POST"])
 @require()
 @per_account("RATELIMIT_VENUE_CREATE")
+@idempotent
 @blp.arguments(schemas.VenueCreate)
 @blp.response(201, schemas.VenueRead)
 @doc_errors(404, 422, 429)
@@ -99,6 +101,7 @@ def list_staff(venue_id):
 # Per account and venue, every attempt counted (whatever the phone): bounds how many people one manager pesters.
 @limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_INVITE"],
                key_func=lambda: f"staff-invite:{current_user.id}:{request.view_args['venue_id']}")
+@idempotent
 @blp.arguments(schemas.StaffBind)
 @blp.response(202, InvitationSent)
 @doc_errors(403, 404, 422, 429)
@@ -130,6 +133,7 @@ def get_code(venue_id):
 
 @blp.route("/<int:venue_id>/code/rotate", methods=["POST"])
 @require()
+@idempotent
 @blp.response(200, schemas.VenueCodeRead)
 @doc_errors(404)
 def rotate_code(venue_id):

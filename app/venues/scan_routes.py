@@ -8,6 +8,7 @@ from app.common.pagination import page_schema
 from app.common.sql import autocommit
 from app.errors import doc_errors
 from app.health_codes import service as hc_service
+from app.ops.idempotency import idempotent
 from app.venues import scan_schemas as schemas
 from app.venues import scans, service, stats, tracing
 
@@ -20,6 +21,7 @@ admin = Blueprint("admin_health", __name__, url_prefix="/api/v1/admin",
 @autocommit
 @cache.prefetch(scans.checkin_keys)
 @require()
+@idempotent
 @blp.arguments(schemas.CheckinCreate)
 @blp.response(201, schemas.CheckinRead)
 @blp.alt_response(200, schema=schemas.CheckinRead, description="5 分钟内已在该场所登记：返回原记录")
@@ -33,6 +35,7 @@ def check_in(data):
 
 @blp.route("/scans/batch", methods=["POST"])
 @require("venue_staff")
+@idempotent
 @blp.arguments(schemas.BatchCreate)
 @blp.response(200, schemas.BatchRead)
 @doc_errors(404, 422)
@@ -93,6 +96,7 @@ def history(code_id):
 @admin.route("/tracing", methods=["POST"])
 @autocommit
 @require("health_official")
+@idempotent
 @admin.arguments(schemas.TracingCreate)
 @admin.response(200, schemas.TracingRead)
 @doc_errors(404, 422)
@@ -103,6 +107,7 @@ def trace(data):
 
 @admin.route("/tracing/apply", methods=["POST"])
 @require("health_official", fresh=True)
+@idempotent
 @admin.arguments(schemas.TracingApply)
 @admin.response(200, schemas.AppliedList)
 @doc_errors(404, 410, 422)

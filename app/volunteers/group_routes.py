@@ -7,6 +7,7 @@ from app.common.pagination import page_schema
 from app.errors import doc_errors
 from app.invitations.routes import sent
 from app.invitations.schemas import InvitationSent
+from app.ops.idempotency import idempotent
 from app.volunteers import group_invites, groups, membership, schemas
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="街坊群：地缘、业缘、趣缘群与成员")
@@ -15,6 +16,7 @@ MEMBERS = ("volunteer", "organiser", "admin")
 
 @blp.route("", methods=["POST"])
 @require("organiser", "admin")
+@idempotent
 @blp.arguments(schemas.GroupCreate)
 @blp.response(201, schemas.GroupRead)
 @doc_errors(404, 409, 422)
@@ -54,6 +56,7 @@ def update_group(data, group_id):
 
 @blp.route("/<int:group_id>/members", methods=["POST"])
 @require(*MEMBERS)
+@idempotent
 @blp.arguments(schemas.MemberAdd)
 @blp.response(201, schemas.MemberRead)
 @blp.alt_response(200, schema=schemas.MemberRead, description="已是成员或已在审批中（管理者添加：批准其申请）")

@@ -10,6 +10,7 @@ from app.auth.models import CITY_CODE
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import ValidationFailed, doc_errors
+from app.ops.idempotency import idempotent
 from app.volunteers import counts, export, groups, import_jobs, schemas, search, service, taxonomy
 
 blp = Blueprint("volunteers", __name__, url_prefix="/api/v1", description="广州街坊志愿者：档案、行业与兴趣、检索、统计、导入导出")
@@ -56,8 +57,8 @@ def _taxonomy_routes(kind: str, label: str) -> None:
     path = f"/{kind}s"
     blp.route(path, methods=["GET"], endpoint=f"list_{kind}s")(blp.response(200, schemas.TaxonomyList)(listing))
     blp.route(path, methods=["POST"], endpoint=f"create_{kind}")(
-        require("admin")(blp.arguments(schemas.TaxonomyCreate)(blp.response(201, schemas.TaxonomyRead)(
-            doc_errors(409, 422)(create)))))
+        require("admin")(idempotent(blp.arguments(schemas.TaxonomyCreate)(blp.response(201, schemas.TaxonomyRead)(
+            doc_errors(409, 422)(create))))))
 
 
 _taxonomy_routes("trade", "trades (行业)")
@@ -67,6 +68,7 @@ _taxonomy_routes("interest", "interests (兴趣; at most 63)")
 # ---- the volunteer's own profile -----------------------------------------------------------------------------------
 @blp.route("/volunteers", methods=["POST"])
 @require()
+@idempotent
 @blp.arguments(schemas.VolunteerCreate)
 @blp.response(201, schemas.VolunteerRead)
 @doc_errors(404, 409, 422)
@@ -173,6 +175,7 @@ def export_volunteers_xlsx(args):
 
 @blp.route("/admin/volunteers/imports", methods=["POST"])
 @require("admin")
+@idempotent
 @body_limit(IMPORT_MAX_BYTES)
 @blp.arguments(schemas.ImportFile, location="files")
 @blp.response(202, schemas.ImportJobRead)

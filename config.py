@@ -42,7 +42,7 @@ class Config:
     # How often each process reads the database's Redis generation (docs/operations.md): the longest a fact written
     # while Redis was unreachable can be missed by a process that trusts Redis.
     REDIS_SYNC_CHECK_SECONDS = float(os.environ.get("REDIS_SYNC_CHECK_SECONDS", 1.0))
-    # Prometheus scrape token for /metrics (absent: /metrics answers 404).
+    # Prometheus scrape token for /metrics (unset: /metrics refuses every call).
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     # Idempotency-Key: how long a stored answer is replayed (purged by `flask ops purge`).
     IDEMPOTENCY_TTL_HOURS = _env_int("IDEMPOTENCY_TTL_HOURS", 24)

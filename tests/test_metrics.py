@@ -1,4 +1,4 @@
-"""/metrics: behind METRICS_TOKEN (404 without one configured), Prometheus text with requests by route template
+"""/metrics: behind METRICS_TOKEN (refused while none is configured), Prometheus text with requests by route template
 and status, rate-limit refusals, Redis fallbacks, database outages and backlogs."""
 import re
 
@@ -31,8 +31,10 @@ def _value(text: str, metric: str, **labels) -> float:
     return total
 
 
-def test_absent_without_a_token_and_refused_with_a_wrong_one(app, client, monkeypatch):
-    assert client.get("/metrics").status_code == 404
+def test_refused_without_a_configured_token_and_with_a_wrong_one(app, client, monkeypatch):
+    for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer anything"}):
+        r = client.get("/metrics", headers=headers)
+        assert r.status_code == 401 and r.get_json()["error"] == "metrics_token_invalid", "none configured"
     monkeypatch.setitem(app.config, "METRICS_TOKEN", TOKEN)
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN + "x"}):
         r = client.get("/metrics", headers=headers)

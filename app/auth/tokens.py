@@ -172,7 +172,8 @@ def is_access_revoked(jti: str, family: str | None = None) -> bool:
             if extra:
                 cache.keep_fetched(extra, fetched)
             return False
-        sync.caught_up(client, generation)  # then the database answers: what was read came before the catch-up
+        if sync.caught_up(client, generation) and extra:  # just caught up: every cache entry is gone
+            cache.keep_fetched(extra, [None] * len(extra))
     except RedisError:
         redis_failed("checking a revocation")
     return _revoked_in_db(keys)

@@ -1,5 +1,5 @@
-"""Prometheus metrics: what an operator pages on. Served at /metrics (METRICS_TOKEN as a bearer token; absent
-when it is not set), never under the public /api/v1 path.
+"""Prometheus metrics: what an operator pages on. Served at /metrics (METRICS_TOKEN as a bearer token; refused
+while none is set), never under the public /api/v1 path.
 
 Under gunicorn every worker writes its counters to files in PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py makes
 one when it is not set) and whichever worker answers the scrape adds them up. Backlogs are not counters: a

@@ -89,7 +89,8 @@ def _claim(account_id: int, key: str, fingerprint: str) -> Response | None:
     values = {"fingerprint": fingerprint, "status": None, "body": None, "created_at": now, "expires_at": expires}
     mine = IdempotentRequest.account_id == account_id, IdempotentRequest.key == key
     claimed = db.session.execute(insert(IdempotentRequest).values(account_id=account_id, key=key, **values)
-                                 .on_conflict_do_nothing(index_elements=["account_id", "key"])).rowcount
+                                 .on_conflict_do_nothing(index_elements=["account_id", "key"])
+                                 .returning(IdempotentRequest.key)).first() is not None  # rowcount: -1 on PostgreSQL
     if not claimed:  # seen before: take it over only if it expired or its request died before answering
         lapsed = or_(IdempotentRequest.expires_at <= now,
                      and_(IdempotentRequest.status.is_(None), IdempotentRequest.created_at <= now - STALE_CLAIM))

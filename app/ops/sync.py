@@ -38,8 +38,8 @@ def on_catch_up(hook: Callable) -> None:
 
 
 def _read_generation() -> int:
-    with db.engine.connect() as conn:
-        return conn.execute(select(CacheSync.generation).where(CacheSync.id == 1)).scalar() or 0
+    # Through the request's session: its connection, not a second one from the pool per request.
+    return db.session.execute(select(CacheSync.generation).where(CacheSync.id == 1)).scalar() or 0
 
 
 def database_generation() -> int:

@@ -37,9 +37,9 @@ def register_extensions(app: Flask) -> None:
     from app.common.method_override import init_method_override
     from app.common.proxy import init_proxy
     from app.common.request_log import init_request_log
-    from app.ops.metrics import init_metrics
     from app.errors import register_error_handlers
     from app.extensions import NoCookieSessions, api, db, jwt, limiter, migrate
+    from app.ops.metrics import init_metrics
 
     app.session_interface = NoCookieSessions()
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import api
     from app.health_codes.routes import blp as health_codes
     from app.invitations.routes import blp as invitations
+    from app.ops.routes import blp as ops
     from app.patrols.routes import blp as patrols
     from app.reports.open311_routes import blp as open311
     from app.reports.routes import blp as reports
@@ -113,7 +114,6 @@ def register_blueprints(app: Flask) -> None:
     from app.venues.scan_routes import blp as scans
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
-    from app.ops.routes import blp as ops
 
     for blueprint in (system, auth, admin_users, areas, health_codes, venues, scans, admin_health, volunteers,
                       groups, patrols, invitations, links, my_venues, subscriptions, reports, open311, ops):

@@ -1,6 +1,5 @@
 """PostgreSQL unreachable (through a proxy the test cuts): every request answers 503 database_unavailable with
 Retry-After, the log has one line per fault and no traceback, the metric counts them, and service resumes."""
-import os
 import re
 from urllib.parse import urlsplit, urlunsplit
 

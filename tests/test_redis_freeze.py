@@ -64,7 +64,8 @@ def test_logout_around_a_freeze_stays_revoked_in_every_worker(served):
 def test_colour_change_around_a_freeze_reaches_every_worker(served):
     base, redis_server = served
     resident = factories.auth_headers(factories.user())
-    staff = factories.auth_headers(factories.user(roles=[("venue_staff", "4401")]))
+    # Verifying without a venue is for health officials (venue staff name their venue).
+    staff = factories.auth_headers(factories.user(roles=[("health_official", "4401")]))
     official = factories.auth_headers(factories.user(roles=[("health_official", "4401")]))
     code = _call(base, "POST", "/api/v1/health-codes", resident, json=application()).json()
     token = _call(base, "GET", f"/api/v1/health-codes/{code['id']}/token", resident).json()["token"]

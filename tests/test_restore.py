@@ -54,7 +54,8 @@ def test_dump_restore_and_smoke(app, client, tmp_path, restored_url):
         (tmp_path / run).mkdir()
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     phone = factories.phone()
-    factories.user(roles=[("venue_staff", "4401")], username="door", password="door-password-1")
+    # Verifies without a venue: a health official (venue staff name their venue).
+    factories.user(roles=[("health_official", "4401")], username="door", password="door-password-1")
     owner = factories.auth_headers(factories.user())
     venue = client.post("/api/v1/venues", json=VENUE, headers=owner).get_json()
     venue_code = client.get(f"/api/v1/venues/{venue['id']}/code", headers=owner).get_json()["venue_code"]

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from app.auth import principal
 from app.auth.models import RefreshToken, RevokedToken, User
 from app.common import cache
-from app.common.cache import ready_client, redis_client, redis_failed
+from app.common.cache import redis_client, redis_failed
 from app.common.crypto import cipher
 from app.common.time import utcnow
 from app.common.upsert import insert

@@ -1,6 +1,6 @@
 """/health-codes: apply, list, show, withdraw, verify the holder, family holders, declare, token, QR, public keys,
 verify a token."""
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from flask_jwt_extended import current_user
 
 from app.auth.access import require

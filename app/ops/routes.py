@@ -11,7 +11,7 @@ blp = Blueprint("ops", __name__, url_prefix="", description="运维")
     200: {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}},
     401: {"description": "METRICS_TOKEN missing or wrong, or none configured"}})
 def scrape():
-    """Prometheus metrics (bearer METRICS_TOKEN; every call is refused while no token is configured)."""
+    """监控指标：Prometheus metrics (bearer METRICS_TOKEN; every call is refused while no token is configured)."""
     if not metrics.authorised():
         raise Unauthorized("metrics_token_invalid", "监控凭证无效")
     return metrics.exposition()

@@ -8,6 +8,7 @@ from app.auth.access import require
 from app.common.blueprint import Blueprint
 from app.common.fields import Text
 from app.errors import NotFound, doc_errors
+from app.ops.idempotency import idempotent
 from app.reports import open311
 
 blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311", description="Open311 GeoReport v2 接口")
@@ -104,6 +105,7 @@ def one_request(request_id):
 
 @blp.route("/requests.json", methods=["POST"])
 @require("resident", "volunteer")
+@idempotent
 @blp.arguments(Open311RequestCreate, location="form")
 @blp.response(201, Open311Filed(many=True))
 @doc_errors(404, 422)

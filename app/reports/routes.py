@@ -6,6 +6,7 @@ from app.auth.access import require
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import ValidationFailed, doc_errors
+from app.ops.idempotency import idempotent
 from app.reports import catalogue, photos, queues, schemas, service, stats, workflow
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="有呼必应：报事、受理、派单、处置、评价与统计")
@@ -22,6 +23,7 @@ def filed_view(report, created: bool, user) -> dict:
 
 @blp.route("/reports", methods=["POST"])
 @require(*REPORTERS)
+@idempotent
 @blp.arguments(schemas.ReportCreate)
 @blp.response(201, schemas.ReportFiled)
 @blp.alt_response(200, schema=schemas.ReportFiled, description="该 client_key 已提交过：返回原报事")
@@ -69,6 +71,7 @@ def transition(data, report_id):
 
 @blp.route("/report-photos", methods=["POST"])
 @require(*REPORTERS, "department_staff")
+@idempotent
 @blp.response(201, schemas.ReportPhotoRead)
 @doc_errors(413, 422)
 def upload_photo():
@@ -103,6 +106,7 @@ def list_categories():
 
 @blp.route("/report-categories", methods=["POST"])
 @require("admin")
+@idempotent
 @blp.arguments(schemas.ReportCategoryCreate)
 @blp.response(201, schemas.ReportCategoryRead)
 @doc_errors(404, 409, 422)
@@ -134,6 +138,7 @@ def list_departments():
 
 @blp.route("/report-departments", methods=["POST"])
 @require("admin")
+@idempotent
 @blp.arguments(schemas.ReportDepartmentCreate)
 @blp.response(201, schemas.ReportDepartmentRead)
 @doc_errors(404, 409, 422)
@@ -144,6 +149,7 @@ def create_department(data):
 
 @blp.route("/report-departments/<int:department_id>/staff", methods=["POST"])
 @require("admin")
+@idempotent
 @blp.arguments(schemas.DepartmentStaffCreate)
 @blp.response(201, schemas.DepartmentStaffRead)
 @doc_errors(404, 422)

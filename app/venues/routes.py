@@ -7,14 +7,14 @@ from flask_jwt_extended import current_user
 from app.auth.access import require
 from app.auth.signed_urls import SignedArgs, signed, signed_or_require, signed_url
 from app.common.blueprint import Blueprint
-from app.common.limits import per_account, per_caller
+from app.common.limits import per_account, per_caller, shared
 from app.common.pagination import page_schema
 from app.common.time import utcnow
 from app.errors import doc_errors
 from app.extensions import limiter
-from app.ops.idempotency import idempotent
 from app.invitations.routes import sent
 from app.invitations.schemas import InvitationSent
+from app.ops.idempotency import idempotent
 from app.venues import poster, schemas, service, staff_invites
 
 blp = Blueprint("venues", __name__, url_prefix="/api/v1/venues", description="场所码：场所、工作人员与海报")
@@ -99,7 +99,7 @@ def list_staff(venue_id):
 @require()
 @per_account("RATELIMIT_VENUE_STAFF")
 # Per account and venue, every attempt counted (whatever the phone): bounds how many people one manager pesters.
-@limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_INVITE"],
+@limiter.limit(shared("RATELIMIT_STAFF_INVITE"),
                key_func=lambda: f"staff-invite:{current_user.id}:{request.view_args['venue_id']}")
 @idempotent
 @blp.arguments(schemas.StaffBind)

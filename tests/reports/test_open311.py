@@ -50,6 +50,7 @@ def test_requests_read_open_and_closed(client, volunteer, community, street, fir
 
 def test_post_a_request_form_encoded(client, volunteer, community):
     user, headers = volunteer()
+    user_id = user.id  # the idempotent claim commits, which expires the fixture's instance
     form = {"service_code": "sanitation", "lat": "23.1266", "long": "113.3383", "address_id": GRID,
             "address_string": "五山路 1 号", "description": "垃圾桶满溢", "attribute[weight]": "heavy",
             "email": "x@example.com"}
@@ -60,7 +61,7 @@ def test_post_a_request_form_encoded(client, volunteer, community):
     retry = client.post("/api/v1/open311/requests.json", data=form, headers={**headers, "Idempotency-Key": "k1"})
     assert retry.get_json()[0]["service_request_id"] == filed["service_request_id"]
     report = db.session.get(Report, int(filed["service_request_id"]))
-    assert (report.source, report.reporter_id, report.grid_code, report.state) == ("open311", user.id, GRID,
+    assert (report.source, report.reporter_id, report.grid_code, report.state) == ("open311", user_id, GRID,
                                                                                    "submitted")
     assert report.lat < 23.1266  # stored in GCJ-02
     queue = client.get("/api/v1/reports?queue=community", headers=community[1]).get_json()["items"]

@@ -1,7 +1,7 @@
 """cache_sync, key_checks, idempotent_requests: Redis's generation, startup key checks, idempotent POSTs
 
 Revision ID: 0012
-Revises: 0017
+Revises: 0014
 Create Date: 2026-12-06 11:00:00
 
 """
@@ -13,7 +13,7 @@ import app.common.types
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0017'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,10 @@ with other data keys it refuses to start."""
 import base64
 import shutil
 import subprocess
+import time
 from urllib.parse import urlsplit, urlunsplit
 
+import pyotp
 import pytest
 import requests
 from sqlalchemy import create_engine, text
@@ -82,8 +84,13 @@ def test_dump_restore_and_smoke(app, client, tmp_path, restored_url):
         assert [c["id"] for c in codes["items"]] == [code["id"]], "the same account, not a new empty one"
         token = requests.get(base + f"/api/v1/health-codes/{code['id']}/token", headers=resident, timeout=10)
         assert token.status_code == 200
+        door = {"username": "door", "password": "door-password-1"}  # an official: TOTP at every sign-in
+        secret = requests.post(base + "/api/v1/auth/totp/enrolment", json=door, timeout=10).json()["secret"]
+        second = pyotp.TOTP(secret)
+        assert requests.post(base + "/api/v1/auth/totp/enrolment/confirm", json={**door, "totp": second.now()},
+                             timeout=10).status_code == 200
         staff = requests.post(base + "/api/v1/auth/login/password", timeout=10,
-                              json={"username": "door", "password": "door-password-1"}).json()["access_token"]
+                              json={**door, "totp": second.at(time.time() + 30)}).json()["access_token"]
         verdict = requests.post(base + "/api/v1/health-codes/verify", json={"token": token.json()["token"]},
                                 headers={"Authorization": f"Bearer {staff}"}, timeout=10)
         assert verdict.status_code == 200 and verdict.json()["colour"] == "green"

@@ -34,4 +34,4 @@ def test_sign_in_limit_holds_across_workers_while_redis_is_down(app, tmp_path):
         statuses = _attempts(base, 30)
         assert statuses.count(401) <= 6, statuses
         assert set(statuses) == {401, 429}
-        assert statuses.count(401) >= 3, "each of the three workers admits its share"
+        assert statuses.count(401) >= 2  # the kernel need not hand every worker a connection: no lower bound per worker

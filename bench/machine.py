@@ -32,7 +32,7 @@ def describe(app, redis_url, gen, args, server_workers, connections) -> dict:
             "software": f"Python {platform.python_version()}, PostgreSQL {pg}, Redis {redis_version}",
             "gunicorn": f"{server_workers} sync workers (gunicorn.conf.py), {connections} connections",
             "load generator": gen, "durations": f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per run, "
-            f"{args.rounds} round{'s' if args.rounds > 1 else ''}",
+            f"{args.passes} pass{'es' if args.passes > 1 else ''}",
             "commit": commit.stdout.strip() or "?"}
 
 

@@ -1,11 +1,11 @@
-"""The HTTP part of `make bench`: per scenario a smoke request, a warm-up and a measured run, in rounds; rows with
+"""The HTTP part of `make bench`: per scenario a smoke request, a warm-up and a measured run, in passes; rows with
 ratios.
 
-Each round runs, for each yardstick, the yardstick, the scenarios whose target is a ratio to it and the yardstick
+Each pass runs, for each yardstick, the yardstick, the scenarios whose target is a ratio to it and the yardstick
 again (json, token issue, json; write, staff scan, check-in, write), then the other scenarios; the yardsticks run
-once more at the end. A scenario's ratio in a round is to the mean of its yardstick's runs just before and just
-after it (for a target, only the targets' own runs lie between), and its row gives the median over the rounds:
-a slow patch of the machine then weighs on a ratio's two sides alike, and on one round, not on the figure."""
+once more at the end. A scenario's ratio in a pass is to the mean of its yardstick's runs just before and just
+after it (for a target, only the targets' own runs lie between), and its row gives the median over the passes:
+a slow patch of the machine then weighs on a ratio's two sides alike, and on one pass, not on the figure."""
 import json
 import statistics
 import traceback
@@ -23,7 +23,7 @@ from bench.core import Row, Scenario
 class Measured:
     scenario: Scenario
     runs: list = field(default_factory=list)  # LoadResult per measured run
-    at: list = field(default_factory=list)  # each run's place in the order all runs went in (round_order)
+    at: list = field(default_factory=list)  # each run's place in the order all runs went in (pass_order)
     rss_mb: float = 0.0
     failure: str = ""
     cpus: list = field(default_factory=list)  # µs of CPU per request per measured run (bench.cpu_split)
@@ -60,8 +60,8 @@ def _drive(args, gen: str, base: str, scenario: Scenario, requests, seconds: flo
                               offset=offset)
 
 
-def round_order(plan: list[Scenario]) -> list[Scenario]:
-    """One round: each yardstick, the scenarios with a ratio target on it, the yardstick again; then the rest."""
+def pass_order(plan: list[Scenario]) -> list[Scenario]:
+    """One pass: each yardstick, the scenarios with a ratio target on it, the yardstick again; then the rest."""
     yardsticks = [s for s in plan if s.key]
     targeted = {y.key: [s for s in plan if s.yardstick == y.key and s.min_ratio is not None] for y in yardsticks}
     order = []
@@ -71,17 +71,17 @@ def round_order(plan: list[Scenario]) -> list[Scenario]:
 
 
 def measure(plan: list[Scenario], *, args, gen: str, server, sampler, app, fixtures,
-            say: Callable[[str], None], rounds: int = 1) -> dict:
-    """Each scenario of the plan (yardsticks first), `rounds` times in `round_order`: prepare, smoke, warm-up,
+            say: Callable[[str], None], passes: int = 1) -> dict:
+    """Each scenario of the plan (yardsticks first), `passes` times in `pass_order`: prepare, smoke, warm-up,
     measured run; the yardsticks once more at the end, so that every run has one of its yardstick's after it."""
     connections = max(4, 2 * len(server.workers()))
     results = {s.name: Measured(s) for s in plan}  # in the plan's order: the table's
-    one_round = round_order(plan)
-    order = [(n, i, s) for n in range(rounds) for i, s in enumerate(one_round)]
-    order += [(rounds, i, s) for i, s in enumerate(s for s in plan if s.key)]  # "yardsticks again"
-    for at, (round_no, i, scenario) in enumerate(order):
-        if i == 0 and rounds > 1:  # before a failed scenario is skipped: the rounds stay labelled
-            say(f"round {round_no + 1} of {rounds}" if round_no < rounds else "yardsticks again")
+    one_pass = pass_order(plan)
+    order = [(n, i, s) for n in range(passes) for i, s in enumerate(one_pass)]
+    order += [(passes, i, s) for i, s in enumerate(s for s in plan if s.key)]  # "yardsticks again"
+    for at, (pass_no, i, scenario) in enumerate(order):
+        if i == 0 and passes > 1:  # before a failed scenario is skipped: the passes stay labelled
+            say(f"pass {pass_no + 1} of {passes}" if pass_no < passes else "yardsticks again")
         m = results[scenario.name]
         if m.failure:
             continue
@@ -118,8 +118,8 @@ def failure(exc: Exception) -> str:
     return f"failed: {type(exc).__name__}: {first}"[:120]
 
 
-def round_ratios(m: Measured, yardstick: Measured | None) -> list[float]:
-    """A scenario's ratio in each round: its run's rate over the mean of the yardstick's runs just before and just
+def pass_ratios(m: Measured, yardstick: Measured | None) -> list[float]:
+    """A scenario's ratio in each pass: its run's rate over the mean of the yardstick's runs just before and just
     after it in the run order (one of them when the other is missing: a failed run)."""
     if yardstick is None or not yardstick.runs:
         return []
@@ -135,7 +135,7 @@ def round_ratios(m: Measured, yardstick: Measured | None) -> list[float]:
 
 
 def row_for(m: Measured, yardsticks: dict) -> Row:
-    """The scenario's row: mean rate and latencies over its runs, and the median of its per-round ratios to its
+    """The scenario's row: mean rate and latencies over its runs, and the median of its per-pass ratios to its
     yardstick ({key: the yardstick's Measured})."""
     s = m.scenario
     if not m.runs:
@@ -148,12 +148,12 @@ def row_for(m: Measured, yardsticks: dict) -> Row:
                      "requests": sum(r.requests for r in m.runs), "cpu_us_per_request": m.cpu})
     errors = {k: sum(r.errors.get(k, 0) for r in m.runs) for k in ("connect", "read", "write", "status", "timeout")}
     row.extra["errors"] = {k: v for k, v in errors.items() if v}
-    ratios = round_ratios(m, yardsticks.get(s.yardstick)) if s.yardstick else []
+    ratios = pass_ratios(m, yardsticks.get(s.yardstick)) if s.yardstick else []
     if ratios:
         row.ratio = statistics.median(ratios)
-        row.extra["round_ratios"] = [round(r, 3) for r in ratios]
+        row.extra["pass_ratios"] = [round(r, 3) for r in ratios]
         if len(ratios) > 1:
-            row.note = "rounds " + " / ".join(f"{r:.2f}" for r in ratios)
+            row.note = "passes " + " / ".join(f"{r:.2f}" for r in ratios)
     row.met = s.judge(row)
     if errors["status"] or errors["timeout"]:
         row.met, row.note = False, f"errors: {row.extra['errors']}"

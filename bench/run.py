@@ -5,18 +5,18 @@
    answers). 2. Data sections that load data (volunteers import, scans load, leaderboard ledger: each kept in the
    database with a marker, so only the first run pays for it). 3. gunicorn on 127.0.0.1 with gunicorn.conf.py,
    yardstick routes on. 4. Each scenario: a smoke request, a warm-up, then the load generator (wrk; a bounded
-   Python one without it) for a fixed time, in rounds (3; quick 1): each round runs each yardstick, the
+   Python one without it) for a fixed time, in passes (3; quick 1): each pass runs each yardstick, the
    scenarios with a ratio target on it and the yardstick again, then the other scenarios; the yardsticks run once
-   more at the end, and a scenario's ratio is the median over the rounds of its rate over the mean of its
+   more at the end, and a scenario's ratio is the median over the passes of its rate over the mean of its
    yardstick's runs just before and after it (bench/measure.py). 5. The remaining data
    sections (QR CPU, tracing, venue stats, volunteer stats, keyset pages, scan purge last). 6. One table, also
    in bench/out/latest.{json,md}. Everything started is stopped.
 
 Full scale: 1.31 M volunteers, 10.2 M scans, a ledger for 55 % of the volunteers, 5 s + 15 s per HTTP run; quick:
-30,000 volunteers, 306,000 scans, 1 s + 3 s per HTTP run, one round.
+30,000 volunteers, 306,000 scans, 1 s + 3 s per HTTP run, one pass.
 
 Options: --quick, --only TEXT (scenarios whose name contains it, plus the yardsticks), --loadgen python,
---seconds/--warmup/--rounds, --fresh (drop and recreate the bench database).
+--seconds/--warmup/--passes, --fresh (drop and recreate the bench database).
 """
 import argparse
 import importlib
@@ -100,13 +100,13 @@ def _parse(argv):
     p.add_argument("--only", help="only scenarios whose name contains this (yardsticks always run)")
     p.add_argument("--loadgen", choices=("wrk", "python"), default="wrk")
     p.add_argument("--seconds", type=float)
-    p.add_argument("--rounds", type=int, help="times every scenario runs, the yardsticks around each round "
-                   "(default 3, so that the median leaves out one slow round; quick 1)")
+    p.add_argument("--passes", type=int, help="times every scenario runs, the yardsticks around each pass "
+                   "(default 3, so that the median leaves out one slow pass; quick 1)")
     p.add_argument("--warmup", type=float)
     p.add_argument("--fresh", action="store_true", help="drop and recreate the bench database first")
     args = p.parse_args(argv)
     args.seconds = args.seconds or (3 if args.quick else 15)
-    args.rounds = max(1, args.rounds or (1 if args.quick else 3))
+    args.passes = max(1, args.passes or (1 if args.quick else 3))
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 5)
     return args
 
@@ -188,7 +188,7 @@ def _http(args, env: dict, ctx: Context, started: list) -> tuple[list[Row], dict
     say(f"gunicorn: {workers} workers at {server.base}; load generator: {gen}")
     ctx.base_url, load_before = server.base, machine.loadavg()
     measured = measure(plan, args=args, gen=gen, server=server, sampler=sampler, app=ctx.app,
-                       fixtures=ctx.fixtures, say=say, rounds=args.rounds)
+                       fixtures=ctx.fixtures, say=say, passes=args.passes)
     load_after = machine.loadavg()
     for thing in (sampler, server):
         thing.stop()

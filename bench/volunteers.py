@@ -193,9 +193,9 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
     """The import's ceiling on this database: (seconds, PostgreSQL CPU seconds or None) to COPY `count` ready rows
     (random hashes, ciphertexts of the import's lengths, real grids and trades) straight into users, role_grants
     and volunteers, with their indexes and foreign keys, one transaction per batch, in the order the first
-    import's path writes them; no reading, checking or encryption. With connections > 1, a round of one batch per
+    import's path writes them; no reading, checking or encryption. With connections > 1, a pass of one batch per
     connection is written at once, each from a thread of its own: what PostgreSQL can store with that many cores.
-    The rows are made outside the timing, a round at a time, on emptied tables, which are emptied again (and
+    The rows are made outside the timing, a pass at a time, on emptied tables, which are emptied again (and
     checkpointed) afterwards."""
     import threading
 

@@ -1,4 +1,4 @@
-"""The bench's HTTP rounds (bench/measure.py): the order runs go in, and how a row's ratio is read from them."""
+"""The bench's HTTP passes (bench/measure.py): the order runs go in, and how a row's ratio is read from them."""
 import contextlib
 from types import SimpleNamespace
 
@@ -27,32 +27,32 @@ def measured(scenario: Scenario, *timeline) -> measuring.Measured:
     return measuring.Measured(scenario, runs=[run(rate) for _, rate in timeline], at=[at for at, _ in timeline])
 
 
-def test_a_round_pairs_each_ratio_target_with_its_yardstick_on_both_sides():
-    assert measuring.round_order([JSON, WRITE, TOKEN, PATROL, SCAN]) == [JSON, TOKEN, JSON, WRITE, SCAN, WRITE,
+def test_a_pass_pairs_each_ratio_target_with_its_yardstick_on_both_sides():
+    assert measuring.pass_order([JSON, WRITE, TOKEN, PATROL, SCAN]) == [JSON, TOKEN, JSON, WRITE, SCAN, WRITE,
                                                                          PATROL]
-    assert measuring.round_order([JSON, WRITE, PATROL]) == [JSON, WRITE, PATROL]  # no target: no pair
+    assert measuring.pass_order([JSON, WRITE, PATROL]) == [JSON, WRITE, PATROL]  # no target: no pair
 
 
-def test_round_ratio_is_to_the_yardstick_runs_just_before_and_after_the_run():
+def test_pass_ratio_is_to_the_yardstick_runs_just_before_and_after_the_run():
     write = measured(WRITE, (0, 1000), (2, 1000), (10, 500), (12, 500))
-    # the machine slows down in round 2: the scenario and the yardstick beside it fall together
-    assert measuring.round_ratios(measured(SCAN, (1, 600), (11, 300)), write) == [0.6, 0.6]
+    # the machine slows down in pass 2: the scenario and the yardstick beside it fall together
+    assert measuring.pass_ratios(measured(SCAN, (1, 600), (11, 300)), write) == [0.6, 0.6]
     # far from the run, a yardstick's runs do not count: the nearest on either side do
-    assert measuring.round_ratios(measured(SCAN, (5, 600)), write) == [0.8]
+    assert measuring.pass_ratios(measured(SCAN, (5, 600)), write) == [0.8]
     # a yardstick run missing (a failed one): the one on the other side alone
-    assert measuring.round_ratios(measured(SCAN, (1, 600), (13, 300)), measured(WRITE, (2, 1000), (12, 500))) \
+    assert measuring.pass_ratios(measured(SCAN, (1, 600), (13, 300)), measured(WRITE, (2, 1000), (12, 500))) \
         == [0.6, 0.6]
-    assert measuring.round_ratios(measured(SCAN, (1, 600)), measured(WRITE)) == []
-    assert measuring.round_ratios(measured(SCAN, (1, 600)), None) == []
+    assert measuring.pass_ratios(measured(SCAN, (1, 600)), measured(WRITE)) == []
+    assert measuring.pass_ratios(measured(SCAN, (1, 600)), None) == []
 
 
-def test_the_row_gives_the_median_round_ratio_and_judges_it():
+def test_the_row_gives_the_median_pass_ratio_and_judges_it():
     m = measured(SCAN, (1, 900), (4, 500), (7, 880))
     m.cpus = [{"machine": 100.0, "app": 80.0}, {"machine": 300.0, "app": 200.0}, {"machine": 200.0, "app": 110.0}]
     yard = measured(WRITE, (0, 1000), (2, 1000), (3, 1000), (5, 1000), (6, 1000), (8, 1000))
     row = measuring.row_for(m, {"write": yard})
-    assert row.extra["round_ratios"] == [0.9, 0.5, 0.88] and row.ratio == 0.88 and row.met is True
-    assert row.note == "rounds 0.90 / 0.50 / 0.88"
+    assert row.extra["pass_ratios"] == [0.9, 0.5, 0.88] and row.ratio == 0.88 and row.met is True
+    assert row.note == "passes 0.90 / 0.50 / 0.88"
     assert row.rate == pytest.approx(760.0)
     assert row.extra["cpu_us_per_request"] == {"machine": 200.0, "app": pytest.approx(130.0)}
     low = measuring.row_for(measured(SCAN, (1, 500), (4, 790)), {"write": yard})
@@ -61,7 +61,7 @@ def test_the_row_gives_the_median_round_ratio_and_judges_it():
     assert single.ratio == 0.5 and single.met is True and single.note == ""
 
 
-def test_rounds_run_every_scenario_each_target_between_its_yardstick_runs(monkeypatch):
+def test_passes_run_every_scenario_each_target_between_its_yardstick_runs(monkeypatch):
     driven, said = [], []
 
     def drive(args, gen, base, scenario, requests, seconds, connections, offset=0):
@@ -78,16 +78,16 @@ def test_rounds_run_every_scenario_each_target_between_its_yardstick_runs(monkey
     args = SimpleNamespace(seconds=15, warmup=5)
     plan = [JSON, WRITE, TOKEN, SCAN, PATROL]
     out = measuring.measure(plan, args=args, gen="wrk", server=server, sampler=sampler, app=app, fixtures=None,
-                            say=said.append, rounds=2)
-    one_round = ["json", "token", "json", "write", "scan", "write", "patrol"]
-    assert driven == one_round * 2 + ["json", "write"]
+                            say=said.append, passes=2)
+    one_pass = ["json", "token", "json", "write", "scan", "write", "patrol"]
+    assert driven == one_pass * 2 + ["json", "write"]
     results = out["results"]
     assert list(results) == [s.name for s in plan]  # the table keeps the plan's order
     assert [len(results[s.name].runs) for s in plan] == [5, 5, 2, 2, 2]
     assert results["scan"].at == [4, 11] and results["write"].at == [3, 5, 10, 12, 15]
-    assert [line for line in said if not line.startswith("  ")] == ["round 1 of 2", "round 2 of 2",
+    assert [line for line in said if not line.startswith("  ")] == ["pass 1 of 2", "pass 2 of 2",
                                                                       "yardsticks again"]
     driven.clear()
     measuring.measure(plan, args=args, gen="wrk", server=server, sampler=sampler, app=app, fixtures=None,
                       say=said.append)
-    assert driven == one_round + ["json", "write"]  # one round: the same order
+    assert driven == one_pass + ["json", "write"]  # one pass: the same order

@@ -56,26 +56,25 @@ def _small(ref) -> bool:
     return not isinstance(ref, int) or 0 < ref < 2**15  # ids are SMALLINT: larger ones name nothing
 
 
+def _by_ref(model, ref, error: str, message: str):
+    """A row of model by id (int) or code (str), or NotFound(error)."""
+    found = None
+    if _small(ref):
+        query = select(model).where(model.id == ref if isinstance(ref, int) else model.code == ref)
+        found = db.session.execute(query).scalar_one_or_none()
+    if found is None:
+        raise NotFound(error, message)
+    return found
+
+
 def category(ref) -> Category:
     """A category by id or code, or NotFound(category_not_found)."""
-    if not _small(ref):
-        raise NotFound("category_not_found", "报事类别不存在")
-    query = select(Category).where(Category.id == ref if isinstance(ref, int) else Category.code == ref)
-    found = db.session.execute(query).scalar_one_or_none()
-    if found is None:
-        raise NotFound("category_not_found", "报事类别不存在")
-    return found
+    return _by_ref(Category, ref, "category_not_found", "报事类别不存在")
 
 
 def department(ref) -> Department:
     """A department by id or code, or NotFound(department_not_found)."""
-    if not _small(ref):
-        raise NotFound("department_not_found", "职能部门不存在")
-    query = select(Department).where(Department.id == ref if isinstance(ref, int) else Department.code == ref)
-    found = db.session.execute(query).scalar_one_or_none()
-    if found is None:
-        raise NotFound("department_not_found", "职能部门不存在")
-    return found
+    return _by_ref(Department, ref, "department_not_found", "职能部门不存在")
 
 
 def _next_id(model) -> int:

@@ -1,38 +1,22 @@
 """Patrol fixtures: a frozen clock, volunteers in real areas, a community group with a leader, patrols made
 through the API."""
 import itertools
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from app.common import time as clock_module
 from app.volunteers import membership
 from app.volunteers import service as volunteer_service
 from tests import factories
+from tests.clock import freeze
 from tests.patrols.helpers import COMMUNITY, GRID, MEETING, NOW, STREET, community_group, iso
 
 _names = itertools.cycle(["陈大文", "李小明", "黄志强", "梁嘉欣", "林子健", "张伟", "欧阳晓婷"])
 
 
-class Clock:
-    """The time the patrol services see (app.common.time.utcnow); access tokens still use the real clock."""
-
-    def __init__(self):
-        self.now = NOW
-
-    def set(self, when: datetime) -> None:
-        self.now = when
-
-    def advance(self, **delta) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 @pytest.fixture(autouse=True)
 def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(clock_module, "utcnow", lambda: c.now)
-    return c
+    return freeze(monkeypatch, NOW)
 
 
 @pytest.fixture

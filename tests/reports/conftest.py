@@ -1,34 +1,16 @@
 """Report fixtures: a frozen clock, the built-in categories, and one account per step of the loop."""
-from datetime import datetime, timedelta
-
 import pytest
 
-from app.common import time as clock_module
 from app.reports import catalogue
 from app.volunteers import service as volunteer_service
 from tests import factories
+from tests.clock import freeze
 from tests.reports.helpers import COMMUNITY, DISTRICT, GRID, NOW, STREET
-
-
-class Clock:
-    """The time the report services see (app.common.time.utcnow); access tokens still use the real clock."""
-
-    def __init__(self):
-        self.now = NOW
-
-    def set(self, when: datetime) -> None:
-        self.now = when
-
-    def advance(self, **delta) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(clock_module, "utcnow", lambda: c.now)
-    return c
+    return freeze(monkeypatch, NOW)
 
 
 @pytest.fixture(autouse=True)

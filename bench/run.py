@@ -142,6 +142,8 @@ def _bench(args, started: list) -> int:
     from config import CONFIGS
 
     app = create_app(CONFIGS["development"])
+    if app.config["SQLALCHEMY_DATABASE_URI"] != db_url:  # config.py was read before the environment was set
+        raise BenchError(f"the app is configured for {app.config['SQLALCHEMY_DATABASE_URI']}, not the bench database")
     for line in migrate_and_seed(app, db_url):
         say(line)
     ctx = Context(app, Fixtures(app), db_url, redis_url, OUT)

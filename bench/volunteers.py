@@ -21,7 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from app.common.ids import random_ids  # noqa: E402
+
+def _random_ids(count: int) -> list[int]:
+    # Imported when called: importing `app` reads config.py, which must not happen before bench/run.py has put
+    # the bench database's URL in the environment.
+    from app.common.ids import random_ids
+
+    return random_ids(count)
+
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 STATS = [("district", "4401"), ("street", "4401"), ("community", "440106"), ("grid", "4401"), ("trade", "4401"),
@@ -224,7 +231,7 @@ def copy_ceiling(count: int, batch: int = 50_000, seed: int = 2021, connections:
     seconds, server_before = 0.0, server_cpu()
     for start in range(0, count, batch * connections):
         n, now = min(batch * connections, count - start), utcnow()
-        user_ids = random_ids(n)
+        user_ids = _random_ids(n)
         work = []
         for first in range(0, n, batch):
             work.append(people.batch(start + first, user_ids[first:first + batch], now))
@@ -267,7 +274,7 @@ def cost_breakdown(count: int = 300_000, batch: int = 50_000, seed: int = 2021) 
         for variant, tables in PARTS.items():
             empty()
             people, now = _ReadyPeople(seed), utcnow()
-            ids = random_ids(count)
+            ids = _random_ids(count)
             batches = [people.batch(first, ids[first:first + batch], now) for first in range(0, count, batch)]
             db.session.commit()
             before = server_cpu()

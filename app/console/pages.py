@@ -23,3 +23,6 @@ PAGES = (
     Page("venues", "场所", ("organiser", "health_official", "admin")),
 )
 BY_SLUG = {page.slug: page for page in PAGES}
+
+# Every page loads these, in order: the core, the charts, the shared pages, each role's pages, then the starter.
+SCRIPTS = ("console.js", "charts.js", "pages.js", "organiser.js", "official.js", "venue.js", "dispatch.js", "run.js")

@@ -2,7 +2,7 @@
 staff member's token, so that every page is limited by the API's own role and area checks."""
 from flask import Blueprint, abort, render_template
 
-from app.console.pages import BY_SLUG, PAGES
+from app.console.pages import BY_SLUG, PAGES, SCRIPTS
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -33,4 +33,4 @@ def page(slug: str):
     """One console page: the layout, the navigation and an empty main area its script fills."""
     if slug not in BY_SLUG:
         abort(404)
-    return render_template(f"console/{slug or 'home'}.html", page=BY_SLUG[slug], pages=PAGES)
+    return render_template(f"console/{slug or 'home'}.html", page=BY_SLUG[slug], pages=PAGES, scripts=SCRIPTS)

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from app import demo
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", Path(__file__).parents[2] / "instance" / "console-screenshots"))
@@ -60,3 +62,10 @@ def shoot(browser):
         browser.set_window_size(1280, 900)
 
     return _shoot
+
+
+@pytest.fixture
+def seeded(app, db):
+    """The `make run` demo data: staff accounts, the demo resident's code, 200 volunteers, groups, patrols."""
+    demo.seed()
+    db.session.commit()

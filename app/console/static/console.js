@@ -126,5 +126,7 @@ const Console = (() => {
     return r.user;
   }
 
-  return {api, query, el, notice, failed, when, frame, login, ApiError};
+  const pages = {};  // page name (<body data-page>) → async function (user), filled by the page scripts
+
+  return {api, query, el, notice, failed, when, frame, login, ApiError, pages};
 })();

@@ -98,7 +98,8 @@ class Fixtures:
         return [have[name] for name in names]
 
     def tokens(self, n: int = 100, role: str = "resident", area: str = "4401") -> list[str]:
-        """Fresh access tokens (valid for the whole run) of n users holding role over area."""
+        """Fresh access tokens (valid for the whole run, as from a sign-in with its second factor) of n users
+        holding role over area."""
         key = (n, role, area)
         if key not in self._tokens:
             self._tokens[key] = [self.token_for(u) for u in self.users(n, role, area)]
@@ -109,7 +110,7 @@ class Fixtures:
         from flask_jwt_extended import create_access_token
 
         return create_access_token(identity=str(user.id), fresh=True, expires_delta=timedelta(hours=12),
-                                   additional_claims={"fam": str(uuid.uuid4())})
+                                   additional_claims={"fam": str(uuid.uuid4()), "mfa": True})
 
     @staticmethod
     def area_codes(level: str, n: int) -> list[str]:

@@ -35,8 +35,9 @@ def user(*, roles=(("resident", "4401"),), phone_number: str | None = None, user
 
 
 def auth_headers(u: User, *, fresh: bool = True) -> dict:
-    """Authorization header with an access token for u."""
-    token = create_access_token(identity=str(u.id), fresh=fresh, additional_claims={"fam": str(uuid.uuid4())})
+    """Authorization header with an access token for u, as from a sign-in that passed the second factor."""
+    token = create_access_token(identity=str(u.id), fresh=fresh,
+                                additional_claims={"fam": str(uuid.uuid4()), "mfa": True})
     return {"Authorization": f"Bearer {token}"}
 
 

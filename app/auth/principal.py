@@ -46,6 +46,15 @@ class Principal:
         """Whether one of these roles is granted over area_code or an area above it."""
         return any(role in roles and area_code.startswith(area) for role, area in self.grants_held)
 
+    def without(self, roles) -> "Principal":
+        """The same account, acting without these roles (a sign-in that lacks what they need)."""
+        kept = tuple(grant for grant in self.grants_held if grant[0] not in roles)
+        if len(kept) == len(self.grants_held):
+            return self
+        other = Principal(self.id, self.is_active, kept)
+        other._account = self._account
+        return other
+
     @property
     def account(self) -> User:
         """The account row (loaded once per request)."""

@@ -41,15 +41,17 @@ def confirm_enrolment(user: User, code: str) -> None:
     db.session.commit()
 
 
-def verify_sign_in(user: User, code: str | None) -> None:
-    """Raise Unauthorized unless the account needs no second factor or `code` is its current TOTP code."""
+def verify_sign_in(user: User, code: str | None) -> bool:
+    """Raise Unauthorized unless the account needs no second factor or `code` is its current TOTP code; True when
+    a code was checked (the sign-in's tokens may then act in the roles that need one)."""
     if not required_for(user):
-        return
+        return False
     if user.totp_enabled_at is None:
         raise Unauthorized("totp_enrolment_required", "该账号须先绑定身份验证器（动态验证码）才能登录")
     if not code:
         raise Unauthorized("totp_required", "请输入身份验证器中的 6 位动态验证码")
     check_code(user, code)
+    return True
 
 
 def check_code(user: User, code: str) -> None:

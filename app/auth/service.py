@@ -82,9 +82,9 @@ def _signed_in(user: User, totp: str | None = None) -> tuple[User, dict]:
     db.session.flush()
     if not user.is_active:
         raise Unauthorized("account_disabled", "账号已停用，如有疑问请联系社区工作人员")
-    second_factor.verify_sign_in(user, totp)
+    checked = second_factor.verify_sign_in(user, totp)
     user.last_login_at = utcnow()
-    pair = tokens.issue_pair(user)
+    pair = tokens.issue_pair(user, second_factor=checked)
     db.session.commit()
     return user, pair
 

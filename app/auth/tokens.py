@@ -23,13 +23,15 @@ from app.ops import sync
 log = logging.getLogger("jiefang.auth")
 
 
-def issue_pair(user: User, family: str | None = None) -> dict:
+def issue_pair(user: User, family: str | None = None, *, second_factor: bool = False) -> dict:
     """A new access + refresh token pair; the refresh token is recorded so it can be used once.
 
-    A pair from a sign-in (no family yet) is fresh; one from a refresh is not."""
+    A pair from a sign-in (no family yet) is fresh; one from a refresh is not. `second_factor` (claim `mfa`) says
+    the sign-in passed a TOTP check; a refresh carries it on, and tokens without it never act in the roles that
+    need one (`_load_user`), whenever those roles were granted."""
     fresh = family is None
     family = family or str(uuid.uuid4())
-    claims = {"fam": family}
+    claims = {"fam": family, "mfa": True} if second_factor else {"fam": family}
     access = create_access_token(identity=str(user.id), additional_claims=claims, fresh=fresh)
     refresh = create_refresh_token(identity=str(user.id), additional_claims=claims)
     payload = decode_token(refresh)
@@ -65,7 +67,7 @@ def rotate(jwt_payload: dict, user: User) -> dict:
         commit_revocations(revoke_family(jwt_payload.get("fam")))
         log.warning("refresh token reuse: family revoked user=%s", user.id)
         raise _rejected("token_reused")
-    pair = issue_pair(user, family=jwt_payload.get("fam"))
+    pair = issue_pair(user, family=jwt_payload.get("fam"), second_factor=bool(jwt_payload.get("mfa")))
     db.session.execute(update(RefreshToken).where(RefreshToken.jti == jti).values(
         successor_enc=cipher().encrypt(json.dumps(pair), _successor_aad(jti))))
     db.session.commit()
@@ -208,4 +210,6 @@ def _load_user(_header, payload):
         g.auth_failure = "account_disabled"
         return None
     g.user_id = user.id
+    if not payload.get("mfa"):  # signed in without a second factor: the roles that need one are not used
+        return user.without(current_app.config["TOTP_ROLES"])
     return user

@@ -2,10 +2,8 @@
 at most 60 s and deleted on change), checks roles."""
 from functools import wraps
 
-from flask import g, request
-from flask_jwt_extended import current_user, view_decorators
-from flask_jwt_extended.config import config as jwt_config
-from flask_jwt_extended.internal_utils import custom_verification_for_token, verify_token_not_blocklisted, verify_token_type
+from flask import g
+from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from app.errors import Forbidden, doc_errors, envelope
 from app.extensions import jwt
@@ -28,26 +26,11 @@ def require(*roles: str, fresh: bool = False):
 
 
 def authenticate(*, fresh: bool = False) -> None:
-    """flask-jwt-extended's `verify_jwt_in_request(fresh=fresh)` for an access token in the Authorization header
-    (JWT_TOKEN_LOCATION is headers only), with the token parsed once (`JWTManager.decode_verified`) instead of
-    twice more for its header. The same checks in the same order raise the same errors, and the same request
-    globals are set, so `current_user` and `get_jwt()` work as before (pinned flask-jwt-extended 4.7.4)."""
-    if list(jwt_config.token_location) != ["headers"] or not jwt.decodes_alone:  # configured otherwise: stock
-        view_decorators.verify_jwt_in_request(fresh=fresh)
-        return
-    if request.method in jwt_config.exempt_methods:
-        return
-    encoded, _csrf = view_decorators._decode_jwt_from_headers()
-    header, claims = jwt.decode_verified(encoded)
-    verify_token_type(claims, refresh=False)
-    if fresh:
-        view_decorators._verify_token_is_fresh(header, claims)
-    verify_token_not_blocklisted(header, claims)
-    custom_verification_for_token(header, claims)
-    g._jwt_extended_jwt_user = view_decorators._load_user(header, claims)
-    g._jwt_extended_jwt_header = header
-    g._jwt_extended_jwt = claims
-    g._jwt_extended_jwt_location = "headers"
+    """Check the access token in the Authorization header (flask-jwt-extended's `verify_jwt_in_request`).
+
+    The library calls back into `app.auth.tokens` for the revocation check (which also reads the caller's
+    cached principal in the same Redis round trip) and for loading the caller as `current_user`."""
+    verify_jwt_in_request(fresh=fresh)
 
 
 def ensure_acts_on(area_code: str, *roles: str) -> None:

@@ -3,12 +3,11 @@ verify a token."""
 from flask import Response, url_for
 from flask_jwt_extended import current_user
 
+from app.api import hot_route
 from app.auth.access import require
 from app.auth.signed_urls import signed, signed_or_require, signed_uid, signed_url
-from app.common import cache
 from app.common.blueprint import Blueprint
 from app.common.limits import shared
-from app.common.sql import autocommit
 from app.errors import Forbidden, doc_errors
 from app.extensions import limiter
 from app.health_codes import keys, schemas, service, tokens
@@ -79,14 +78,9 @@ def public_keys():
     return keys.keyring().jwks(), {"Cache-Control": "public, max-age=300"}
 
 
-@blp.route("/verify", methods=["POST"])
-@autocommit
-@cache.prefetch_for_caller(lambda caller_id: _scans().verify_keys(caller_id))
-@require("venue_staff", "health_official")
-@idempotent
-@blp.arguments(schemas.VerifyRequest)
-@blp.response(200, schemas.VerifyResult)
-@doc_errors(403, 410, 422)
+@hot_route(blp, "/verify", method="POST", roles=("venue_staff", "health_official"), idempotent=True,
+           caller_keys=lambda caller_id: _scans().verify_keys(caller_id), arguments=schemas.VerifyRequest,
+           response=(200, schemas.VerifyResult), errors=(403, 410, 422))
 def verify(data):
     """验码: check a scanned token; the colour is the person's current one, the holder's name masked.
     With `venue_id` (staff of that venue only) the scan is recorded for the venue, once per person and venue within
@@ -171,12 +165,8 @@ def declare(data, code_id):
             "next_review_at": current.next_review_at}
 
 
-@blp.route(CODE + "/token", methods=["GET"])
-@autocommit
-@cache.prefetch(lambda code_id: [service.card_key(code_id)])
-@require()
-@blp.response(200, schemas.TokenRead)
-@doc_errors(403, 404)
+@hot_route(blp, CODE + "/token", method="GET", keys=lambda code_id: [service.card_key(code_id)],
+           response=(200, schemas.TokenRead), errors=(403, 404))
 def token(code_id):
     """亮码: a signed token valid two minutes; refresh every refresh_in seconds.
 

@@ -1,11 +1,10 @@
 """/checkins, /scans/batch, /venues/{id}/stats, /health-codes/{id}/visits and the officials' /admin routes."""
 from flask_jwt_extended import current_user
 
+from app.api import hot_route
 from app.auth.access import require
-from app.common import cache
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
-from app.common.sql import autocommit
 from app.errors import doc_errors
 from app.health_codes import service as hc_service
 from app.ops.idempotency import idempotent
@@ -17,15 +16,9 @@ admin = Blueprint("admin_health", __name__, url_prefix="/api/v1/admin",
                   description="卫健人员：改码（留痕）、流调追踪")
 
 
-@blp.route("/checkins", methods=["POST"])
-@autocommit
-@cache.prefetch(scans.checkin_keys)
-@require()
-@idempotent
-@blp.arguments(schemas.CheckinCreate)
-@blp.response(201, schemas.CheckinRead)
-@blp.alt_response(200, schema=schemas.CheckinRead, description="5 分钟内已在该场所登记：返回原记录")
-@doc_errors(404, 410, 422)
+@hot_route(blp, "/checkins", method="POST", keys=scans.checkin_keys, idempotent=True,
+           arguments=schemas.CheckinCreate, response=(201, schemas.CheckinRead),
+           alt_response=(200, schemas.CheckinRead, "5 分钟内已在该场所登记：返回原记录"), errors=(404, 410, 422))
 def check_in(data):
     """扫场所码: a resident checks in at a venue with one of their own codes, and shows the result at the door."""
     result, created = scans.check_in(user=current_user, venue_code=data["venue_code"],
@@ -93,13 +86,8 @@ def history(code_id):
     return {"items": hc_service.history(code_id=code_id)}
 
 
-@admin.route("/tracing", methods=["POST"])
-@autocommit
-@require("health_official")
-@idempotent
-@admin.arguments(schemas.TracingCreate)
-@admin.response(200, schemas.TracingRead)
-@doc_errors(404, 422)
+@hot_route(admin, "/tracing", method="POST", roles=("health_official",), idempotent=True,
+           arguments=schemas.TracingCreate, response=(200, schemas.TracingRead), errors=(404, 422))
 def trace(data):
     """Who shared a venue with a case within ±window of each visit (masked); the query is audited."""
     return tracing.trace(official=current_user, **data)

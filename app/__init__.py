@@ -84,13 +84,15 @@ def register_extensions(app: Flask) -> None:
 
 def strict_query_arguments() -> None:
     """Unknown query parameters are refused (422) like unknown JSON fields: the spec lists every parameter, and
-    a typo (?trad=it) must not silently widen a search."""
+    a typo (?trad=it) must not silently widen a search. webargs drops them by default; the parser is
+    flask-smorest's, shared by every Blueprint of the process, and this is the one place that sets its policy."""
     import marshmallow as ma
 
     from app.common.blueprint import Blueprint
 
-    parser = Blueprint.ARGUMENTS_PARSER  # flask-smorest's, shared by every Blueprint
-    parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+    parser = Blueprint.ARGUMENTS_PARSER
+    parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE,
+                                          "querystring": ma.RAISE}
 
 
 def register_blueprints(app: Flask) -> None:

@@ -19,8 +19,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
         instance_secrets.load(app)
     register_extensions(app)
+    register_signals()  # before the blueprints: the OpenAPI document follows the views into the services
     register_blueprints(app)
-    register_signals()
     from app.cli import register_cli
 
     register_cli(app)
@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.admin_routes import blp as admin_users
     from app.auth.routes import blp as auth
     from app.extensions import api
+    from app.health_codes.official_routes import admin as admin_health
     from app.health_codes.routes import blp as health_codes
     from app.invitations.routes import blp as invitations
     from app.ops.routes import blp as ops
@@ -112,7 +113,6 @@ def register_blueprints(app: Flask) -> None:
     from app.venues.link_routes import blp as links
     from app.venues.routes import blp as venues
     from app.venues.routes import mine as my_venues
-    from app.venues.scan_routes import admin as admin_health
     from app.venues.scan_routes import blp as scans
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
@@ -126,12 +126,23 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_signals() -> None:
-    """Cross-domain effects: what accepting each kind of invitation does, leaderboards following bulk moves."""
+    """Cross-domain effects, each connected here: what accepting each kind of invitation does, what follows an
+    account merge or a person's erasure, and the venues' services behind health-code routes (verify, tracing)."""
+    from app.auth import signals as auth_signals
+    from app.health_codes import official_routes, personal
+    from app.health_codes import routes as health_code_routes
+    from app.health_codes import signals as health_code_signals
     from app.invitations import service as invitations
     from app.patrols import hooks
-    from app.venues import staff_invites
+    from app.subscriptions import service as subscriptions
+    from app.venues import retention, scans, staff_invites, tracing
     from app.volunteers import group_invites, signals
 
     invitations.register(group_invites.KIND, group_invites.on_accept)
     invitations.register(staff_invites.KIND, staff_invites.on_accept)
     signals.volunteers_moved.connect(hooks.follow_bulk_moves)
+    auth_signals.accounts_merging.connect(personal.follow_merge)
+    auth_signals.accounts_merging.connect(subscriptions.follow_merge)
+    health_code_signals.person_erasing.connect(retention.forget_person)
+    health_code_routes.use_scans(scans)
+    official_routes.use_tracing(tracing)

@@ -127,20 +127,21 @@ def register_blueprints(app: Flask) -> None:
 
 def register_signals() -> None:
     """Cross-domain effects, each connected here: what accepting each kind of invitation does, what follows an
-    account merge or a person's erasure, and the venues' services behind health-code routes (verify, tracing)."""
+    account merge, a person's erasure or a volunteer's move, and the venues' services behind health-code routes
+    (verify, tracing)."""
     from app.auth import signals as auth_signals
     from app.health_codes import official_routes, personal
     from app.health_codes import routes as health_code_routes
     from app.health_codes import signals as health_code_signals
     from app.invitations import service as invitations
-    from app.patrols import hooks
+    from app.patrols import volunteer_moves
     from app.subscriptions import service as subscriptions
     from app.venues import retention, scans, staff_invites, tracing
     from app.volunteers import group_invites, signals
 
     invitations.register(group_invites.KIND, group_invites.on_accept)
     invitations.register(staff_invites.KIND, staff_invites.on_accept)
-    signals.volunteers_moved.connect(hooks.follow_bulk_moves)
+    signals.volunteers_moved.connect(volunteer_moves.follow_moves)
     auth_signals.accounts_merging.connect(personal.follow_merge)
     auth_signals.accounts_merging.connect(subscriptions.follow_merge)
     health_code_signals.person_erasing.connect(retention.forget_person)

@@ -13,7 +13,6 @@ from app.ops.idempotency import idempotent
 from app.patrols import (
     checkin,
     codes,
-    hooks,  # noqa: F401 — events keeping patrols in step with volunteers who move or leave
     hours,
     leaderboard,
     notifications,

@@ -29,6 +29,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the helpers that read config."""
+    from app.auth.access import init_jwt_callbacks
     from app.common import converters
     from app.common.cache import init_redis
     from app.common.crypto import init_cipher
@@ -55,6 +56,7 @@ def register_extensions(app: Flask) -> None:
         install_idle_ping(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db)
     jwt.init_app(app)
+    init_jwt_callbacks(jwt)
     limiter.init_app(app)
     from app.common.openapi import DESCRIPTION, ClientDocs, init_swagger_ui
 
@@ -79,7 +81,6 @@ def register_extensions(app: Flask) -> None:
     init_metrics(app)
     # One session per request, even where a caller (a test) keeps an app context across requests.
     app.teardown_request(lambda _exc: db.session.remove())
-    from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks
 
 
 def strict_query_arguments() -> None:

@@ -5,7 +5,7 @@ Verifying a token records the scan, which is venues' work (`app.venues.scans`): 
 this domain imports nothing of venues, so create_app hands that service to these routes (`use_scans`)."""
 from types import ModuleType
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 from flask_jwt_extended import current_user
 
 from app.api import hot_route
@@ -90,9 +90,13 @@ def use_scans(service: ModuleType) -> None:
     scans = service
 
 
+def _verify_keys(caller_id: int) -> list[str]:
+    return scans.verify_keys(caller_id, request.get_json(silent=True))
+
+
 @hot_route(blp, "/verify", method="POST", roles=("venue_staff", "health_official"), idempotent=True,
-           caller_keys=lambda caller_id: scans.verify_keys(caller_id), arguments=schemas.VerifyRequest,
-           response=(200, schemas.VerifyResult), errors=(403, 410, 422))
+           caller_keys=_verify_keys, arguments=schemas.VerifyRequest, response=(200, schemas.VerifyResult),
+           errors=(403, 410, 422))
 def verify(data):
     """验码: check a scanned token; the colour is the person's current one, the holder's name masked.
     With `venue_id` (staff of that venue only) the scan is recorded for the venue, once per person and venue within

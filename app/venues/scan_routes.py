@@ -1,4 +1,5 @@
 """/checkins, /scans/batch, /venues/{id}/stats and /health-codes/{id}/visits."""
+from flask import request
 from flask_jwt_extended import current_user
 
 from app.api import hot_route
@@ -13,7 +14,7 @@ from app.venues import scans, service, stats
 blp = Blueprint("scans", __name__, url_prefix="/api/v1", description="扫码：场所登记、离线批量上传、场所统计、到访记录")
 
 
-@hot_route(blp, "/checkins", method="POST", keys=scans.checkin_keys, idempotent=True,
+@hot_route(blp, "/checkins", method="POST", keys=lambda: scans.checkin_keys(request.get_json(silent=True)), idempotent=True,
            arguments=schemas.CheckinCreate, response=(201, schemas.CheckinRead),
            alt_response=(200, schemas.CheckinRead, "5 分钟内已在该场所登记：返回原记录"), errors=(404, 410, 422))
 def check_in(data):

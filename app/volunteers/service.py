@@ -145,6 +145,21 @@ def leave(*, user) -> None:
     db.session.commit()
 
 
+def masked_names(ids) -> dict[int, str | None]:
+    """{volunteer id: masked name (None once they left)} in one query."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Volunteer).where(Volunteer.id.in_(ids))).scalars()
+    return {v.id: masked_name(v) for v in rows}
+
+
+def grid_of(volunteer_id: int) -> str | None:
+    """Where a volunteer lives now (None once they left)."""
+    query = select(Volunteer.grid_code).where(Volunteer.id == volunteer_id)
+    return db.session.execute(query).scalar()
+
+
 def profile(v: Volunteer, catalogue: Catalogue | None = None, phone: str | None = None) -> dict:
     """A volunteer as the API shows it: name and phone masked, tags as codes."""
     catalogue = catalogue or Catalogue()

@@ -19,8 +19,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
         instance_secrets.load(app)
     register_extensions(app)
+    register_signals()  # before the blueprints: the OpenAPI document follows the views into the services
     register_blueprints(app)
-    register_signals()
     from app.cli import register_cli
 
     register_cli(app)
@@ -29,6 +29,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the helpers that read config."""
+    from app.auth.access import init_jwt_callbacks
     from app.common import converters
     from app.common.cache import init_redis
     from app.common.crypto import init_cipher
@@ -55,6 +56,7 @@ def register_extensions(app: Flask) -> None:
         install_idle_ping(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db)
     jwt.init_app(app)
+    init_jwt_callbacks(jwt)
     limiter.init_app(app)
     from app.common.openapi import DESCRIPTION, ClientDocs, init_swagger_ui
 
@@ -79,18 +81,19 @@ def register_extensions(app: Flask) -> None:
     init_metrics(app)
     # One session per request, even where a caller (a test) keeps an app context across requests.
     app.teardown_request(lambda _exc: db.session.remove())
-    from app.auth import access, tokens  # noqa: F401 — registers the JWT callbacks
 
 
 def strict_query_arguments() -> None:
     """Unknown query parameters are refused (422) like unknown JSON fields: the spec lists every parameter, and
-    a typo (?trad=it) must not silently widen a search."""
+    a typo (?trad=it) must not silently widen a search. webargs drops them by default; the parser is
+    flask-smorest's, shared by every Blueprint of the process, and this is the one place that sets its policy."""
     import marshmallow as ma
 
     from app.common.blueprint import Blueprint
 
-    parser = Blueprint.ARGUMENTS_PARSER  # flask-smorest's, shared by every Blueprint
-    parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+    parser = Blueprint.ARGUMENTS_PARSER
+    parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE,
+                                          "querystring": ma.RAISE}
 
 
 def register_blueprints(app: Flask) -> None:
@@ -99,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.admin_routes import blp as admin_users
     from app.auth.routes import blp as auth
     from app.extensions import api
+    from app.health_codes.official_routes import admin as admin_health
     from app.health_codes.routes import blp as health_codes
     from app.invitations.routes import blp as invitations
     from app.ops.routes import blp as ops
@@ -110,7 +114,6 @@ def register_blueprints(app: Flask) -> None:
     from app.venues.link_routes import blp as links
     from app.venues.routes import blp as venues
     from app.venues.routes import mine as my_venues
-    from app.venues.scan_routes import admin as admin_health
     from app.venues.scan_routes import blp as scans
     from app.volunteers.group_routes import blp as groups
     from app.volunteers.routes import blp as volunteers
@@ -124,12 +127,24 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_signals() -> None:
-    """Cross-domain effects: what accepting each kind of invitation does, leaderboards following bulk moves."""
+    """Cross-domain effects, each connected here: what accepting each kind of invitation does, what follows an
+    account merge, a person's erasure or a volunteer's move, and the venues' services behind health-code routes
+    (verify, tracing)."""
+    from app.auth import signals as auth_signals
+    from app.health_codes import official_routes, personal
+    from app.health_codes import routes as health_code_routes
+    from app.health_codes import signals as health_code_signals
     from app.invitations import service as invitations
-    from app.patrols import hooks
-    from app.venues import staff_invites
+    from app.patrols import volunteer_moves
+    from app.subscriptions import service as subscriptions
+    from app.venues import retention, scans, staff_invites, tracing
     from app.volunteers import group_invites, signals
 
     invitations.register(group_invites.KIND, group_invites.on_accept)
     invitations.register(staff_invites.KIND, staff_invites.on_accept)
-    signals.volunteers_moved.connect(hooks.follow_bulk_moves)
+    signals.volunteers_moved.connect(volunteer_moves.follow_moves)
+    auth_signals.accounts_merging.connect(personal.follow_merge)
+    auth_signals.accounts_merging.connect(subscriptions.follow_merge)
+    health_code_signals.person_erasing.connect(retention.forget_person)
+    health_code_routes.use_scans(scans)
+    official_routes.use_tracing(tracing)

@@ -1,17 +1,18 @@
 """One person, one account: when a WeChat sign-in brings a phone that already has an account (made by SMS), the
 WeChat account is merged into the phone's account, which is kept.
 
-What moves: the WeChat identity (openid, session key); role grants (the union); health codes (into free slots,
-through the health-code domain); and every other row that refers to the account — volunteer profile, venue staff
-bindings, sign-ups, notifications, points … — found through the foreign keys to users.id, so a new table is
-covered without a hook. When both accounts hold something that can exist only once (two volunteer profiles, two
-"self" health codes, the same venue twice) nothing moves: 409 accounts_conflict. The merged-away account's
-sign-ins are revoked and the account deleted."""
+What moves: the WeChat identity (openid, session key); role grants (the union); what the domains receiving
+`signals.accounts_merging` move themselves (health codes into free slots, subscribe grants); and every other
+row that refers to the account — volunteer profile, venue staff bindings, sign-ups, notifications, points … —
+found through the foreign keys to users.id, so a new table is covered without a hook. When both accounts hold
+something that can exist only once (two volunteer profiles, two "self" health codes, the same venue twice)
+nothing moves: 409 accounts_conflict. The merged-away account's sign-ins are revoked and the account deleted."""
 import logging
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
+from app.auth import signals
 from app.auth.models import RefreshToken, RoleGrant, User
 from app.errors import Conflict
 from app.extensions import db
@@ -30,16 +31,12 @@ def _referring_columns():
 
 def merge_into(*, keep: User, gone: User) -> None:
     """Move everything of `gone` to `keep`, then delete `gone` (no commit; Conflict leaves the session rolled back)."""
-    from app.health_codes import service as hc_service
-    from app.subscriptions import service as subscriptions
-
     try:
         for grant in list(gone.grants):
             if not any(g.role == grant.role and g.area_code == grant.area_code for g in keep.grants):
                 keep.grants.append(RoleGrant(role=grant.role, area_code=grant.area_code))
         db.session.flush()
-        hc_service.move_codes(from_owner=gone.id, to_owner=keep.id)
-        subscriptions.move_grants(from_user=gone.id, to_user=keep.id)
+        signals.accounts_merging.send(None, from_user=gone.id, to_user=keep.id)
         for table, column in _referring_columns():
             db.session.execute(update(table).where(column == gone.id).values({column.name: keep.id}))
         # its access tokens die with the account (their subject no longer exists); its refresh tokens go now

@@ -236,6 +236,11 @@ def find_by_phone(phone: str) -> User | None:
     return db.session.execute(select(User).where(User.phone_hash == p_hash)).scalar_one_or_none()
 
 
+def find_by_username(username: str) -> User | None:
+    """The staff account with this username, if any."""
+    return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
 def phone_of(user: User) -> str | None:
     """The user's phone in clear (for the few places that must show or use it)."""
     return cipher().decrypt(user.phone_enc, b"phone")

@@ -4,12 +4,11 @@ import logging
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, g
+from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 
-from app.auth import principal
 from app.auth.models import RefreshToken, RevokedToken, User
 from app.common import cache
 from app.common.cache import redis_client, redis_failed
@@ -17,7 +16,7 @@ from app.common.crypto import cipher
 from app.common.time import utcnow
 from app.common.upsert import insert
 from app.errors import Unauthorized
-from app.extensions import db, jwt
+from app.extensions import db
 from app.ops import sync
 
 log = logging.getLogger("jiefang.auth")
@@ -186,30 +185,3 @@ def purge_expired() -> dict[str, int]:
     now = utcnow()
     return {"revoked_tokens": db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount,
             "refresh_tokens": db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at < now)).rowcount}
-
-
-@jwt.token_in_blocklist_loader
-def _blocklisted(_header, payload) -> bool:
-    if payload.get("type") == "refresh":
-        return False  # refresh tokens are checked (and reuse detected) by rotate()
-    principal.want_for(payload)
-    return is_access_revoked(payload["jti"], payload.get("fam"))
-
-
-@jwt.user_lookup_loader
-def _load_user(_header, payload):
-    """The caller as a `principal.Principal` (id, state, grants: cached with Redis), or None (401)."""
-    try:
-        user_id = int(payload["sub"])
-    except (TypeError, ValueError):
-        return None
-    user = principal.load(user_id)
-    if user is None:
-        return None
-    if not user.is_active:
-        g.auth_failure = "account_disabled"
-        return None
-    g.user_id = user.id
-    if not payload.get("mfa"):  # signed in without a second factor: the roles that need one are not used
-        return user.without(current_app.config["TOTP_ROLES"])
-    return user

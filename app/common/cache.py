@@ -12,8 +12,9 @@ has caught up (every entry dropped), no process reads the cache, so an entry tha
 served stale. `forget_on_change(Model, keys_of)` deletes keys after
 any commit that changed such a row through the ORM; writes that bypass the ORM delete their keys themselves.
 
-A hot view can name the keys it will read with `@prefetch(keys_of)` above `@require`: the auth layer then reads
-them in the same round trip as the token's revocation check, and `fetched(key)` hands them out.
+A hot view can name the keys it will read with `@prefetch(keys_of)` above `@require` (`app.api.hot_route`
+puts it there): the auth layer then reads them in the same round trip as the token's revocation check, and
+`fetched(key)` hands them out.
 """
 import json
 import logging

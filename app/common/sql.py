@@ -41,10 +41,10 @@ def autocommit(view):
 
     Only for views whose every write is ONE statement (atomic on its own) and whose reads need no common
     snapshot: token issue, staff verify + scan, check-in, tracing (one read, one audit row). Anything that needs
-    a real transaction (a row lock, two writes that stand or fall together) calls `transaction()` first. Put it
-    directly under `@blp.route`. Nothing is made here: a session, and its autocommit connection, exist only if the
-    view reaches the database at all (token issue from the cache does not, and would pay for making and removing
-    an unused session)."""
+    a real transaction (a row lock, two writes that stand or fall together) calls `transaction()` first.
+    `app.api.hot_route` puts it directly under the route. Nothing is made here: a session, and its autocommit
+    connection, exist only if the view reaches the database at all (token issue from the cache does not, and
+    would pay for making and removing an unused session)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):

@@ -92,6 +92,11 @@ def erase(code: HealthCode) -> None:
     code.name_enc = code.id_number_enc = code.phone_enc = None
 
 
+def follow_merge(_sender, *, from_user: int, to_user: int) -> None:
+    """Receive `auth.signals.accounts_merging`: the merged-away account's codes move (`move_codes`)."""
+    move_codes(from_owner=from_user, to_owner=to_user)
+
+
 def move_codes(*, from_owner: int, to_owner: int) -> int:
     """Account merge: from_owner's codes go to to_owner, live ones into its free slots (no commit). Conflict when
     they do not fit in the ten slots or both accounts hold a live code for the holder themself."""

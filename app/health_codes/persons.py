@@ -13,7 +13,7 @@ from app.common import upsert
 from app.common.ids import random_id
 from app.common.time import utcnow
 from app.extensions import db
-from app.health_codes import personal, rules, state
+from app.health_codes import personal, rules, signals, state
 from app.health_codes.models import ColourChange, Declaration, HealthCode, Person
 
 
@@ -63,8 +63,6 @@ def erase_due(*, now: datetime | None = None) -> int:
 
 
 def _erase(person_id: int) -> None:
-    from app.venues.models import LatestVisit  # the visit markers name persons; venues builds on this domain
-
     state.lock(person_id)
     live = select(func.count()).where(HealthCode.person_id == person_id, HealthCode.revoked_at.is_(None))
     if db.session.execute(live).scalar():  # linked again meanwhile
@@ -72,6 +70,6 @@ def _erase(person_id: int) -> None:
     codes = state.codes_of(person_id)
     db.session.execute(delete(ColourChange).where(ColourChange.health_code_id.in_(codes)))
     db.session.execute(delete(Declaration).where(Declaration.health_code_id.in_(codes)))
-    db.session.execute(delete(LatestVisit).where(LatestVisit.person_id == person_id))
+    signals.person_erasing.send(None, person_id=person_id)
     db.session.execute(delete(HealthCode).where(HealthCode.person_id == person_id))
     db.session.execute(delete(Person).where(Person.id == person_id))

@@ -1,14 +1,18 @@
 """/health-codes: apply, list, show, withdraw, verify the holder, family holders, declare, token, QR, public keys,
-verify a token."""
-from flask import Response, url_for
+verify a token.
+
+Verifying a token records the scan, which is venues' work (`app.venues.scans`): venues builds on this domain and
+this domain imports nothing of venues, so create_app hands that service to these routes (`use_scans`)."""
+from types import ModuleType
+
+from flask import Response, request, url_for
 from flask_jwt_extended import current_user
 
+from app.api import hot_route
 from app.auth.access import require
 from app.auth.signed_urls import signed, signed_or_require, signed_uid, signed_url
-from app.common import cache
 from app.common.blueprint import Blueprint
 from app.common.limits import shared
-from app.common.sql import autocommit
 from app.errors import Forbidden, doc_errors
 from app.extensions import limiter
 from app.health_codes import keys, schemas, service, tokens
@@ -17,6 +21,7 @@ from app.ops.idempotency import idempotent
 blp = Blueprint("health_codes", __name__, url_prefix="/api/v1/health-codes", description="穗康码：申领、申报、亮码与验码")
 CODE = "/<int:code_id>"  # out-of-range ids are 404 in the service
 NO_STORE = {"Cache-Control": "no-store"}
+scans: ModuleType | None = None  # venues' scan service: `staff_verify`, `verify_keys` (use_scans)
 _IMAGE = {"image/png": {"schema": {"type": "string", "format": "binary"}},
           "image/svg+xml": {"schema": {"type": "string"}}}
 
@@ -79,26 +84,25 @@ def public_keys():
     return keys.keyring().jwks(), {"Cache-Control": "public, max-age=300"}
 
 
-@blp.route("/verify", methods=["POST"])
-@autocommit
-@cache.prefetch_for_caller(lambda caller_id: _scans().verify_keys(caller_id))
-@require("venue_staff", "health_official")
-@idempotent
-@blp.arguments(schemas.VerifyRequest)
-@blp.response(200, schemas.VerifyResult)
-@doc_errors(403, 410, 422)
+def use_scans(service: ModuleType) -> None:
+    """Record verified scans with this service (venues' `scans`), set once by create_app."""
+    global scans
+    scans = service
+
+
+def _verify_keys(caller_id: int) -> list[str]:
+    return scans.verify_keys(caller_id, request.get_json(silent=True))
+
+
+@hot_route(blp, "/verify", method="POST", roles=("venue_staff", "health_official"), idempotent=True,
+           caller_keys=_verify_keys, arguments=schemas.VerifyRequest, response=(200, schemas.VerifyResult),
+           errors=(403, 410, 422))
 def verify(data):
     """验码: check a scanned token; the colour is the person's current one, the holder's name masked.
     With `venue_id` (staff of that venue only) the scan is recorded for the venue, once per person and venue within
     the dedupe window (`duplicate: true` otherwise, nothing recorded); without, only health officials and inspectors
     a checkpoint assigned."""
-    return _scans().staff_verify(user=current_user, token=data["token"], venue_id=data["venue_id"]), NO_STORE
-
-
-def _scans():
-    from app.venues import scans  # venues builds on this domain: imported when first used
-
-    return scans
+    return scans.staff_verify(user=current_user, token=data["token"], venue_id=data["venue_id"]), NO_STORE
 
 
 @blp.route(CODE, methods=["GET"])
@@ -171,12 +175,8 @@ def declare(data, code_id):
             "next_review_at": current.next_review_at}
 
 
-@blp.route(CODE + "/token", methods=["GET"])
-@autocommit
-@cache.prefetch(lambda code_id: [service.card_key(code_id)])
-@require()
-@blp.response(200, schemas.TokenRead)
-@doc_errors(403, 404)
+@hot_route(blp, CODE + "/token", method="GET", keys=lambda code_id: [service.card_key(code_id)],
+           response=(200, schemas.TokenRead), errors=(403, 404))
 def token(code_id):
     """亮码: a signed token valid two minutes; refresh every refresh_in seconds.
 

@@ -4,7 +4,6 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from app.auth.models import User
 from app.common import time as clock
 from app.extensions import db
 from app.patrols import service, signups
@@ -25,7 +24,7 @@ def seed_small() -> list[str]:
     from app.auth import service as auth_service
     from app.demo import DEMO_RESIDENT_PHONE
 
-    organiser = db.session.execute(select(User).where(User.username == "organiser_wushan")).scalar_one_or_none()
+    organiser = auth_service.find_by_username("organiser_wushan")
     person = auth_service.find_by_phone(DEMO_RESIDENT_PHONE)
     grid = DEMO_VOLUNTEER[1]
     group = locality.auto_group_of(grid)

@@ -12,7 +12,7 @@ from app.common import time as clock
 from app.common.pagination import time_page
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
-from app.patrols import people, points
+from app.patrols import points
 from app.patrols import service as patrols
 from app.patrols.models import Attendance, HoursCertification, Patrol, PointsEntry
 from app.volunteers import service as volunteer_service
@@ -37,7 +37,8 @@ def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None, reason: str
         raise NotFound("attendance_not_found", "该志愿者没有这次巡逻的签到记录")
     certification = _record(actor, patrol, attendance, None if hours is None else _tenths(hours), reason)
     db.session.commit()
-    return attendance_view(attendance, people.masked_names([attendance.volunteer_id]), certification)
+    names = volunteer_service.masked_names([attendance.volunteer_id])
+    return attendance_view(attendance, names, certification)
 
 
 def _record(actor, patrol: Patrol, attendance: Attendance, tenths: int | None, reason: str | None) -> HoursCertification:
@@ -153,6 +154,6 @@ def attendances(*, actor, patrol_id: int, cursor: str | None, limit: int) -> dic
     patrols.ensure_manager(actor, patrol)
     query = select(Attendance).where(Attendance.patrol_id == patrol.id)
     result = time_page(query, Attendance.checked_in_at, Attendance.id, cursor=cursor, limit=limit)
-    names = people.masked_names(a.volunteer_id for a in result["items"])
+    names = volunteer_service.masked_names(a.volunteer_id for a in result["items"])
     result["items"] = [attendance_view(a, names) for a in result["items"]]
     return result

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.areas import service as area_service
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.patrols import people, points
+from app.patrols import points
 from app.patrols.models import GroupPointsSummary, PointsSummary
 from app.volunteers import groups as group_service
 from app.volunteers import membership
@@ -56,7 +56,7 @@ def board(*, user, scope: str, scope_id: str | None, period: str, limit: int) ->
         own = db.session.get(PointsSummary, (key, v.id)) if inside else None
     mine = own.points if own is not None else 0
     top, ahead = _ranked(model, (model.period == key, condition), mine, limit)
-    names = people.masked_names(r.volunteer_id for r in top)
+    names = volunteer_service.masked_names(r.volunteer_id for r in top)
     items, rank = [], 0
     for i, row in enumerate(top):
         rank = rank if i and row.points == top[i - 1].points else i + 1

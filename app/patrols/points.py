@@ -1,7 +1,7 @@
 """积分: the append-only ledger (hours, reversals, grants), the per-period summaries moved with it, grants by
 organisers, and a volunteer's service record. A balance is the sum of the ledger, kept in the "all" summary."""
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -10,7 +10,6 @@ from app.common.pagination import time_page
 from app.common.upsert import insert
 from app.errors import Forbidden
 from app.extensions import db
-from app.patrols import people
 from app.patrols.models import Attendance, GroupPointsSummary, Patrol, PointsEntry, PointsSummary
 from app.volunteers import service as volunteer_service
 
@@ -41,7 +40,7 @@ def append(entries: list[PointsEntry]) -> None:
     if not entries:
         return
     db.session.add_all(entries)
-    grids = {vid: people.grid_of(vid) for vid in {e.volunteer_id for e in entries}}
+    grids = {vid: volunteer_service.grid_of(vid) for vid in {e.volunteer_id for e in entries}}
     own: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     in_group: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for entry in entries:
@@ -113,3 +112,9 @@ def service_record(*, user, cursor: str | None, limit: int) -> dict:
             "patrols_attended": attended,
             "entries": {"items": [entry_view(e, title) for e, title in entries["items"]],
                         "next_cursor": entries["next_cursor"]}}
+
+
+def credit(*, volunteer_id: int, points: int, reason: str, earned_on: date, at: datetime) -> None:
+    """Add one granted line to a volunteer's ledger (another domain's reward); no commit."""
+    append([PointsEntry(volunteer_id=volunteer_id, kind="grant", points=points, hours_tenths=0,
+                        reason=reason, earned_on=earned_on, created_at=at)])

@@ -2,18 +2,17 @@
 from flask import Response, url_for
 from flask_jwt_extended import current_user
 
+from app.api import hot_route
 from app.auth.access import require
 from app.auth.signed_urls import SignedArgs, signed, signed_or_require, signed_url
 from app.common import time as clock
 from app.common.blueprint import Blueprint
 from app.common.pagination import PageArgs, page_schema
-from app.common.sql import autocommit
 from app.errors import doc_errors
 from app.ops.idempotency import idempotent
 from app.patrols import (
     checkin,
     codes,
-    hooks,  # noqa: F401 — events keeping patrols in step with volunteers who move or leave
     hours,
     leaderboard,
     notifications,
@@ -148,14 +147,9 @@ def checkin_code_png(_args, patrol_id):
     return Response(codes.png(patrol.id, clock.utcnow()), mimetype="image/png", headers=NO_STORE)
 
 
-@blp.route("/patrols/checkins", methods=["POST"])
-@autocommit
-@require("volunteer")
-@idempotent
-@blp.arguments(schemas.PatrolCheckin)
-@blp.response(201, schemas.AttendanceRead)
-@blp.alt_response(200, schema=schemas.AttendanceRead, description="已签到过：返回原签到记录")
-@doc_errors(403, 409, 422)
+@hot_route(blp, "/patrols/checkins", method="POST", roles=("volunteer",), idempotent=True,
+           arguments=schemas.PatrolCheckin, response=(201, schemas.AttendanceRead),
+           alt_response=(200, schemas.AttendanceRead, "已签到过：返回原签到记录"), errors=(403, 409, 422))
 def check_in(data):
     """Check in on site: an active sign-up, the time window, the geofence and a current code are required."""
     attendance, created = checkin.check_in(user=current_user, token=data["token"], lat=data["lat"], lng=data["lng"],

@@ -9,7 +9,7 @@ from app.common import time as clock
 from app.common.pagination import time_page
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
-from app.patrols import notifications, people
+from app.patrols import notifications
 from app.patrols import service as patrols
 from app.patrols.models import Attendance, Patrol, Signup
 from app.subscriptions import service as subscriptions
@@ -176,7 +176,7 @@ def roster(*, actor, patrol_id: int, status: str | None, cursor: str | None, lim
     if status:
         query = query.where(Signup.status == status)
     result = time_page(query, Signup.created_at, Signup.id, cursor=cursor, limit=limit)
-    names = people.masked_names(s.volunteer_id for s in result["items"])
+    names = volunteer_service.masked_names(s.volunteer_id for s in result["items"])
     result["items"] = [{"volunteer_id": str(s.volunteer_id), "name": names.get(s.volunteer_id), "status": s.status,
                         "position": s.position, "signed_up_at": s.created_at, "updated_at": s.updated_at}
                        for s in result["items"]]

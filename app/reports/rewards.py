@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.patrols import points
-from app.patrols.models import PointsEntry
 from app.reports.models import Report
 from app.volunteers import service as volunteer_service
 
@@ -28,7 +27,7 @@ def reward(report: Report, *, now: datetime) -> int:
     award = min(current_app.config["REPORT_POINTS"], current_app.config["REPORT_POINTS_DAILY_CAP"] - earned)
     if award <= 0:
         return 0
-    points.append([PointsEntry(volunteer_id=volunteer.id, kind="grant", points=award, hours_tenths=0,
-                               reason=f"{REASON} {report.id}", earned_on=today, created_at=now)])
+    points.credit(volunteer_id=volunteer.id, points=award, reason=f"{REASON} {report.id}",
+                  earned_on=today, at=now)
     report.points_awarded, report.points_awarded_on = award, today
     return award

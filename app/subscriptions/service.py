@@ -83,6 +83,11 @@ def thing(text: str) -> str:
     return text if len(text) <= 20 else text[:19] + "…"
 
 
+def follow_merge(_sender, *, from_user: int, to_user: int) -> None:
+    """Receive `auth.signals.accounts_merging`: the merged-away account's grants move (`move_grants`)."""
+    move_grants(from_user=from_user, to_user=to_user)
+
+
 def move_grants(*, from_user: int, to_user: int) -> None:
     """Account merge: from_user's grants join to_user's (counts added up); no commit."""
     mine = {g.template_id: g for g in db.session.execute(select(SubscribeGrant).where(

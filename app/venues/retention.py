@@ -55,3 +55,8 @@ def purge(*, now: datetime | None = None) -> dict:
 def horizon(*, now: datetime | None = None) -> dict | None:
     """The partitions' horizon (PostgreSQL), or None where scans are not partitioned."""
     return partitions.horizon(now=now or utcnow()) if is_postgres() else None
+
+
+def forget_person(_sender, *, person_id: int) -> None:
+    """Delete the visit markers of a person being erased (`health_codes.signals.person_erasing`); no commit."""
+    db.session.execute(delete(LatestVisit).where(LatestVisit.person_id == person_id))

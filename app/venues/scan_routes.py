@@ -1,31 +1,22 @@
-"""/checkins, /scans/batch, /venues/{id}/stats, /health-codes/{id}/visits and the officials' /admin routes."""
+"""/checkins, /scans/batch, /venues/{id}/stats and /health-codes/{id}/visits."""
+from flask import request
 from flask_jwt_extended import current_user
 
+from app.api import hot_route
 from app.auth.access import require
-from app.common import cache
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
-from app.common.sql import autocommit
 from app.errors import doc_errors
-from app.health_codes import service as hc_service
 from app.ops.idempotency import idempotent
 from app.venues import scan_schemas as schemas
-from app.venues import scans, service, stats, tracing
+from app.venues import scans, service, stats
 
 blp = Blueprint("scans", __name__, url_prefix="/api/v1", description="扫码：场所登记、离线批量上传、场所统计、到访记录")
-admin = Blueprint("admin_health", __name__, url_prefix="/api/v1/admin",
-                  description="卫健人员：改码（留痕）、流调追踪")
 
 
-@blp.route("/checkins", methods=["POST"])
-@autocommit
-@cache.prefetch(scans.checkin_keys)
-@require()
-@idempotent
-@blp.arguments(schemas.CheckinCreate)
-@blp.response(201, schemas.CheckinRead)
-@blp.alt_response(200, schema=schemas.CheckinRead, description="5 分钟内已在该场所登记：返回原记录")
-@doc_errors(404, 410, 422)
+@hot_route(blp, "/checkins", method="POST", keys=lambda: scans.checkin_keys(request.get_json(silent=True)), idempotent=True,
+           arguments=schemas.CheckinCreate, response=(201, schemas.CheckinRead),
+           alt_response=(200, schemas.CheckinRead, "5 分钟内已在该场所登记：返回原记录"), errors=(404, 410, 422))
 def check_in(data):
     """扫场所码: a resident checks in at a venue with one of their own codes, and shows the result at the door."""
     result, created = scans.check_in(user=current_user, venue_code=data["venue_code"],
@@ -68,50 +59,3 @@ def venue_stats(args, venue_id):
 def visits(args, code_id):
     """A resident's own visit history for one of their codes (nobody else can read a person's scans)."""
     return scans.visits(user=current_user, code_id=code_id, cursor=args["cursor"], limit=args["limit"])
-
-
-@admin.route("/health-codes/<int:code_id>/colour", methods=["PATCH"])
-@require("health_official", fresh=True)
-@admin.arguments(schemas.ColourSet)
-@admin.response(200, schemas.AppliedRead)
-@doc_errors(404, 410, 422)
-def set_colour(data, code_id):
-    """Change the colour of a code's person, with a reason (needs a fresh sign-in; every change is an audit row).
-
-    Acts through any code of the person, a withdrawn one included; 410 `code_revoked` once the person is erased."""
-    person = hc_service.official_set_colour(code_id=code_id, colour=data["colour"], reason=data["reason"],
-                                            official_id=current_user.id)
-    return {"health_code_id": str(code_id), "colour": person.colour}
-
-
-@admin.route("/health-codes/<int:code_id>/history", methods=["GET"])
-@require("health_official")
-@admin.response(200, schemas.HistoryList)
-@doc_errors(404)
-def history(code_id):
-    """The colour changes and declarations of a code's person, through all its codes, newest first."""
-    return {"items": hc_service.history(code_id=code_id)}
-
-
-@admin.route("/tracing", methods=["POST"])
-@autocommit
-@require("health_official")
-@idempotent
-@admin.arguments(schemas.TracingCreate)
-@admin.response(200, schemas.TracingRead)
-@doc_errors(404, 422)
-def trace(data):
-    """Who shared a venue with a case within ±window of each visit (masked); the query is audited."""
-    return tracing.trace(official=current_user, **data)
-
-
-@admin.route("/tracing/apply", methods=["POST"])
-@require("health_official", fresh=True)
-@idempotent
-@admin.arguments(schemas.TracingApply)
-@admin.response(200, schemas.AppliedList)
-@doc_errors(404, 410, 422)
-def apply_tracing(data):
-    """Turn traced contacts' persons yellow in one transaction, one audit row per person."""
-    return {"items": tracing.apply(official=current_user, health_code_ids=data["health_code_ids"],
-                                   colour=data["colour"], reason=data["reason"])}

@@ -13,7 +13,7 @@ statement, so no BEGIN/COMMIT round trips). Scans carry no personal data: a code
 import hashlib
 from datetime import datetime, timedelta
 
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import BigInteger, and_, bindparam, column, or_, select, text, true, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -54,10 +54,10 @@ def claim_visit(*, person_id: int, code_id: int, venue_id: int, colour: str, at:
     return _claim_visit_portable(params)
 
 
-def verify_keys(caller_id: int) -> list[str]:
+def verify_keys(caller_id: int, body) -> list[str]:
     """The cache keys a staff scan reads (its code's card, the caller's role at the venue), named from the request
-    body before the auth check so that they come in its round trip (`cache.prefetch_for_caller`)."""
-    body = request.get_json(silent=True)
+    body (any JSON, unchecked) before the auth check so that they come in its round trip
+    (`cache.prefetch_for_caller`)."""
     if not isinstance(body, dict):
         return []
     ref, venue_id = hc_service.unverified_ref(body.get("token")), id_value(body.get("venue_id"))
@@ -172,10 +172,9 @@ def _claim_visit_portable(p: dict) -> tuple[bool, datetime]:
     return False, db.session.execute(_previous_visit(p["person_id"], p["venue_id"])).scalar()
 
 
-def checkin_keys() -> list[str]:
-    """The cache keys a check-in reads (the venue's card, the code's), named from the request body before the auth
-    check so that they come in its round trip (`cache.prefetch`)."""
-    body = request.get_json(silent=True)
+def checkin_keys(body) -> list[str]:
+    """The cache keys a check-in reads (the venue's card, the code's), named from the request body (any JSON,
+    unchecked) before the auth check so that they come in its round trip (`cache.prefetch`)."""
     if not isinstance(body, dict):
         return []
     venue_id, code_id = codes.peek_venue_id(body.get("venue_code")), id_value(body.get("health_code_id"))

@@ -1,11 +1,12 @@
 """Venue rules: registration, who may see and manage a venue, its staff, the 场所码 and its rotation."""
+from typing import TYPE_CHECKING
+
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
 from app.areas import service as area_service
 from app.auth import service as auth_service
-from app.auth.models import User
 from app.common import cache, geo
 from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, key_id, page
@@ -14,6 +15,9 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.venues import codes
 from app.venues.models import Venue, VenueStaff
+
+if TYPE_CHECKING:  # accounts are auth's: annotations only
+    from app.auth.models import User
 
 AREA_ROLES = ("organiser", "health_official", "admin")  # staff of an area, who see its venues
 _NOT_FOUND = ("venue_not_found", "场所不存在")
@@ -93,19 +97,19 @@ cache.forget_on_change(VenueStaff, lambda link: [staff_key(link.venue_id, link.u
                        if link.venue_id is not None and link.user_id is not None else [])
 
 
-def ensure_can_view(venue: Venue, user: User) -> None:
+def ensure_can_view(venue: Venue, user: "User") -> None:
     """The venue's own staff, or staff of its area."""
     if staff_role(venue.id, user.id) is None and not user.acts_on(venue.area_code, *AREA_ROLES):
         raise Forbidden("venue_forbidden", "您不是该场所的工作人员")
 
 
-def ensure_can_manage(venue: Venue, user: User) -> None:
+def ensure_can_manage(venue: Venue, user: "User") -> None:
     """The venue's admin, or an organiser/admin of its area."""
     if staff_role(venue.id, user.id) != "admin" and not user.acts_on(venue.area_code, "organiser", "admin"):
         raise Forbidden("venue_forbidden", "只有场所管理员可以执行此操作")
 
 
-def ensure_staff(venue_id: int, user: User) -> None:
+def ensure_staff(venue_id: int, user: "User") -> None:
     """The caller must be staff (admin or inspector) of this venue to scan for it."""
     if staff_role(venue_id, user.id) is None:
         raise not_staff()
@@ -142,7 +146,7 @@ def _check_uscc(raw: str | None) -> str | None:
         raise ValidationFailed("uscc_invalid", message, errors={"json": {"uscc": [message]}}) from None
 
 
-def create(*, user: User, name: str, category: str, address: str, area: str, lat: float, lng: float,
+def create(*, user: "User", name: str, category: str, address: str, area: str, lat: float, lng: float,
            uscc: str | None = None) -> Venue:
     """Register a venue; the creator becomes its admin and venue staff over its community. A valid 统一社会信用代码
     approves it at once; without one it waits for an organiser of its area."""
@@ -159,7 +163,7 @@ def create(*, user: User, name: str, category: str, address: str, area: str, lat
     return venue
 
 
-def approve(*, venue: Venue, user: User) -> Venue:
+def approve(*, venue: Venue, user: "User") -> Venue:
     """An organiser (or admin) of the venue's area approves it: its visits count as verified in tracing."""
     if not user.acts_on(venue.area_code, "organiser", "admin"):
         raise Forbidden("venue_forbidden", "只有场所所在区域的组织者可以审核场所")
@@ -169,7 +173,7 @@ def approve(*, venue: Venue, user: User) -> Venue:
     return venue
 
 
-def update_venue(*, venue: Venue, user: User, changes: dict) -> Venue:
+def update_venue(*, venue: Venue, user: "User", changes: dict) -> Venue:
     """Change name, category, address, area or location."""
     ensure_can_manage(venue, user)
     if "area" in changes and changes["area"] != venue.area_code:
@@ -195,7 +199,7 @@ def mine(*, user) -> list[Venue]:
     return [venue for venue, _ in rows]
 
 
-def list_venues(*, user: User, area: str, q: str | None, cursor: str | None, limit: int) -> dict:
+def list_venues(*, user: "User", area: str, q: str | None, cursor: str | None, limit: int) -> dict:
     """Venues inside an area the caller oversees, by name, keyset-paginated in id order."""
     area_service.get(area)
     if not user.acts_on(area, *AREA_ROLES):
@@ -210,7 +214,7 @@ def list_venues(*, user: User, area: str, q: str | None, cursor: str | None, lim
     return page(rows, limit, lambda v: [str(v.id)])
 
 
-def unbind_staff(*, venue: Venue, user: User, member_id: int) -> None:
+def unbind_staff(*, venue: Venue, user: "User", member_id: int) -> None:
     """Unbind a staff member; the last admin stays."""
     ensure_can_manage(venue, user)
     role = staff_role(venue.id, member_id)
@@ -231,13 +235,14 @@ def unbind_staff(*, venue: Venue, user: User, member_id: int) -> None:
     cache.delete(staff_key(venue.id, member_id))  # a Core DELETE: no ORM event
 
 
-def list_staff(*, venue: Venue, user: User) -> list[dict]:
+def list_staff(*, venue: Venue, user: "User") -> list[dict]:
     """The venue's staff with masked phones."""
     ensure_can_manage(venue, user)
-    rows = db.session.execute(select(VenueStaff, User).join(User, User.id == VenueStaff.user_id)
-                              .where(VenueStaff.venue_id == venue.id).order_by(VenueStaff.id)).all()
-    return [{"user_id": str(u.id), "phone": mask_phone(auth_service.phone_of(u)), "role": s.role,
-             "created_at": s.created_at} for s, u in rows]
+    rows = db.session.execute(select(VenueStaff).where(VenueStaff.venue_id == venue.id)
+                              .order_by(VenueStaff.id)).scalars().all()
+    phones = auth_service.phones_of(s.user_id for s in rows)
+    return [{"user_id": str(s.user_id), "phone": mask_phone(phones.get(s.user_id)), "role": s.role,
+             "created_at": s.created_at} for s in rows]
 
 
 def venue_code(venue: Venue) -> str:
@@ -252,7 +257,7 @@ def code_forms(venue: Venue) -> dict:
             "code_version": venue.code_version}
 
 
-def rotate_code(*, venue: Venue, user: User) -> Venue:
+def rotate_code(*, venue: Venue, user: "User") -> Venue:
     """Bump the code version: every poster printed before stops working."""
     ensure_can_manage(venue, user)
     db.session.execute(update(Venue).where(Venue.id == venue.id).values(code_version=Venue.code_version + 1))

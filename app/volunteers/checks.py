@@ -4,7 +4,7 @@ import re
 from functools import lru_cache
 
 from app.areas import service as area_service
-from app.auth.models import CITY_CODE
+from app.auth import service as auth_service
 from app.common.crypto import cipher
 from app.common.phone import normalise_cn_mobile
 from app.errors import ValidationFailed
@@ -47,7 +47,7 @@ class RowChecker:
 
     def __init__(self, catalogue: Catalogue, allowed_areas: list[str] | None = None):
         self.catalogue = catalogue
-        self.grids = frozenset(code for code, _ in area_service.within(CITY_CODE, "grid"))
+        self.grids = frozenset(code for code, _ in area_service.within(auth_service.CITY_CODE, "grid"))
         self.allowed = tuple(allowed_areas) if allowed_areas else None
         # a roster repeats the same tag lists: (kind, cell) -> (ids, reasons, mask)
         self._parsed: dict[tuple[str, str], tuple[frozenset, tuple, int]] = {}

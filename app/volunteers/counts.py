@@ -10,7 +10,6 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, func
 from sqlalchemy.schema import CreateTable
 
 from app.areas import service as area_service
-from app.areas.models import CODE_LENGTH, LEVELS
 from app.common.upsert import copy_rows, insert, is_postgres
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -146,12 +145,12 @@ def stats(*, by: str, area_code: str, catalogue: Catalogue | None = None) -> dic
 def _area_counts(area, level: str) -> tuple[int, dict[str, int]]:
     """(active volunteers in the area, {code: active volunteers} of the areas at `level` inside it that have any),
     in one index range scan."""
-    if LEVELS.index(level) <= LEVELS.index(area.level):
+    if area_service.LEVELS.index(level) <= area_service.LEVELS.index(area.level):
         raise ValidationFailed("stats_level_invalid", "统计维度应比所选区域低一级或更多（如：区内按街道统计）",
                                errors={"query": {"by": ["应低于区域级别"]}})
     result = db.session.connection().execute(select(VolunteerCount.area_code, VolunteerCount.n).where(
         VolunteerCount.dim == "total", area_service.in_subtree(VolunteerCount.area_code, area.code),
-        or_(func.length(VolunteerCount.area_code) == CODE_LENGTH[level], VolunteerCount.area_code == area.code)))
+        or_(func.length(VolunteerCount.area_code) == area_service.CODE_LENGTH[level], VolunteerCount.area_code == area.code)))
     try:  # the driver's plain tuples: a city by grid is up to 19,500 rows, and SQLAlchemy's Rows cost twice the time
         counts = dict(result.cursor.fetchall())
     finally:

@@ -5,7 +5,7 @@ import random
 from itertools import accumulate
 
 from app.areas import service as area_service
-from app.auth.models import CITY_CODE
+from app.auth import service as auth_service
 from app.volunteers import bulk
 from app.volunteers.checks import Sealer
 from app.volunteers.taxonomy import ROLE_NAMES, SERVICE_ROLES, Catalogue, interest_mask, role_id_mask
@@ -34,7 +34,7 @@ MOBILE_PREFIXES = ("130 131 132 133 135 136 137 138 139 150 151 152 155 156 157 
 class People:
     """Draws demo volunteers: (phone, name, grid, trade_id, interest ids, role bits)."""
 
-    def __init__(self, catalogue: Catalogue, seed: int = 4401, area: str = CITY_CODE):
+    def __init__(self, catalogue: Catalogue, seed: int = 4401, area: str = auth_service.CITY_CODE):
         self.rng = random.Random(seed)
         self.offset = self.rng.randrange(10**4)
         # Numbers come in blocks (号段 + 4-digit H code = the first 7 digits); a city's residents share a few
@@ -93,7 +93,7 @@ def _sealed(sealer: Sealer, line: int, phone: str, name: str, grid: str, trade_i
     return sealer.row(line, phone, name, grid, trade_id, interest_mask(interests), role_id_mask(roles))
 
 
-def generate(*, count: int, seed: int = 4401, area: str = CITY_CODE, batch_size: int = 20_000,
+def generate(*, count: int, seed: int = 4401, area: str = auth_service.CITY_CODE, batch_size: int = 20_000,
              on_written=None) -> bulk.Written:
     """Write `count` demo volunteers through the bulk path (reading overlapped with writing)."""
     people = People(Catalogue(), seed, area)
@@ -126,7 +126,6 @@ def seed_small() -> list[str]:
     two groups."""
     from sqlalchemy import select
 
-    from app.auth import service as auth_service
     from app.common.time import utcnow
     from app.demo import DEMO_RESIDENT_PHONE as phone
     from app.extensions import db
@@ -141,7 +140,7 @@ def seed_small() -> list[str]:
         service.register(user=resident, real_name=name, grid=grid, trade=trade, interests=interests,
                          service_roles=roles)
         written.inserted += 1
-    for seed, area, count in ((2021, "440106001", 60), (2022, "440106", 60), (2023, CITY_CODE, 79)):
+    for seed, area, count in ((2021, "440106001", 60), (2022, "440106", 60), (2023, auth_service.CITY_CODE, 79)):
         done = bulk.run(batches(People(catalogue, seed, area), count, count), source="demo")
         written.inserted += done.inserted
         written.updated += done.updated

@@ -11,7 +11,6 @@ from flask import current_app
 from sqlalchemy import tuple_
 
 from app.areas import service as area_service
-from app.areas.models import LEVELS
 from app.auth import service as auth_service
 from app.common.fields import FORMULA_START
 from app.common.masking import mask_phone
@@ -43,7 +42,7 @@ def batches(*, area: str):
     query = filtered(catalogue, area=area).with_only_columns(*_FIELDS)
     level = area_service.level_of(area)
     names = area_service.names({area[:n] for n in (6, 9, 12, 14) if len(area) >= n})
-    for below in LEVELS[LEVELS.index(level) + 1:]:
+    for below in area_service.LEVELS[area_service.LEVELS.index(level) + 1:]:
         names.update(dict(area_service.within(area, below)))
     return _batches(query, _Labels(names, catalogue))
 

@@ -6,7 +6,6 @@ from flask_jwt_extended import current_user
 
 from app.auth import service as auth_service
 from app.auth.access import ensure_acts_on, require
-from app.auth.models import CITY_CODE
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import ValidationFailed, doc_errors
@@ -49,7 +48,7 @@ def _taxonomy_routes(kind: str, label: str) -> None:
         return {"items": taxonomy.listing(kind)}
 
     def create(data):
-        ensure_acts_on(CITY_CODE, "admin")
+        ensure_acts_on(auth_service.CITY_CODE, "admin")
         return taxonomy.create(kind, **data)
 
     listing.__doc__ = f"All {label}, for the registration form and filters."

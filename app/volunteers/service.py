@@ -12,7 +12,7 @@ from app.common.masking import mask_name, mask_phone
 from app.common.time import utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.volunteers import counts, locality
+from app.volunteers import counts, locality, signals
 from app.volunteers.models import Volunteer
 from app.volunteers.taxonomy import Catalogue, interest_mask, role_codes, role_mask
 
@@ -122,6 +122,7 @@ def update(*, user, data: dict) -> Volunteer:
         v.moved_at = now
         locality.drop_memberships({v.id: v.grid_code})
         locality.ensure_auto_groups({v.grid_code[:12]})
+        signals.volunteers_moved.send(None, moved={v.id: v.grid_code})
     v.updated_at = now
     db.session.commit()
     return v
@@ -140,7 +141,23 @@ def leave(*, user) -> None:
     v.interest_mask = v.service_roles = 0
     v.left_at = v.updated_at = now
     auth_service.revoke_role(user=user, role="volunteer")
+    signals.volunteers_moved.send(None, moved={v.id: None})
     db.session.commit()
+
+
+def masked_names(ids) -> dict[int, str | None]:
+    """{volunteer id: masked name (None once they left)} in one query."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Volunteer).where(Volunteer.id.in_(ids))).scalars()
+    return {v.id: masked_name(v) for v in rows}
+
+
+def grid_of(volunteer_id: int) -> str | None:
+    """Where a volunteer lives now (None once they left)."""
+    query = select(Volunteer.grid_code).where(Volunteer.id == volunteer_id)
+    return db.session.execute(query).scalar()
 
 
 def profile(v: Volunteer, catalogue: Catalogue | None = None, phone: str | None = None) -> dict:

@@ -151,7 +151,8 @@ def test_tracing_contacts_dump_as_the_documented_schema_would(db, official, code
     import marshmallow as ma
     from marshmallow import fields
 
-    from app.venues import scan_schemas, tracing
+    from app.health_codes import official_schemas as scan_schemas
+    from app.venues import tracing
 
     case, near, far, _ = codes
     t0 = utcnow() - timedelta(days=2)

@@ -57,3 +57,19 @@ def test_partitions_command_on_sqlite_says_so(app, db):
         pytest.skip("SQLite only: PostgreSQL prints the horizon (tests/venues/test_partitions.py)")
     result = app.test_cli_runner().invoke(args=["scans", "partitions"])
     assert result.exit_code == 0 and "not partitioned" in result.output
+
+
+def test_erasing_a_person_deletes_only_its_visit_markers(app, db, frozen):
+    """create_app connects venues to health_codes' person_erasing signal: the erasing transaction takes the
+    person's markers with it, and no one else's."""
+    from app.health_codes import signals
+
+    for person in (1, 2):
+        db.session.add(LatestVisit(person_id=person, venue_id=1, scan_id=person, visited_at=NOW))
+    db.session.commit()
+    signals.person_erasing.send(None, person_id=1)
+    db.session.rollback()  # receivers do not commit: the erasure's transaction decides
+    assert count(db, LatestVisit) == 2
+    signals.person_erasing.send(None, person_id=1)
+    db.session.commit()
+    assert db.session.execute(select(LatestVisit.person_id)).scalars().all() == [2]

@@ -2,9 +2,9 @@
 
 
 class View:
-    """A model row read through, plus values a service worked out for it (names and counts read in bulk for a
-    whole page, a phone read from another domain). A schema dumps it like the row: an attribute given here
-    wins, any other is the row's own."""
+    """A model row read through, plus values a service worked out for it (names and counts read in
+    bulk for a whole page, a phone read from another domain). A schema dumps it like the row: an
+    attribute given here wins, any other is the row's own."""
 
     def __init__(self, row, **values):
         self.row = row

@@ -46,7 +46,8 @@ def invite(*, kind: str, target_id: int, target_name: str, area_code: str, invit
 def mine(*, user, status: str, cursor: str | None, limit: int) -> dict:
     """The caller's invitations in one status, newest first, keyset-paginated."""
     query = select(Invitation).where(Invitation.invitee_id == user.id, Invitation.status == status)
-    return time_page(query, Invitation.created_at, Invitation.id, cursor=cursor, limit=limit, newest_first=True)
+    return time_page(query, Invitation.created_at, Invitation.id, cursor=cursor, limit=limit,
+                     newest_first=True)
 
 
 def answer(*, user, invitation_id: int, accept: bool) -> Invitation:

@@ -56,7 +56,8 @@ def verify(token: str, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class Shown:
-    """The code to show now, when it stops being accepted, and in how many seconds to fetch the next one."""
+    """The code to show now, when it stops being accepted, and in how many seconds to fetch the
+    next one."""
 
     token: str
     window_seconds: int

@@ -23,7 +23,8 @@ def _tenths(hours) -> int:
     return int(round(float(hours) * 10))
 
 
-def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None, reason: str | None = None) -> View:
+def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None,
+            reason: str | None = None) -> View:
     """Confirm (hours omitted or equal to the record) or correct (other hours, with a reason) one attendance."""
     patrol = patrols.get(patrol_id)
     patrols.ensure_manager(actor, patrol)
@@ -136,8 +137,8 @@ def certify_all(*, actor, patrol_id: int) -> dict:
 
 
 def attendances(*, actor, patrol_id: int, cursor: str | None, limit: int) -> dict:
-    """A patrol's attendance for its managers (names masked, locations as distances), in check-in order,
-    keyset-paginated."""
+    """A patrol's attendance for its managers (names masked, locations as distances), in check-in
+    order, keyset-paginated."""
     patrol = patrols.get(patrol_id)
     patrols.ensure_manager(actor, patrol)
     query = select(Attendance).where(Attendance.patrol_id == patrol.id)

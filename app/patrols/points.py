@@ -99,7 +99,8 @@ def entry_view(entry: PointsEntry, patrol_title: str | None = None) -> View:
 
 @dataclass(frozen=True)
 class ServiceRecord:
-    """A volunteer's totals (hours as tenths) and a page of their ledger (`entries`: items and next_cursor)."""
+    """A volunteer's totals (hours as tenths) and a page of their ledger (`entries`: items and
+    next_cursor)."""
 
     volunteer_id: int
     total_points: int
@@ -120,5 +121,5 @@ def service_record(*, user, cursor: str | None, limit: int) -> ServiceRecord:
         .where(PointsEntry.volunteer_id == v.id)
     entries = time_page(query, PointsEntry.created_at, PointsEntry.id, cursor=cursor, limit=limit, newest_first=True)
     entries["items"] = [entry_view(e, title) for e, title in entries["items"]]
-    return ServiceRecord(v.id, total.points if total else 0, total.hours_tenths if total else 0, pending, attended,
-                         entries)
+    return ServiceRecord(v.id, total.points if total else 0, total.hours_tenths if total else 0,
+                         pending, attended, entries)

@@ -113,8 +113,8 @@ class PatrolRead(ma.Schema):
     radius_m = fields.Integer(required=True)
     capacity = fields.Integer(required=True)
     signed_up = fields.Integer(required=True, attribute="active_count")
-    seats_left = fields.Function(lambda patrol: patrol.capacity - patrol.active_count, required=True,
-                                 metadata={"type": "integer"})
+    seats_left = fields.Function(lambda patrol: patrol.capacity - patrol.active_count,
+                                 required=True, metadata={"type": "integer"})
     points_per_hour = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(("scheduled", "cancelled", "closed")))
     cancel_reason = fields.String(required=True, allow_none=True)
@@ -183,7 +183,8 @@ class CertificationRead(ma.Schema):
 
 
 class AttendanceRecord(ma.Schema):
-    """An attendance (a View with the volunteer's masked `name`, and the `certification` just made)."""
+    """An attendance (a View with the volunteer's masked `name`, and the `certification` just
+    made)."""
 
     volunteer_id = fields.String(required=True)
     name = fields.String(required=True, allow_none=True)

@@ -21,7 +21,8 @@ def templates() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Subscriptions:
-    """What a user may subscribe to (`templates`: {kind: template id}) and the `grants` they hold."""
+    """What a user may subscribe to (`templates`: {kind: template id}) and the `grants` they
+    hold."""
 
     templates: dict[str, str]
     grants: list[SubscribeGrant]
@@ -47,7 +48,8 @@ def record(*, user, results: dict[str, str]) -> Subscriptions:
     now = clock.utcnow()
     held = {g.template_id: g for g in grants(user=user)}
     for template_id, result in results.items():
-        grant = held.get(template_id) or SubscribeGrant(user_id=user.id, template_id=template_id, remaining=0)
+        grant = held.get(template_id) or SubscribeGrant(user_id=user.id, template_id=template_id,
+                                                         remaining=0)
         db.session.add(grant)
         grant.last_result, grant.updated_at = result, now
         if result == "accept":

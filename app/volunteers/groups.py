@@ -43,8 +43,9 @@ def get_group(group_id: int, *, lock: bool = False) -> Group:
 
 
 def memberships(groups: list[Group], viewer) -> dict[int, GroupMember | Standing | None]:
-    """The viewer's place in each group (its `status`: active|pending, `role`: member|leader), or None (not a
-    member). A community group's members are the volunteers living there; its leaders have rows like any group's."""
+    """The viewer's place in each group (its `status`: active|pending, `role`: member|leader), or
+    None (not a member). A community group's members are the volunteers living there; its leaders
+    have rows like any group's."""
     v = volunteer_of(viewer)
     if v is None:
         return {g.id: None for g in groups}
@@ -55,8 +56,8 @@ def memberships(groups: list[Group], viewer) -> dict[int, GroupMember | Standing
 
 
 def views(groups: list[Group], catalogue: Catalogue | None = None, viewer=None) -> list[View]:
-    """Groups with their area's name and their tags as codes; an automatic group's size is its community's
-    volunteer count. With a viewer, each has the viewer's `my_membership`."""
+    """Groups with their area's name and their tags as codes; an automatic group's size is its
+    community's volunteer count. With a viewer, each has the viewer's `my_membership`."""
     mine = memberships(groups, viewer) if viewer is not None else {}
     catalogue = catalogue or Catalogue()
     autos = [g.auto_area for g in groups if g.auto_area]

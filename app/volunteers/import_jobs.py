@@ -78,7 +78,8 @@ def get_for(*, job_id: int, user_id: int) -> ImportJob:
 def progress(job: ImportJob) -> View:
     """A job with the first REPORT_ROWS of its `rejected_rows` and whether there are more."""
     rejected = rejected_rows(job)
-    return View(job, rejected_rows=rejected[:REPORT_ROWS], rejected_rows_truncated=len(rejected) > REPORT_ROWS)
+    return View(job, rejected_rows=rejected[:REPORT_ROWS],
+                rejected_rows_truncated=len(rejected) > REPORT_ROWS)
 
 
 def rejected_rows(job: ImportJob) -> list[dict]:

@@ -104,7 +104,8 @@ def approve(group_id: int, volunteer_id: int) -> bool:
     return done
 
 
-def decide(*, actor, group_id: int, volunteer_id: int, status: str | None, role: str | None) -> View:
+def decide(*, actor, group_id: int, volunteer_id: int, status: str | None,
+           role: str | None) -> View:
     """Approve or reject a pending member (managers), make or unmake a leader (organisers and admins)."""
     group = get_group(group_id)
     ensure_manager(actor, group, staff_only=role is not None)
@@ -175,8 +176,8 @@ def remove(*, actor, group_id: int, volunteer_id: int) -> None:
 
 
 def membership_view(row: GroupMember | None, v: Volunteer, phone: str | None = None) -> View:
-    """One membership: the volunteer with their phone (in clear: the schema masks it), status, role and since
-    when (a resident of a community group without a row: since they moved there)."""
+    """One membership: the volunteer with their phone (in clear: the schema masks it), status, role
+    and since when (a resident of a community group without a row: since they moved there)."""
     place = row or RESIDENT
     return View(v, phone=phone, status=place.status, role=place.role,
                 joined_at=row.created_at if row else v.moved_at)

@@ -87,7 +87,8 @@ class VolunteerUpdate(_AtLeastOne):
 
 def _masked_name(**metadata):
     """A volunteer's real name, decrypted and masked."""
-    return fields.Function(masked_name, required=True, allow_none=True, metadata={"type": "string", **metadata})
+    return fields.Function(masked_name, required=True, allow_none=True,
+                           metadata={"type": "string", **metadata})
 
 
 def _masked_phone(**metadata):
@@ -186,7 +187,8 @@ class MyMembership(ma.Schema):
 
 
 class GroupRead(ma.Schema):
-    """A group (a View with `area_name`, `trade`, `interest`, and `my_membership` when asked for)."""
+    """A group (a View with `area_name`, `trade`, `interest`, and `my_membership` when asked
+    for)."""
 
     id = fields.String(required=True)
     name = fields.String(required=True)
@@ -263,7 +265,8 @@ class ImportJobRead(ma.Schema):
                           metadata={"description": "queued 排队中，running 导入中，done 已完成，failed 失败"})
     rows_total = fields.Integer(required=True, allow_none=True, metadata={"description": "数据行数（开始导入后得知）"})
     rows_done = fields.Integer(required=True, metadata={"description": "已检查的数据行数"})
-    total = fields.Integer(required=True, attribute="rows_done", dump_only=True, metadata={"description": "同 rows_done"})
+    total = fields.Integer(required=True, attribute="rows_done", dump_only=True,
+                           metadata={"description": "同 rows_done"})
     inserted = fields.Integer(required=True)
     updated = fields.Integer(required=True)
     rejected = fields.Integer(required=True)

@@ -144,11 +144,13 @@ def leave(*, user) -> None:
     db.session.commit()
 
 
-def profile(v: Volunteer, catalogue: Catalogue | None = None, phone: str | None = None, **values) -> View:
+def profile(v: Volunteer, catalogue: Catalogue | None = None, phone: str | None = None,
+            **values) -> View:
     """A volunteer with their phone (in clear: the schema masks it) and tags as codes."""
     catalogue = catalogue or Catalogue()
-    return View(v, phone=phone, trade=catalogue.trade_by_id[v.trade_id].code if v.trade_id else None,
-                interests=catalogue.interest_codes(v.interest_mask), **values)
+    trade = catalogue.trade_by_id[v.trade_id].code if v.trade_id else None
+    return View(v, phone=phone, trade=trade, interests=catalogue.interest_codes(v.interest_mask),
+                **values)
 
 
 def me(user) -> View:
@@ -158,4 +160,5 @@ def me(user) -> View:
     v = my_volunteer(user)
     grid = area_service.get(v.grid_code)
     areas = {a.level: a for a in area_service.ancestors(grid) + [grid]}
-    return profile(v, phone=auth_service.phone_of(user), areas=areas, groups=membership.memberships_of(v))
+    return profile(v, phone=auth_service.phone_of(user), areas=areas,
+                   groups=membership.memberships_of(v))

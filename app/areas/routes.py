@@ -23,6 +23,4 @@ def list_areas(args):
 @doc_errors(404)
 def get_area(code):
     """One area with its ancestors."""
-    area = service.get(code)
-    return {"code": area.code, "name": area.name, "level": area.level, "parent_code": area.parent_code,
-            "ancestors": service.ancestors(area)}
+    return service.detail(code)

@@ -3,6 +3,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.areas.models import CODE_LENGTH, LEVELS, Area
 from app.common.pagination import decode_cursor, key_code, page
+from app.common.views import View
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 
@@ -58,6 +59,12 @@ def ancestors(area: Area) -> list[Area]:
     codes = [area.code[:n] for n in sorted(CODE_LENGTH.values()) if n < len(area.code)]
     rows = db.session.execute(select(Area).where(Area.code.in_(codes))).scalars().all()
     return sorted(rows, key=lambda a: len(a.code))
+
+
+def detail(code: str) -> View:
+    """An area by code with its `ancestors`, city first, or NotFound(area_not_found)."""
+    area = get(code)
+    return View(area, ancestors=ancestors(area))
 
 
 def names(codes: set[str]) -> dict[str, str]:

@@ -87,5 +87,5 @@ def reset_totp(user: User) -> User:
 
 def grants_text(user: User) -> str:
     """`admin@4401, organiser@440106` (for the command line)."""
-    return ", ".join(f"{g.role}@{g.area_code}" for g in sorted(user.grants, key=lambda g: (g.role, g.area_code))) \
+    return ", ".join(f"{g.role}@{g.area_code}" for g in user.grants_in_order) \
         or "(no roles)"

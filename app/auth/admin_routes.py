@@ -20,8 +20,9 @@ class AccountRead(ma.Schema):
     id = fields.String(required=True)
     username = fields.String(allow_none=True)
     is_active = fields.Boolean(required=True)
-    totp_enrolled = fields.Boolean(required=True)
-    roles = fields.List(fields.Nested(GrantRead), required=True)
+    totp_enrolled = fields.Function(lambda user: user.totp_enabled_at is not None, required=True,
+                                    metadata={"type": "boolean"})
+    roles = fields.List(fields.Nested(GrantRead), required=True, attribute="grants_in_order")
 
 
 class RoleRevoke(ma.Schema):
@@ -31,12 +32,6 @@ class RoleRevoke(ma.Schema):
 
 class PasswordReset(ma.Schema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(accounts.MIN_PASSWORD, 256))
-
-
-def _view(user) -> dict:
-    return {"id": str(user.id), "username": user.username, "is_active": user.is_active,
-            "totp_enrolled": user.totp_enabled_at is not None,
-            "roles": sorted(user.grants, key=lambda g: (g.role, g.area_code))}
 
 
 def _managed(user_id: int):
@@ -49,7 +44,7 @@ def _simple(path: str, change, summary: str) -> None:
     """A POST without a body that applies `change` to the account."""
 
     def view(user_id):
-        return _view(change(_managed(user_id)))
+        return change(_managed(user_id))
 
     view.__doc__ = summary
     view.__name__ = change.__name__
@@ -69,7 +64,7 @@ _simple("/totp/reset", accounts.reset_totp, "重置身份验证器：Forget the 
 @doc_errors(404, 422)
 def revoke_role(data, user_id):
     """撤销角色：Take a role away (over one area, or everywhere) and sign the account out everywhere."""
-    return _view(accounts.revoke_role(_managed(user_id), role=data["role"], area_code=data.get("area")))
+    return accounts.revoke_role(_managed(user_id), role=data["role"], area_code=data.get("area"))
 
 
 @blp.route(USER + "/password", methods=["POST"])
@@ -79,4 +74,4 @@ def revoke_role(data, user_id):
 @doc_errors(404, 422)
 def reset_password(data, user_id):
     """重置密码：Set a new password, lift the lockout and sign the account out everywhere."""
-    return _view(accounts.reset_password(_managed(user_id), password=data["password"]))
+    return accounts.reset_password(_managed(user_id), password=data["password"])

@@ -58,6 +58,11 @@ class User(db.Model):
     def roles(self) -> set[str]:
         return {g.role for g in self.grants}
 
+    @property
+    def grants_in_order(self) -> list["RoleGrant"]:
+        """The grants by role, then area: the order responses list them in."""
+        return sorted(self.grants, key=lambda g: (g.role, g.area_code))
+
     def has_role(self, *roles: str) -> bool:
         """Whether the user holds any of these roles, in any area."""
         return any(g.role in roles for g in self.grants)

@@ -18,7 +18,7 @@ class InvitationRead(ma.Schema):
                          metadata={"description": "group：加入街坊群；venue_staff：担任场所检测员"})
     target_id = fields.String(required=True, metadata={"description": "群或场所的 id"})
     target_name = fields.String(required=True)
-    area = fields.String(required=True)
+    area = fields.String(required=True, attribute="area_code")
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     created_at = fields.DateTime(required=True)
     decided_at = fields.DateTime(required=True, allow_none=True)

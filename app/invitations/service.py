@@ -46,12 +46,11 @@ def invite(*, kind: str, target_id: int, target_name: str, area_code: str, invit
 def mine(*, user, status: str, cursor: str | None, limit: int) -> dict:
     """The caller's invitations in one status, newest first, keyset-paginated."""
     query = select(Invitation).where(Invitation.invitee_id == user.id, Invitation.status == status)
-    result = time_page(query, Invitation.created_at, Invitation.id, cursor=cursor, limit=limit, newest_first=True)
-    result["items"] = [view(i) for i in result["items"]]
-    return result
+    return time_page(query, Invitation.created_at, Invitation.id, cursor=cursor, limit=limit,
+                     newest_first=True)
 
 
-def answer(*, user, invitation_id: int, accept: bool) -> dict:
+def answer(*, user, invitation_id: int, accept: bool) -> Invitation:
     """Accept (the place is taken now, under its domain's rules) or decline one of the caller's invitations."""
     row = db.session.execute(select(Invitation).where(Invitation.id == invitation_id,
                                                       Invitation.invitee_id == user.id)
@@ -64,10 +63,4 @@ def answer(*, user, invitation_id: int, accept: bool) -> dict:
         _HANDLERS[row.kind](row, user)
     row.status, row.decided_at = ("accepted" if accept else "declined"), clock.utcnow()
     db.session.commit()
-    return view(row)
-
-
-def view(row: Invitation) -> dict:
-    """An invitation as its invitee sees it."""
-    return {"id": str(row.id), "kind": row.kind, "target_id": str(row.target_id), "target_name": row.target_name,
-            "area": row.area_code, "status": row.status, "created_at": row.created_at, "decided_at": row.decided_at}
+    return row

@@ -1,5 +1,6 @@
 """The patrol check-in code: an HMAC over (patrol id, 60-second window) with a server key. The screen shows a
 new code every window; a code is accepted during its own window and the next, so 60 to 120 seconds."""
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -53,15 +54,25 @@ def verify(token: str, now: datetime) -> int:
     return patrol_id
 
 
-def current(patrol_id: int, now: datetime) -> dict:
-    """The code to show now, when it stops being accepted, and when the screen should fetch the next one."""
+@dataclass(frozen=True)
+class Shown:
+    """The code to show now, when it stops being accepted, and in how many seconds to fetch the
+    next one."""
+
+    token: str
+    window_seconds: int
+    expires_at: datetime
+    refresh_in: int
+
+
+def current(patrol_id: int, now: datetime) -> Shown:
+    """The code to show now."""
     window, seconds = window_of(now), _seconds()
     start = datetime.fromtimestamp(window * seconds, timezone.utc)
-    return {"token": sign(patrol_id, window), "window_seconds": seconds,
-            "expires_at": start + timedelta(seconds=2 * seconds),
-            "refresh_in": max(1, int((start + timedelta(seconds=seconds) - now).total_seconds()))}
+    return Shown(sign(patrol_id, window), seconds, start + timedelta(seconds=2 * seconds),
+                 max(1, int((start + timedelta(seconds=seconds) - now).total_seconds())))
 
 
 def png(patrol_id: int, now: datetime) -> bytes:
     """The current code as a QR image for the organiser's screen."""
-    return qr.render(current(patrol_id, now)["token"], "black", "png")
+    return qr.render(current(patrol_id, now).token, "black", "png")

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from app.common import time as clock
 from app.common.pagination import time_page
+from app.common.views import View
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.patrols import points
@@ -22,7 +23,8 @@ def _tenths(hours) -> int:
     return int(round(float(hours) * 10))
 
 
-def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None, reason: str | None = None) -> dict:
+def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None,
+            reason: str | None = None) -> View:
     """Confirm (hours omitted or equal to the record) or correct (other hours, with a reason) one attendance."""
     patrol = patrols.get(patrol_id)
     patrols.ensure_manager(actor, patrol)
@@ -38,7 +40,7 @@ def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None, reason: str
     certification = _record(actor, patrol, attendance, None if hours is None else _tenths(hours), reason)
     db.session.commit()
     names = volunteer_service.masked_names([attendance.volunteer_id])
-    return attendance_view(attendance, names, certification)
+    return View(attendance, name=names.get(attendance.volunteer_id), certification=certification)
 
 
 def _record(actor, patrol: Patrol, attendance: Attendance, tenths: int | None, reason: str | None) -> HoursCertification:
@@ -134,26 +136,13 @@ def certify_all(*, actor, patrol_id: int) -> dict:
     return {"certified": len(waiting)}
 
 
-def attendance_view(a: Attendance, names: dict, certification: HoursCertification | None = None) -> dict:
-    """An attendance as a manager sees it (name masked, location reduced to distances)."""
-    view = {"volunteer_id": str(a.volunteer_id), "name": names.get(a.volunteer_id), "checked_in_at": a.checked_in_at,
-            "checkin_distance_m": a.checkin_distance_m, "checked_out_at": a.checked_out_at,
-            "checkout_distance_m": a.checkout_distance_m, "auto_checkout": a.auto_checkout,
-            "recorded_hours": None if a.hours_tenths is None else a.hours_tenths / 10,
-            "certified_hours": None if a.certified_tenths is None else a.certified_tenths / 10,
-            "certifications": a.certifications, "review": a.review}
-    if certification is not None:
-        view["certification"] = {"seq": certification.seq, "hours": certification.hours_tenths / 10,
-                                 "reason": certification.reason, "created_at": certification.created_at}
-    return view
-
-
 def attendances(*, actor, patrol_id: int, cursor: str | None, limit: int) -> dict:
-    """A patrol's attendance for its managers, in check-in order, keyset-paginated."""
+    """A patrol's attendance for its managers (names masked, locations as distances), in check-in
+    order, keyset-paginated."""
     patrol = patrols.get(patrol_id)
     patrols.ensure_manager(actor, patrol)
     query = select(Attendance).where(Attendance.patrol_id == patrol.id)
     result = time_page(query, Attendance.checked_in_at, Attendance.id, cursor=cursor, limit=limit)
     names = volunteer_service.masked_names(a.volunteer_id for a in result["items"])
-    result["items"] = [attendance_view(a, names) for a in result["items"]]
+    result["items"] = [View(a, name=names.get(a.volunteer_id)) for a in result["items"]]
     return result

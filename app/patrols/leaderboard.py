@@ -57,6 +57,7 @@ def board(*, user, scope: str, scope_id: str | None, period: str, limit: int) ->
     mine = own.points if own is not None else 0
     top, ahead = _ranked(model, (model.period == key, condition), mine, limit)
     names = volunteer_service.masked_names(r.volunteer_id for r in top)
+    # Kept as dicts for speed: GET /leaderboards is a bench hot path.
     items, rank = [], 0
     for i, row in enumerate(top):
         rank = rank if i and row.points == top[i - 1].points else i + 1

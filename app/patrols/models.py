@@ -1,6 +1,7 @@
 """Patrols, sign-ups, attendance, certified hours, the points ledger with its per-period summaries, notifications.
 
 Hours are kept as integer tenths (15 = 1.5 h) and points as integers: exact on every database, sums included."""
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
@@ -14,6 +15,14 @@ from app.volunteers import models as _volunteers  # noqa: F401 — the tables re
 
 ID = BigInteger().with_variant(Integer, "sqlite")
 VOLUNTEER = "volunteers.id"
+
+
+@dataclass(frozen=True)
+class LatLng:
+    """A point (GCJ-02)."""
+
+    lat: float
+    lng: float
 
 
 class Patrol(db.Model):
@@ -51,6 +60,10 @@ class Patrol(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def meeting_point(self) -> LatLng:
+        return LatLng(self.meeting_lat, self.meeting_lng)
 
 
 class Signup(db.Model):

@@ -24,16 +24,9 @@ def listing(*, user, unread_only: bool, cursor: str | None, limit: int) -> dict:
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     result = time_page(query, Notification.created_at, Notification.id, cursor=cursor, limit=limit, newest_first=True)
-    result["items"] = [view(n) for n in result["items"]]
     result["unread"] = db.session.execute(select(func.count()).select_from(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))).scalar()
     return result
-
-
-def view(n: Notification) -> dict:
-    """A message as the API shows it."""
-    return {"id": str(n.id), "kind": n.kind, "patrol_id": str(n.patrol_id) if n.patrol_id else None,
-            "title": n.title, "body": n.body, "created_at": n.created_at, "read_at": n.read_at}
 
 
 def mark_read(*, user, ids: list[int] | None) -> int:

@@ -1,6 +1,7 @@
 """积分: the append-only ledger (hours, reversals, grants), the per-period summaries moved with it, grants by
 organisers, and a volunteer's service record. A balance is the sum of the ledger, kept in the "all" summary."""
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from app.common import time as clock
 from app.common.pagination import time_page
 from app.common.upsert import insert
+from app.common.views import View
 from app.errors import Forbidden
 from app.extensions import db
 from app.patrols.models import Attendance, GroupPointsSummary, Patrol, PointsEntry, PointsSummary
@@ -89,15 +91,25 @@ def grant(*, actor, volunteer_id: int, points: int, reason: str) -> PointsEntry:
     return entry
 
 
-def entry_view(entry: PointsEntry, patrol_title: str | None = None) -> dict:
-    """A ledger line as the API shows it."""
-    return {"id": str(entry.id), "kind": entry.kind, "points": entry.points, "hours": entry.hours_tenths / 10,
-            "patrol_id": str(entry.patrol_id) if entry.patrol_id else None, "patrol_title": patrol_title,
-            "reason": entry.reason, "reverses_id": str(entry.reverses_id) if entry.reverses_id else None,
-            "earned_on": entry.earned_on, "created_at": entry.created_at}
+def entry_view(entry: PointsEntry, patrol_title: str | None = None) -> View:
+    """A ledger line with the title of its patrol."""
+    return View(entry, patrol_title=patrol_title)
 
 
-def service_record(*, user, cursor: str | None, limit: int) -> dict:
+@dataclass(frozen=True)
+class ServiceRecord:
+    """A volunteer's totals (hours as tenths) and a page of their ledger (`entries`: items and
+    next_cursor)."""
+
+    volunteer_id: int
+    total_points: int
+    total_tenths: int
+    pending_tenths: int
+    patrols_attended: int
+    entries: dict
+
+
+def service_record(*, user, cursor: str | None, limit: int) -> ServiceRecord:
     """The caller's certified hours and points (totals), hours awaiting certification, and the ledger, newest first."""
     v = volunteer_service.my_volunteer(user)
     total = db.session.get(PointsSummary, ("all", v.id))
@@ -107,11 +119,9 @@ def service_record(*, user, cursor: str | None, limit: int) -> dict:
     query = select(PointsEntry, Patrol.title).outerjoin(Patrol, Patrol.id == PointsEntry.patrol_id) \
         .where(PointsEntry.volunteer_id == v.id)
     entries = time_page(query, PointsEntry.created_at, PointsEntry.id, cursor=cursor, limit=limit, newest_first=True)
-    return {"volunteer_id": str(v.id), "total_points": total.points if total else 0,
-            "total_hours": (total.hours_tenths if total else 0) / 10, "pending_hours": pending / 10,
-            "patrols_attended": attended,
-            "entries": {"items": [entry_view(e, title) for e, title in entries["items"]],
-                        "next_cursor": entries["next_cursor"]}}
+    entries["items"] = [entry_view(e, title) for e, title in entries["items"]]
+    return ServiceRecord(v.id, total.points if total else 0, total.hours_tenths if total else 0,
+                         pending, attended, entries)
 
 
 def credit(*, volunteer_id: int, points: int, reason: str, earned_on: date, at: datetime) -> None:

@@ -28,6 +28,13 @@ class IdString(fields.String):
         return int(text)
 
 
+class Hours(fields.Float):
+    """Hours kept as integer tenths (a column such as hours_tenths), shown as a number of hours."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value / 10
+
+
 class Point(Datum):
     lat = latitude(required=True, validate=validate.Range(-90, 90))
     lng = longitude(required=True, validate=validate.Range(-180, 180))
@@ -92,9 +99,11 @@ class SignupRead(ma.Schema):
 
 
 class PatrolRead(ma.Schema):
+    """A patrol (a View with its `area_name`)."""
+
     id = fields.String(required=True)
     group_id = fields.String(required=True)
-    area = fields.String(required=True)
+    area = fields.String(required=True, attribute="area_code")
     area_name = fields.String(required=True, allow_none=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
@@ -103,8 +112,9 @@ class PatrolRead(ma.Schema):
     meeting_point = fields.Nested(PointRead, required=True)
     radius_m = fields.Integer(required=True)
     capacity = fields.Integer(required=True)
-    signed_up = fields.Integer(required=True)
-    seats_left = fields.Integer(required=True)
+    signed_up = fields.Integer(required=True, attribute="active_count")
+    seats_left = fields.Function(lambda patrol: patrol.capacity - patrol.active_count,
+                                 required=True, metadata={"type": "integer"})
     points_per_hour = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(("scheduled", "cancelled", "closed")))
     cancel_reason = fields.String(required=True, allow_none=True)
@@ -117,11 +127,13 @@ class PatrolDetail(PatrolRead):
 
 
 class RosterRead(ma.Schema):
+    """A sign-up (a View with the volunteer's masked `name`)."""
+
     volunteer_id = fields.String(required=True)
     name = fields.String(required=True, allow_none=True, metadata={"description": "脱敏姓名"})
     status = fields.String(required=True)
     position = fields.Integer(required=True, allow_none=True)
-    signed_up_at = fields.DateTime(required=True)
+    signed_up_at = fields.DateTime(required=True, attribute="created_at")
     updated_at = fields.DateTime(required=True)
 
 
@@ -165,12 +177,15 @@ class AttendanceRead(ma.Schema):
 
 class CertificationRead(ma.Schema):
     seq = fields.Integer(required=True)
-    hours = fields.Float(required=True)
+    hours = Hours(required=True, attribute="hours_tenths")
     reason = fields.String(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
 
 
 class AttendanceRecord(ma.Schema):
+    """An attendance (a View with the volunteer's masked `name`, and the `certification` just
+    made)."""
+
     volunteer_id = fields.String(required=True)
     name = fields.String(required=True, allow_none=True)
     checked_in_at = fields.DateTime(required=True)
@@ -178,8 +193,8 @@ class AttendanceRecord(ma.Schema):
     checked_out_at = fields.DateTime(required=True, allow_none=True)
     checkout_distance_m = fields.Integer(required=True, allow_none=True)
     auto_checkout = fields.Boolean(required=True)
-    recorded_hours = fields.Float(required=True, allow_none=True)
-    certified_hours = fields.Float(required=True, allow_none=True)
+    recorded_hours = Hours(required=True, allow_none=True, attribute="hours_tenths")
+    certified_hours = Hours(required=True, allow_none=True, attribute="certified_tenths")
     certifications = fields.Integer(required=True)
     review = fields.String(required=True, allow_none=True, validate=validate.OneOf(("pending", "done")),
                            metadata={"description": "pending：签退地点远离集合点，待辖区组织者审核认证；done：已审核"})
@@ -204,10 +219,12 @@ class GrantCreate(ma.Schema):
 
 
 class EntryRead(ma.Schema):
+    """A ledger line (a View with its `patrol_title`)."""
+
     id = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(("hours", "reversal", "grant")))
     points = fields.Integer(required=True)
-    hours = fields.Float(required=True, metadata=HOURS)
+    hours = Hours(required=True, attribute="hours_tenths", metadata=HOURS)
     patrol_id = fields.String(required=True, allow_none=True)
     patrol_title = fields.String(required=True, allow_none=True)
     reason = fields.String(required=True, allow_none=True)
@@ -219,8 +236,9 @@ class EntryRead(ma.Schema):
 class ServiceRecord(ma.Schema):
     volunteer_id = fields.String(required=True)
     total_points = fields.Integer(required=True)
-    total_hours = fields.Float(required=True, metadata={"description": "已认证工时"})
-    pending_hours = fields.Float(required=True, metadata={"description": "已签退、待认证的工时"})
+    total_hours = Hours(required=True, attribute="total_tenths", metadata={"description": "已认证工时"})
+    pending_hours = Hours(required=True, attribute="pending_tenths",
+                          metadata={"description": "已签退、待认证的工时"})
     patrols_attended = fields.Integer(required=True)
     entries = fields.Nested(page_schema(EntryRead), required=True)
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.areas import service as area_service
 from app.common import time as clock
 from app.common.pagination import time_page
+from app.common.views import View
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.patrols import notifications
@@ -183,18 +184,13 @@ def listing(*, group: int | None, area: str | None, start: datetime | None, end:
     return result
 
 
-def views(patrols: list[Patrol]) -> list[dict]:
-    """Patrols as the API shows them, with their areas' names (one query)."""
+def views(patrols: list[Patrol]) -> list[View]:
+    """Patrols with their areas' names (one query)."""
     names = area_service.names({p.area_code for p in patrols})
-    return [{"id": str(p.id), "group_id": str(p.group_id), "area": p.area_code, "area_name": names.get(p.area_code),
-             "title": p.title, "description": p.description, "starts_at": p.starts_at, "ends_at": p.ends_at,
-             "meeting_point": {"lat": p.meeting_lat, "lng": p.meeting_lng}, "radius_m": p.radius_m,
-             "capacity": p.capacity, "signed_up": p.active_count, "seats_left": p.capacity - p.active_count,
-             "points_per_hour": p.points_per_hour, "status": p.status, "cancel_reason": p.cancel_reason,
-             "created_at": p.created_at} for p in patrols]
+    return [View(p, area_name=names.get(p.area_code)) for p in patrols]
 
 
-def detail(*, user, patrol_id: int) -> dict:
+def detail(*, user, patrol_id: int) -> View:
     """One patrol, with the caller's own sign-up (status and place in line) when they have one."""
     from app.patrols import signups
 
@@ -203,5 +199,5 @@ def detail(*, user, patrol_id: int) -> dict:
     mine = signups.own(patrol.id, v.id) if v is not None else None
     waiting = db.session.execute(select(func.count()).select_from(Signup).where(
         Signup.patrol_id == patrol.id, Signup.status == "waitlisted")).scalar()
-    return {**views([patrol])[0], "waitlisted": waiting,
-            "my_signup": signups.view(mine) if mine is not None and mine.status != "cancelled" else None}
+    shown = signups.view(mine) if mine is not None and mine.status != "cancelled" else None
+    return View(views([patrol])[0], waitlisted=waiting, my_signup=shown)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 
 from app.common import time as clock
 from app.common.pagination import time_page
+from app.common.views import View
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.patrols import notifications
@@ -36,11 +37,9 @@ def place_in_line(signup: Signup) -> int | None:
     return ahead + 1
 
 
-def view(signup: Signup) -> dict:
-    """A sign-up as its volunteer sees it."""
-    return {"id": str(signup.id), "patrol_id": str(signup.patrol_id), "status": signup.status,
-            "waitlist_position": place_in_line(signup), "created_at": signup.created_at,
-            "updated_at": signup.updated_at}
+def view(signup: Signup) -> View:
+    """A sign-up as its volunteer sees it, with their place in line."""
+    return View(signup, waitlist_position=place_in_line(signup))
 
 
 def sign_up(*, user, patrol_id: int) -> tuple[Signup, bool]:
@@ -177,16 +176,14 @@ def roster(*, actor, patrol_id: int, status: str | None, cursor: str | None, lim
         query = query.where(Signup.status == status)
     result = time_page(query, Signup.created_at, Signup.id, cursor=cursor, limit=limit)
     names = volunteer_service.masked_names(s.volunteer_id for s in result["items"])
-    result["items"] = [{"volunteer_id": str(s.volunteer_id), "name": names.get(s.volunteer_id), "status": s.status,
-                        "position": s.position, "signed_up_at": s.created_at, "updated_at": s.updated_at}
-                       for s in result["items"]]
+    result["items"] = [View(s, name=names.get(s.volunteer_id)) for s in result["items"]]
     return result
 
 
 MINE_LIMIT = 100
 
 
-def mine(*, user) -> list[dict]:
+def mine(*, user) -> list[View]:
     """The caller's seats and waitlist places: patrols not yet over first (soonest first), then past ones."""
     v = volunteer_service.volunteer_of(user)
     if v is None:
@@ -198,5 +195,5 @@ def mine(*, user) -> list[dict]:
                                .limit(MINE_LIMIT)).all()
     found += db.session.execute(rows.where(Patrol.ends_at < now).order_by(Patrol.starts_at.desc(), Patrol.id)
                                 .limit(MINE_LIMIT - len(found))).all() if len(found) < MINE_LIMIT else []
-    return [{**view(signup), "upcoming": patrol.ends_at >= now, "patrol": patrols.views([patrol])[0]}
+    return [View(view(signup), upcoming=patrol.ends_at >= now, patrol=patrols.views([patrol])[0])
             for signup, patrol in found]

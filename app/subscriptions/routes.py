@@ -14,7 +14,7 @@ blp = Blueprint("subscriptions", __name__, url_prefix="/api/v1/me", description=
 @blp.response(200, schemas.SubscriptionsRead)
 def my_subscriptions():
     """我的订阅消息：可订阅的模板及我的授权次数。"""
-    return {"templates": service.templates(), "grants": service.grants(user=current_user)}
+    return service.mine(user=current_user)
 
 
 @blp.route("/subscriptions", methods=["POST"])
@@ -24,4 +24,4 @@ def my_subscriptions():
 @doc_errors(422)
 def record_subscriptions(data):
     """记录 wx.requestSubscribeMessage 的结果：每次同意（accept）可发送一条该模板的消息。"""
-    return {"templates": service.templates(), "grants": service.record(user=current_user, results=data["results"])}
+    return service.record(user=current_user, results=data["results"])

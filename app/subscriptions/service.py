@@ -1,4 +1,6 @@
 """Record wx.requestSubscribeMessage's answers, and queue messages in the outbox in the event's transaction."""
+from dataclasses import dataclass
+
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -17,28 +19,43 @@ def templates() -> dict[str, str]:
     return {kind: cfg[f"WECHAT_TEMPLATE_{kind.upper()}"] for kind in KINDS if cfg.get(f"WECHAT_TEMPLATE_{kind.upper()}")}
 
 
+@dataclass(frozen=True)
+class Subscriptions:
+    """What a user may subscribe to (`templates`: {kind: template id}) and the `grants` they
+    hold."""
+
+    templates: dict[str, str]
+    grants: list[SubscribeGrant]
+
+
+def mine(*, user) -> Subscriptions:
+    """The templates to ask for and the user's grants."""
+    return Subscriptions(templates(), grants(user=user))
+
+
 def grants(*, user) -> list[SubscribeGrant]:
     """The user's grants, by template id."""
     return db.session.execute(select(SubscribeGrant).where(SubscribeGrant.user_id == user.id)
                               .order_by(SubscribeGrant.template_id)).scalars().all()
 
 
-def record(*, user, results: dict[str, str]) -> list[SubscribeGrant]:
+def record(*, user, results: dict[str, str]) -> Subscriptions:
     """Store what wx.requestSubscribeMessage answered: each accept allows one more message of that template."""
     known = set(templates().values())
     unknown = sorted(set(results) - known)
     if unknown:
         raise ValidationFailed("template_unknown", "订阅消息模板不存在", errors={"json": {"results": unknown}})
     now = clock.utcnow()
-    mine = {g.template_id: g for g in grants(user=user)}
+    held = {g.template_id: g for g in grants(user=user)}
     for template_id, result in results.items():
-        grant = mine.get(template_id) or SubscribeGrant(user_id=user.id, template_id=template_id, remaining=0)
+        grant = held.get(template_id) or SubscribeGrant(user_id=user.id, template_id=template_id,
+                                                         remaining=0)
         db.session.add(grant)
         grant.last_result, grant.updated_at = result, now
         if result == "accept":
             grant.remaining = min(MAX_REMAINING, (grant.remaining or 0) + 1)
     db.session.commit()
-    return grants(user=user)
+    return mine(user=user)
 
 
 def enqueue(user_ids, *, kind: str, page: str, data: dict[str, str]) -> int:

@@ -1,9 +1,12 @@
 """街坊群: organisers create locality, trade and interest groups inside their area; volunteers find them."""
+from dataclasses import dataclass
+
 from sqlalchemy import or_, select, tuple_
 
 from app.areas import service as area_service
 from app.common.pagination import decode_cursor, key_code, key_id, page
 from app.common.time import utcnow
+from app.common.views import View
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.volunteers.models import Group, GroupMember, VolunteerCount
@@ -11,6 +14,17 @@ from app.volunteers.service import my_volunteer, volunteer_of
 from app.volunteers.taxonomy import Catalogue
 
 STAFF = ("organiser", "admin")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A place in a group that has no membership row: a resident's in their community's group."""
+
+    status: str = "active"
+    role: str = "member"
+
+
+RESIDENT = Standing()
 
 
 def ensure_area(actor, area_code: str) -> None:
@@ -28,22 +42,22 @@ def get_group(group_id: int, *, lock: bool = False) -> Group:
     return group
 
 
-def memberships(groups: list[Group], viewer) -> dict[int, dict | None]:
-    """The viewer's place in each group: {status: active|pending, role: member|leader}, or None (not a member).
-    A community group's members are the volunteers living there; its leaders have rows like any group's."""
+def memberships(groups: list[Group], viewer) -> dict[int, GroupMember | Standing | None]:
+    """The viewer's place in each group (its `status`: active|pending, `role`: member|leader), or
+    None (not a member). A community group's members are the volunteers living there; its leaders
+    have rows like any group's."""
     v = volunteer_of(viewer)
     if v is None:
         return {g.id: None for g in groups}
     rows = {row.group_id: row for row in db.session.execute(select(GroupMember).where(
         GroupMember.volunteer_id == v.id, GroupMember.group_id.in_([g.id for g in groups]))).scalars()}
     lives = {g.id: g.auto and bool(v.grid_code) and v.grid_code.startswith(g.area_code) for g in groups}
-    return {g.id: {"status": rows[g.id].status, "role": rows[g.id].role} if g.id in rows
-            else {"status": "active", "role": "member"} if lives[g.id] else None for g in groups}
+    return {g.id: rows.get(g.id) or (RESIDENT if lives[g.id] else None) for g in groups}
 
 
-def views(groups: list[Group], catalogue: Catalogue | None = None, viewer=None) -> list[dict]:
-    """Groups as the API shows them; an automatic group's size is its community's volunteer count. With a
-    viewer, each says the viewer's membership."""
+def views(groups: list[Group], catalogue: Catalogue | None = None, viewer=None) -> list[View]:
+    """Groups with their area's name and their tags as codes; an automatic group's size is its
+    community's volunteer count. With a viewer, each has the viewer's `my_membership`."""
     mine = memberships(groups, viewer) if viewer is not None else {}
     catalogue = catalogue or Catalogue()
     autos = [g.auto_area for g in groups if g.auto_area]
@@ -51,12 +65,11 @@ def views(groups: list[Group], catalogue: Catalogue | None = None, viewer=None) 
         VolunteerCount.dim == "total", VolunteerCount.key == "", VolunteerCount.area_code.in_(autos))).all()) \
         if autos else {}
     names = area_service.names({g.area_code for g in groups})
-    return [{"id": str(g.id), "name": g.name, "kind": g.kind, "area": g.area_code, "area_name": names.get(g.area_code),
-             "trade": catalogue.trade_by_id[g.trade_id].code if g.trade_id else None,
-             "interest": catalogue.interest_by_id[g.interest_id].code if g.interest_id else None,
-             "join_policy": g.join_policy, "description": g.description, "auto": g.auto,
-             "member_count": sizes.get(g.auto_area, 0) if g.auto else g.member_count, "created_at": g.created_at,
-             **({"my_membership": mine[g.id]} if viewer is not None else {})}
+    return [View(g, area_name=names.get(g.area_code),
+                 trade=catalogue.trade_by_id[g.trade_id].code if g.trade_id else None,
+                 interest=catalogue.interest_by_id[g.interest_id].code if g.interest_id else None,
+                 member_count=sizes.get(g.auto_area, 0) if g.auto else g.member_count,
+                 **({"my_membership": mine[g.id]} if viewer is not None else {}))
             for g in groups]
 
 
@@ -134,7 +147,7 @@ def listing(*, kind=None, area=None, trade=None, interest=None, q=None, cursor=N
     return result
 
 
-def suggestions(*, user, limit: int = 20) -> list[dict]:
+def suggestions(*, user, limit: int = 20) -> list[View]:
     """Trade and interest groups near the volunteer that match them: same street first, then district, then city."""
     v = my_volunteer(user)
     catalogue = Catalogue()
@@ -152,5 +165,5 @@ def suggestions(*, user, limit: int = 20) -> list[dict]:
 
     ranked = sorted(rows, key=rank)[:limit]
     reasons = {"trade": "与您的行业相同", "interest": "与您的兴趣相同"}
-    return [{**view, "distance": ("street", "district", "city")[rank(g)[0]], "reason": reasons[g.kind]}
+    return [View(view, distance=("street", "district", "city")[rank(g)[0]], reason=reasons[g.kind])
             for g, view in zip(ranked, views(ranked, catalogue))]

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from app.auth import principal
 from app.common.archives import ArchiveRefused, check_zip
 from app.common.time import utcnow
+from app.common.views import View
 from app.errors import AppError, NotFound, ValidationFailed
 from app.extensions import db
 from app.volunteers import importer
@@ -24,6 +25,7 @@ from app.volunteers.models import ImportJob
 
 log = logging.getLogger("jiefang.imports")
 RUNNERS = ("worker", "thread", "inline")
+REPORT_ROWS = 1000  # rejected rows a job's progress lists; rejected.csv has them all
 
 
 def _refused(message: str) -> ValidationFailed:
@@ -71,6 +73,13 @@ def get_for(*, job_id: int, user_id: int) -> ImportJob:
     if job is None or job.created_by != user_id:
         raise NotFound("import_not_found", "导入任务不存在")
     return job
+
+
+def progress(job: ImportJob) -> View:
+    """A job with the first REPORT_ROWS of its `rejected_rows` and whether there are more."""
+    rejected = rejected_rows(job)
+    return View(job, rejected_rows=rejected[:REPORT_ROWS],
+                rejected_rows_truncated=len(rejected) > REPORT_ROWS)
 
 
 def rejected_rows(job: ImportJob) -> list[dict]:

@@ -8,14 +8,14 @@ from sqlalchemy import and_, delete, select, tuple_, update
 
 from app.areas import service as area_service
 from app.auth import service as auth_service
-from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, key_code, key_id, page
 from app.common.time import utcnow
 from app.common.upsert import insert
+from app.common.views import View
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.volunteers import service
-from app.volunteers.groups import STAFF, get_group
+from app.volunteers.groups import RESIDENT, STAFF, get_group
 from app.volunteers.locality import adjust_member_counts
 from app.volunteers.models import Group, GroupMember, Volunteer
 
@@ -67,7 +67,7 @@ def member_ids(group: Group):
     return select(GroupMember.volunteer_id).where(GroupMember.group_id == group.id, GroupMember.status == "active")
 
 
-def join(*, actor, group_id: int) -> tuple[dict, bool]:
+def join(*, actor, group_id: int) -> tuple[View, bool]:
     """The caller joins (open: active, approval: pending); joining twice returns the membership that exists.
     Returns (membership, created). Managers invite others instead (`group_invites`)."""
     group = get_group(group_id)
@@ -104,7 +104,8 @@ def approve(group_id: int, volunteer_id: int) -> bool:
     return done
 
 
-def decide(*, actor, group_id: int, volunteer_id: int, status: str | None, role: str | None) -> dict:
+def decide(*, actor, group_id: int, volunteer_id: int, status: str | None,
+           role: str | None) -> View:
     """Approve or reject a pending member (managers), make or unmake a leader (organisers and admins)."""
     group = get_group(group_id)
     ensure_manager(actor, group, staff_only=role is not None)
@@ -122,7 +123,7 @@ def decide(*, actor, group_id: int, volunteer_id: int, status: str | None, role:
     return membership_view(_row(group.id, v.id), v)
 
 
-def _decide_status(group: Group, v: Volunteer, status: str) -> dict | None:
+def _decide_status(group: Group, v: Volunteer, status: str) -> View | None:
     row = _row(group.id, v.id, lock=True)
     if row is None:
         raise NotFound("membership_not_found", "该志愿者没有加入或申请加入本群")
@@ -133,7 +134,7 @@ def _decide_status(group: Group, v: Volunteer, status: str) -> dict | None:
         raise Conflict("membership_active", "该志愿者已是正式成员；如需移出，请使用移出操作")
     db.session.execute(delete(GroupMember).where(GroupMember.group_id == group.id, GroupMember.volunteer_id == v.id,
                                                  GroupMember.status == "pending"))
-    return {**membership_view(row, v), "status": "rejected", "role": "member"}
+    return View(membership_view(row, v), status="rejected", role="member")
 
 
 def _set_role(group: Group, v: Volunteer, role: str) -> None:
@@ -174,12 +175,12 @@ def remove(*, actor, group_id: int, volunteer_id: int) -> None:
     db.session.commit()
 
 
-def membership_view(row: GroupMember | None, v: Volunteer, phone: str | None = None) -> dict:
-    """One membership as the API shows it (name and phone masked)."""
-    joined = row.created_at if row else v.moved_at
-    return {"volunteer_id": str(v.id), "real_name": service.masked_name(v), "phone": mask_phone(phone),
-            "grid": v.grid_code, "status": row.status if row else "active",
-            "role": row.role if row else "member", "joined_at": joined}
+def membership_view(row: GroupMember | None, v: Volunteer, phone: str | None = None) -> View:
+    """One membership: the volunteer with their phone (in clear: the schema masks it), status, role
+    and since when (a resident of a community group without a row: since they moved there)."""
+    place = row or RESIDENT
+    return View(v, phone=phone, status=place.status, role=place.role,
+                joined_at=row.created_at if row else v.moved_at)
 
 
 def members(*, actor, group_id: int, status: str | None = None, cursor: str | None = None, limit: int = 20) -> dict:
@@ -219,7 +220,7 @@ def _auto_members(group: Group, cursor: str | None, limit: int, status: str | No
     return result
 
 
-def memberships_of(v: Volunteer) -> list[dict]:
+def memberships_of(v: Volunteer) -> list[View]:
     """A volunteer's groups: their community's group first, then the ones they joined or asked to join."""
     rows = db.session.execute(select(GroupMember, Group).join(Group, Group.id == GroupMember.group_id)
                               .where(GroupMember.volunteer_id == v.id).order_by(Group.area_code, Group.id)).all()
@@ -231,6 +232,6 @@ def memberships_of(v: Volunteer) -> list[dict]:
     return result + [_mine(g, m) for m, g in rows if g.id != getattr(auto, "id", None)]
 
 
-def _mine(group: Group, row: GroupMember | None) -> dict:
-    return {"group_id": str(group.id), "name": group.name, "kind": group.kind, "auto": group.auto,
-            "status": row.status if row else "active", "role": row.role if row else "member"}
+def _mine(group: Group, row: GroupMember | None) -> View:
+    place = row or RESIDENT
+    return View(group, status=place.status, role=place.role)

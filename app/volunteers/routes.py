@@ -15,7 +15,6 @@ from app.volunteers import counts, export, groups, import_jobs, schemas, search,
 blp = Blueprint("volunteers", __name__, url_prefix="/api/v1", description="广州街坊志愿者：档案、行业与兴趣、检索、统计、导入导出")
 STAFF = ("organiser", "admin")
 IMPORT_MAX_BYTES = 8 * 1024 * 1024
-IMPORT_REPORT_ROWS = 1000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -186,7 +185,7 @@ def import_volunteers(files):
     if unexpected:  # the multipart body holds the one file and nothing else, as the document says
         raise ValidationFailed(errors={"files": {name: ["未知的字段"] for name in unexpected[:20]}})
     job = import_jobs.enqueue(user_id=current_user.id, upload=files["file"].stream)
-    return _job_view(import_jobs.get_for(job_id=job.id, user_id=current_user.id)), 202, {
+    return import_jobs.progress(import_jobs.get_for(job_id=job.id, user_id=current_user.id)), 202, {
         "Location": url_for("volunteers.import_job", job_id=job.id)}
 
 
@@ -196,7 +195,7 @@ def import_volunteers(files):
 @doc_errors(404)
 def import_job(job_id):
     """导入进度：An import I uploaded: state, rows done of rows total, counts, the first rejected rows."""
-    return _job_view(import_jobs.get_for(job_id=job_id, user_id=current_user.id))
+    return import_jobs.progress(import_jobs.get_for(job_id=job_id, user_id=current_user.id))
 
 
 @blp.route("/admin/volunteers/imports/<int:job_id>/rejected.csv", methods=["GET"])
@@ -211,11 +210,3 @@ def import_rejected(job_id):
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="import-{job_id}-rejected.csv"'})
 
-
-def _job_view(job) -> dict:
-    rejected = import_jobs.rejected_rows(job)
-    return {**{c: getattr(job, c) for c in ("id", "state", "rows_total", "rows_done", "inserted", "updated",
-                                           "rejected", "error", "message", "created_at", "started_at",
-                                           "finished_at")},
-            "total": job.rows_done, "rejected_rows": rejected[:IMPORT_REPORT_ROWS],
-            "rejected_rows_truncated": len(rejected) > IMPORT_REPORT_ROWS}

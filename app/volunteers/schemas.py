@@ -4,10 +4,11 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, validate, validates_schema
 
 from app.common.fields import Id, Name
+from app.common.masking import mask_phone
 from app.common.pagination import PageArgs
 from app.volunteers.counts import AREA_DIMS, TAG_DIMS
-from app.volunteers.service import REAL_NAME
-from app.volunteers.taxonomy import ROLE_CODES
+from app.volunteers.service import REAL_NAME, masked_name
+from app.volunteers.taxonomy import ROLE_CODES, role_codes
 
 AREA = validate.Regexp(r"^\d{4,14}$", error="应为 4–14 位区域代码")
 TAG = validate.Length(1, 32)
@@ -84,14 +85,29 @@ class VolunteerUpdate(_AtLeastOne):
     service_roles = _roles()
 
 
+def _masked_name(**metadata):
+    """A volunteer's real name, decrypted and masked."""
+    return fields.Function(masked_name, required=True, allow_none=True,
+                           metadata={"type": "string", **metadata})
+
+
+def _masked_phone(**metadata):
+    """The `phone` a view carries, masked."""
+    return fields.Function(lambda view: mask_phone(view.phone), required=True, allow_none=True,
+                           metadata={"type": "string", **metadata})
+
+
 class VolunteerRead(ma.Schema):
+    """A volunteer (a View with `phone`, `trade` and `interests`, tags as codes)."""
+
     id = fields.String(required=True)
-    real_name = fields.String(required=True, allow_none=True, metadata={"description": "脱敏姓名，如 陈*文"})
-    phone = fields.String(required=True, allow_none=True, metadata={"description": "脱敏手机号，如 138****8000"})
-    grid = fields.String(required=True, allow_none=True)
+    real_name = _masked_name(description="脱敏姓名，如 陈*文")
+    phone = _masked_phone(description="脱敏手机号，如 138****8000")
+    grid = fields.String(required=True, allow_none=True, attribute="grid_code")
     trade = fields.String(required=True, allow_none=True)
     interests = fields.List(fields.String(), required=True)
-    service_roles = fields.List(fields.String(), required=True)
+    service_roles = fields.Function(lambda v: role_codes(v.service_roles), required=True,
+                                    metadata={"type": "array", "items": {"type": "string"}})
     created_at = fields.DateTime(required=True)
 
 
@@ -101,7 +117,7 @@ class AreaRef(ma.Schema):
 
 
 class MyGroup(ma.Schema):
-    group_id = fields.String(required=True)
+    group_id = fields.String(required=True, attribute="id")
     name = fields.String(required=True)
     kind = fields.String(required=True)
     auto = fields.Boolean(required=True)
@@ -171,10 +187,13 @@ class MyMembership(ma.Schema):
 
 
 class GroupRead(ma.Schema):
+    """A group (a View with `area_name`, `trade`, `interest`, and `my_membership` when asked
+    for)."""
+
     id = fields.String(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=KINDS)
-    area = fields.String(required=True)
+    area = fields.String(required=True, attribute="area_code")
     area_name = fields.String(required=True, allow_none=True)
     trade = fields.String(required=True, allow_none=True)
     interest = fields.String(required=True, allow_none=True)
@@ -215,10 +234,12 @@ class MemberDecision(_AtLeastOne):
 
 
 class MemberRead(ma.Schema):
-    volunteer_id = fields.String(required=True)
-    real_name = fields.String(required=True, allow_none=True)
-    phone = fields.String(required=True, allow_none=True)
-    grid = fields.String(required=True, allow_none=True)
+    """A membership (a View of the volunteer with `phone`, `status`, `role` and `joined_at`)."""
+
+    volunteer_id = fields.String(required=True, attribute="id")
+    real_name = _masked_name()
+    phone = _masked_phone()
+    grid = fields.String(required=True, allow_none=True, attribute="grid_code")
     status = fields.String(required=True, validate=validate.OneOf(("pending", "active", "rejected")))
     role = fields.String(required=True, validate=validate.OneOf(("member", "leader")))
     joined_at = fields.DateTime(required=True, allow_none=True)
@@ -244,7 +265,8 @@ class ImportJobRead(ma.Schema):
                           metadata={"description": "queued 排队中，running 导入中，done 已完成，failed 失败"})
     rows_total = fields.Integer(required=True, allow_none=True, metadata={"description": "数据行数（开始导入后得知）"})
     rows_done = fields.Integer(required=True, metadata={"description": "已检查的数据行数"})
-    total = fields.Integer(required=True, metadata={"description": "同 rows_done"})
+    total = fields.Integer(required=True, attribute="rows_done", dump_only=True,
+                           metadata={"description": "同 rows_done"})
     inserted = fields.Integer(required=True)
     updated = fields.Integer(required=True)
     rejected = fields.Integer(required=True)

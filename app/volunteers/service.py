@@ -8,13 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from app.areas import service as area_service
 from app.auth import service as auth_service
 from app.common.crypto import cipher
-from app.common.masking import mask_name, mask_phone
+from app.common.masking import mask_name
 from app.common.time import utcnow
+from app.common.views import View
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.volunteers import counts, locality, signals
 from app.volunteers.models import Volunteer
-from app.volunteers.taxonomy import Catalogue, interest_mask, role_codes, role_mask
+from app.volunteers.taxonomy import Catalogue, interest_mask, role_mask
 
 NAME_AAD = b"volunteer_name"
 # 1–32 characters: Chinese (incl. rare CJK), Latin letters, and the middle dot and spaces of minority/foreign names.
@@ -160,20 +161,21 @@ def grid_of(volunteer_id: int) -> str | None:
     return db.session.execute(query).scalar()
 
 
-def profile(v: Volunteer, catalogue: Catalogue | None = None, phone: str | None = None) -> dict:
-    """A volunteer as the API shows it: name and phone masked, tags as codes."""
+def profile(v: Volunteer, catalogue: Catalogue | None = None, phone: str | None = None,
+            **values) -> View:
+    """A volunteer with their phone (in clear: the schema masks it) and tags as codes."""
     catalogue = catalogue or Catalogue()
-    return {"id": str(v.id), "real_name": masked_name(v), "phone": mask_phone(phone), "grid": v.grid_code,
-            "trade": catalogue.trade_by_id[v.trade_id].code if v.trade_id else None,
-            "interests": catalogue.interest_codes(v.interest_mask), "service_roles": role_codes(v.service_roles),
-            "created_at": v.created_at}
+    trade = catalogue.trade_by_id[v.trade_id].code if v.trade_id else None
+    return View(v, phone=phone, trade=trade, interests=catalogue.interest_codes(v.interest_mask),
+                **values)
 
 
-def me(user) -> dict:
-    """The caller's profile with the names of their areas and their groups."""
+def me(user) -> View:
+    """The caller's profile with their areas by level (district to grid) and their groups."""
     from app.volunteers import membership
 
     v = my_volunteer(user)
     grid = area_service.get(v.grid_code)
-    areas = {a.level: {"code": a.code, "name": a.name} for a in area_service.ancestors(grid) + [grid]}
-    return {**profile(v, phone=auth_service.phone_of(user)), "areas": areas, "groups": membership.memberships_of(v)}
+    areas = {a.level: a for a in area_service.ancestors(grid) + [grid]}
+    return profile(v, phone=auth_service.phone_of(user), areas=areas,
+                   groups=membership.memberships_of(v))

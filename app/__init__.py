@@ -124,12 +124,15 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_signals() -> None:
-    """Cross-domain effects: what accepting each kind of invitation does, leaderboards following bulk moves."""
+    """Cross-domain effects: what accepting each kind of invitation does, leaderboards following bulk moves;
+    and the report tallies kept in every flush."""
     from app.invitations import service as invitations
     from app.patrols import hooks
+    from app.reports import tallies
     from app.venues import staff_invites
     from app.volunteers import group_invites, signals
 
     invitations.register(group_invites.KIND, group_invites.on_accept)
     invitations.register(staff_invites.KIND, staff_invites.on_accept)
     signals.volunteers_moved.connect(hooks.follow_bulk_moves)
+    tallies.install()

@@ -102,9 +102,9 @@ def main() -> None:
     from app.reports import catalogue, stats
     from bench import timing
     from bench.database import ensure_database, migrate_and_seed
-    from config import Config
+    from config import TestingConfig
 
-    class BenchConfig(Config):
+    class BenchConfig(TestingConfig):  # its fixed keys: the bench database holds no personal data
         SQLALCHEMY_DATABASE_URI = url
         REDIS_URL = None
 

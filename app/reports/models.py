@@ -135,9 +135,16 @@ def _tally_key() -> list:
             mapped_column(SmallInteger, primary_key=True), mapped_column(SmallInteger, primary_key=True)]
 
 
+# Resolve times in minutes where each coarse bucket of the tallies starts (the last one has no end).
+BUCKET_EDGES = (0, 30, 60, 120, 180, 240, 360, 480, 720, 960, 1440, 1920, 2400, 2880, 3600, 4320, 5040, 5760,
+                7200, 8640, 10080, 14400, 20160, 43200)
+BUCKETS = tuple(f"resolved_in_{i:02d}" for i in range(len(BUCKET_EDGES)))
+
+
 class Tally(db.Model):
     """The settled outcomes of the reports filed on one Guangzhou day in one street, per department (0: none) and
-    category, kept in the transaction of every change to a report (app/reports/tallies.py)."""
+    category, kept in the transaction of every change to a report (app/reports/tallies.py); resolved_in_NN
+    counts the resolved reports whose resolve time falls in coarse bucket NN (BUCKET_EDGES)."""
 
     __tablename__ = "report_tallies"
     __table_args__ = (Index("ix_report_tallies_street_day", "street_code", "day"),)
@@ -151,17 +158,20 @@ class Tally(db.Model):
     confirmed: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)  # confirmed, or closed when the window lapsed
     flagged: Mapped[int] = mapped_column(Integer, default=0)
+    for _name in BUCKETS:
+        locals()[_name] = mapped_column(Integer, default=0)
 
 
 class ResolveMinutes(db.Model):
-    """How many of a tally key's resolved reports took so many whole minutes from filing to resolution: the
-    histogram the median time to resolve is read from."""
+    """How many of a tally key's resolved reports took so many whole minutes from filing to resolution, with the
+    coarse bucket of that time: the median is found in the tallies' buckets, then read here in one bucket."""
 
     __tablename__ = "report_resolve_minutes"
-    __table_args__ = (Index("ix_report_resolve_minutes_street_day", "street_code", "day"),)
+    __table_args__ = (Index("ix_report_resolve_minutes_bucket_day", "bucket", "day"),)
 
     day, street_code, department_id, category_id = _tally_key()
     minutes: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(SmallInteger)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 

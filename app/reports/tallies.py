@@ -1,10 +1,12 @@
 """The tallies behind the figures: per Guangzhou day filed, street, department and category, the counts of each
-report's settled outcomes (report_tallies) and a histogram of resolve times in whole minutes
-(report_resolve_minutes). Every flush that adds, changes or deletes a report takes its old contribution off and
-puts its new one on, as atomic upserts (`n = n + delta`, keys in one order) in the flush's own transaction, so
-the tallies are exact whichever path wrote the report and whatever runs beside it. What depends on the clock (a
-deadline passing) is never tallied: stats.py counts it live over the open cases. `flask reports rebuild-tallies`
-recomputes everything from the reports (after a bulk load that bypassed the ORM, or to check them)."""
+report's settled outcomes and coarse buckets of its resolve time (report_tallies), and a histogram of resolve
+times in whole minutes (report_resolve_minutes). Every flush that adds, changes or deletes a report takes its
+old contribution off and puts its new one on, as atomic upserts (`n = n + delta`, keys in one order) in the
+flush's own transaction, so the tallies are exact whichever path wrote the report and whatever runs beside it.
+What depends on the clock (a deadline passing) is never tallied: tally_figures.py counts it live over the open
+cases. `flask reports rebuild-tallies` recomputes everything from the reports (after a bulk load that bypassed
+the ORM, or to check them)."""
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -13,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.common import time as clock
 from app.common.upsert import insert
-from app.reports.models import Report, ResolveMinutes, Tally
+from app.reports.models import BUCKET_EDGES, BUCKETS, Report, ResolveMinutes, Tally
 
-COUNTS = ("filed", "responded", "responded_on_time", "resolved", "resolved_on_time", "confirmed", "closed",
-          "flagged")
+OUTCOMES = ("filed", "responded", "responded_on_time", "resolved", "resolved_on_time", "confirmed", "closed",
+            "flagged")
+COUNTS = (*OUTCOMES, *BUCKETS)
 KEY = ("day", "street_code", "department_id", "category_id")
 CLOSED_OUT = ("rejected", "duplicate")  # answered but never resolved: outside 解决率
 COLUMNS = ("submitted_at", "grid_code", "department_id", "category_id", "state", "flagged", "responded_at",
@@ -27,6 +30,11 @@ def minutes_between(start: datetime, end: datetime) -> int:
     """Whole minutes from start to end (rounded down): the histogram's resolution."""
     delta = clock.as_utc(end) - clock.as_utc(start)
     return (delta.days * 86400 + delta.seconds) // 60
+
+
+def bucket_of(minutes: int) -> int:
+    """The coarse bucket (index into BUCKET_EDGES) a resolve time falls in."""
+    return max(0, bisect_right(BUCKET_EDGES, minutes) - 1)
 
 
 def day_filed(submitted_at: datetime) -> date:
@@ -43,7 +51,10 @@ def outcome(v: dict) -> tuple[tuple, tuple[int, ...], int | None]:
               v["state"] == "confirmed", v["state"] in ("confirmed", "closed"), bool(v["flagged"]))
     key = (day_filed(v["submitted_at"]), v["grid_code"][:9], v["department_id"] or 0, v["category_id"])
     minutes = None if v["resolved_at"] is None else minutes_between(v["submitted_at"], v["resolved_at"])
-    return key, tuple(int(c) for c in counts), minutes
+    buckets = [0] * len(BUCKETS)
+    if minutes is not None:
+        buckets[bucket_of(minutes)] = 1
+    return key, (*(int(c) for c in counts), *buckets), minutes
 
 
 class Changes:
@@ -65,7 +76,8 @@ class Changes:
         """Upsert the non-zero deltas, in key order (two flushes never wait on each other's rows crosswise)."""
         tallies = [dict(zip(KEY, key), **dict(zip(COUNTS, row)))
                    for key, row in sorted(self.tallies.items()) if any(row)]
-        minutes = [dict(zip((*KEY, "minutes"), key), n=n) for key, n in sorted(self.minutes.items()) if n]
+        minutes = [dict(zip((*KEY, "minutes"), key), bucket=bucket_of(key[-1]), n=n)
+                   for key, n in sorted(self.minutes.items()) if n]
         for table, rows, counts in ((Tally.__table__, tallies, COUNTS),
                                     (ResolveMinutes.__table__, minutes, ("n",))):
             if rows:
@@ -117,22 +129,24 @@ def recount(connection) -> Changes:
 
 
 # PostgreSQL: the same rules as outcome(), as one grouped pass per table.
-_FILL_TALLIES = """
-INSERT INTO report_tallies (day, street_code, department_id, category_id, filed, responded, responded_on_time,
-                            resolved, resolved_on_time, confirmed, closed, flagged)
-SELECT (submitted_at AT TIME ZONE 'Asia/Shanghai')::date, substr(grid_code, 1, 9), coalesce(department_id, 0),
-       category_id, count(*), count(responded_at), count(*) FILTER (WHERE responded_at <= accept_due_at),
+_MINUTES = "floor(extract(epoch FROM resolved_at - submitted_at) / 60)::int"
+_BUCKET = f"width_bucket({_MINUTES}, ARRAY{list(BUCKET_EDGES)}) - 1"
+_KEY = ("(submitted_at AT TIME ZONE 'Asia/Shanghai')::date, substr(grid_code, 1, 9), coalesce(department_id, 0), "
+        "category_id")
+_FILL_TALLIES = f"""
+INSERT INTO report_tallies ({', '.join(KEY + COUNTS)})
+SELECT {_KEY}, count(*), count(responded_at), count(*) FILTER (WHERE responded_at <= accept_due_at),
        count(*) FILTER (WHERE resolved_at IS NOT NULL AND state NOT IN ('rejected', 'duplicate')),
        count(*) FILTER (WHERE resolved_at <= resolve_due_at AND state NOT IN ('rejected', 'duplicate')),
        count(*) FILTER (WHERE state = 'confirmed'), count(*) FILTER (WHERE state IN ('confirmed', 'closed')),
-       count(*) FILTER (WHERE flagged)
+       count(*) FILTER (WHERE flagged),
+       {', '.join(f"count(*) FILTER (WHERE resolved_at IS NOT NULL AND greatest({_BUCKET}, 0) = {i})" for i in range(len(BUCKETS)))}
 FROM reports GROUP BY 1, 2, 3, 4
 """
-_FILL_MINUTES = """
-INSERT INTO report_resolve_minutes (day, street_code, department_id, category_id, minutes, n)
-SELECT (submitted_at AT TIME ZONE 'Asia/Shanghai')::date, substr(grid_code, 1, 9), coalesce(department_id, 0),
-       category_id, floor(extract(epoch FROM resolved_at - submitted_at) / 60)::int, count(*)
-FROM reports WHERE resolved_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+_FILL_MINUTES = f"""
+INSERT INTO report_resolve_minutes ({', '.join(KEY)}, minutes, bucket, n)
+SELECT {_KEY}, {_MINUTES}, greatest({_BUCKET}, 0), count(*)
+FROM reports WHERE resolved_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 

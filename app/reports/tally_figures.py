@@ -1,14 +1,17 @@
 """The figures of a street or wider area from the tallies: the settled counts summed over the days of the window,
 what the clock decides (a deadline passing) counted live over the open cases filed in it (a partial index keeps
-them few), and the exact median from the resolve-minute histogram. A group's key is the street, department or
-category of the tallies; the total adds the groups up (they split the area)."""
+them few), and the exact median: the tallies' coarse buckets say which bucket holds the middle rank(s) and at
+what rank inside it, then only that bucket's minutes are read from the histogram. A group's key is the street,
+department or category of the tallies; the total adds the groups up (they split the area)."""
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, literal, null, select, union_all
+from sqlalchemy import Integer, String, and_, bindparam, case, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.areas import service as area_service
+from app.common.upsert import is_postgres
 from app.extensions import db
-from app.reports.models import OPEN_STATES, Report, ResolveMinutes, Tally
+from app.reports.models import BUCKETS, OPEN_STATES, Report, ResolveMinutes, Tally
 from app.reports.tallies import COUNTS
 
 TOTAL = "total"  # the medians' key of the whole area
@@ -52,44 +55,81 @@ def live(area: str, by: str, first: datetime, last: datetime, now: datetime) -> 
             for row in rows}
 
 
-def medians(area: str, by: str, first_day: date, last_day: date) -> dict:
-    """{key, and TOTAL: median minutes to resolve}: per group (and for all), the histogram summed over the
-    window, then only the one or two buckets holding the middle rank(s) are read back."""
+def _ranks(coarse: list[int]) -> list[tuple[int, int]]:
+    """(bucket, rank inside it) of the middle rank, or of the two middle ranks, of a coarse histogram."""
+    total, found = sum(coarse), []
+    for rank in sorted({(total - 1) // 2, total // 2}):
+        before = 0
+        for bucket, n in enumerate(coarse):
+            if rank < before + n:
+                found.append((bucket, rank - before))
+                break
+            before += n
+    return found
+
+
+def _at(minutes: list, rank: int) -> int:
+    """The resolve time at a rank of a bucket's [(minutes, n)] in minutes order."""
+    before = 0
+    for value, n in minutes:
+        before += n
+        if rank < before:
+            return value
+    raise LookupError("the histogram and the tallies disagree: run flask reports rebuild-tallies")
+
+
+def _picked_here(where, key, wanted: list[tuple]) -> dict:
+    """{(bucket, key, rank): minutes}: the wanted buckets' histograms read back and walked here."""
+    h = ResolveMinutes
+    pairs = {(bucket, k) for bucket, k, _ in wanted}
+    found: dict = {}
+    for k, bucket, minutes, n in db.session.execute(
+            select(key, h.bucket, h.minutes, func.sum(h.n)).where(where, h.bucket.in_({b for b, _ in pairs}))
+            .group_by(key, h.bucket, h.minutes).order_by(key, h.bucket, h.minutes)):
+        if (bucket, k) in pairs:
+            found.setdefault((bucket, k), []).append((minutes, int(n)))
+    return {(b, k, r): _at(found.get((b, k), []), r) for b, k, r in wanted}
+
+
+def _picked_in_database(where, key, wanted: list[tuple]) -> dict:
+    """PostgreSQL: the same, walked in the database: only the rows at the wanted ranks come back."""
+    h = ResolveMinutes
+    sums = select(key.label("key"), h.bucket, h.minutes, func.sum(h.n).label("n")) \
+        .where(where, h.bucket.in_({b for b, _, _ in wanted})).group_by(key, h.bucket, h.minutes).subquery()
+    ranked = select(sums, func.sum(sums.c.n).over(partition_by=(sums.c.key, sums.c.bucket), order_by=sums.c.minutes)
+                    .label("upto")).subquery()
+    key_type = ARRAY(String) if isinstance(wanted[0][1], str) else ARRAY(Integer)
+    w = func.unnest(bindparam("buckets", [b for b, _, _ in wanted], ARRAY(Integer)),
+                    bindparam("keys", [k for _, k, _ in wanted], key_type),
+                    bindparam("ranks", [r for _, _, r in wanted], ARRAY(Integer))) \
+        .table_valued("bucket", "key", "rank").render_derived(name="wanted")
+    rows = db.session.execute(select(w.c.bucket, w.c.key, w.c.rank, ranked.c.minutes).join_from(w, ranked, and_(
+        ranked.c.key == w.c.key, ranked.c.bucket == w.c.bucket, ranked.c.upto - ranked.c.n <= w.c.rank,
+        w.c.rank < ranked.c.upto)))
+    return {(b, k, r): minutes for b, k, r, minutes in rows}
+
+
+def medians(area: str, by: str, first_day: date, last_day: date, coarse: dict) -> dict:
+    """{key, and TOTAL: median minutes to resolve} from the groups' coarse buckets ({key: counts per bucket})."""
     h = ResolveMinutes
     where = _where(h, area, first_day, last_day)
-    key = _key(h, by)
-    buckets = union_all(
-        select(key.label("key"), literal(0).label("whole"), h.minutes, func.sum(h.n).label("n"))
-        .where(where).group_by(key, h.minutes),
-        select(null().label("key"), literal(1).label("whole"), h.minutes, func.sum(h.n).label("n"))
-        .where(where).group_by(h.minutes)).subquery()
-    part = (buckets.c.whole, buckets.c.key)
-    ranked = select(buckets, func.sum(buckets.c.n).over(partition_by=part, order_by=buckets.c.minutes).label("upto"),
-                    func.sum(buckets.c.n).over(partition_by=part).label("all")).subquery()
-    rows = db.session.execute(select(ranked).where(ranked.c.n > 0, ranked.c.upto - ranked.c.n <= ranked.c.all / 2,
-                                                   ranked.c.upto > (ranked.c.all - 1) / 2)
-                              .order_by(ranked.c.whole, ranked.c.key, ranked.c.minutes)).mappings()
-    middles: dict = {}
-    for row in rows:
-        middles.setdefault(TOTAL if row["whole"] else row["key"], []).append(row)
-    return {k: _middle(found) for k, found in middles.items()}
-
-
-def _middle(buckets: list) -> float:
-    """The median of a histogram from the buckets that hold its middle rank(s), in minutes order."""
-    total = int(buckets[0]["all"])
-
-    def at(rank: int) -> int:
-        return next(b["minutes"] for b in buckets if int(b["upto"]) - int(b["n"]) <= rank < int(b["upto"]))
-
-    return (at((total - 1) // 2) + at(total // 2)) / 2
+    wanted = {k: _ranks(counts) for k, counts in coarse.items() if any(counts)}
+    if not wanted:
+        return {}
+    wanted[TOTAL] = _ranks([sum(column) for column in zip(*coarse.values())])
+    pick = _picked_in_database if is_postgres() else _picked_here
+    groups = pick(where, _key(h, by), [(b, k, r) for k, ranks in wanted.items() if k != TOTAL for b, r in ranks])
+    whole = pick(where, literal(0), [(b, 0, r) for b, r in wanted[TOTAL]])
+    values = {k: [groups[(b, k, r)] for b, r in ranks] for k, ranks in wanted.items() if k != TOTAL}
+    values[TOTAL] = [whole[(b, 0, r)] for b, r in wanted[TOTAL]]
+    return {k: sum(found) / len(found) for k, found in values.items()}
 
 
 def figures(area: str, by: str, first: datetime, last: datetime, first_day: date, last_day: date,
             now: datetime) -> tuple[list, tuple]:
     """([(key, counts, median seconds)], (total counts, median seconds)) in the stats' count names."""
     counts, late = settled(area, by, first_day, last_day), live(area, by, first, last, now)
-    middle = medians(area, by, first_day, last_day)
+    middle = medians(area, by, first_day, last_day, {k: [c[b] for b in BUCKETS] for k, c in counts.items()})
     groups = []
     for key, c in counts.items():
         if not c["filed"]:

@@ -1,5 +1,6 @@
 """report_tallies, report_resolve_minutes: the settled outcomes of reports per day filed, street, department and
-category, and their resolve-minute histogram, filled from the reports; open reports indexed by filing time
+category with coarse buckets of their resolve times, and the resolve-minute histogram, filled from the reports;
+open reports indexed by filing time
 
 Revision ID: 0019
 Revises: 0012
@@ -35,10 +36,11 @@ def upgrade():
     op.create_index('ix_report_tallies_street_day', 'report_tallies', ['street_code', 'day'])
     op.create_table('report_resolve_minutes', *_key(),
                     sa.Column('minutes', sa.Integer(), autoincrement=False, nullable=False),
+                    sa.Column('bucket', sa.SmallInteger(), nullable=False),
                     sa.Column('n', sa.Integer(), nullable=False),
                     sa.PrimaryKeyConstraint('day', 'street_code', 'department_id', 'category_id', 'minutes',
                                             name=op.f('pk_report_resolve_minutes')))
-    op.create_index('ix_report_resolve_minutes_street_day', 'report_resolve_minutes', ['street_code', 'day'])
+    op.create_index('ix_report_resolve_minutes_bucket_day', 'report_resolve_minutes', ['bucket', 'day'])
     op.create_index('ix_reports_open_submitted', 'reports', ['submitted_at', 'grid_code'],
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
     tallies.fill(op.get_bind())

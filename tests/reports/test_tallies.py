@@ -154,6 +154,6 @@ def test_simultaneous_steps_on_one_tally_key_lose_no_count(concurrently, volunte
     kept = _kept()
     assert kept == _recounted()
     (row,) = kept[0].values()
-    assert dict(zip(tallies.COUNTS, row)) == {"filed": 6, "responded": 6, "responded_on_time": 6, "resolved": 6,
+    assert dict(zip(tallies.OUTCOMES, row)) == {"filed": 6, "responded": 6, "responded_on_time": 6, "resolved": 6,
                                               "resolved_on_time": 6, "confirmed": 0, "closed": 0, "flagged": 0}
     assert sum(kept[1].values()) == 6

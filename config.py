@@ -143,6 +143,7 @@ class Config:
     WECHAT_TEMPLATE_WAITLIST_PROMOTED = os.environ.get("WECHAT_TEMPLATE_WAITLIST_PROMOTED", "")
     WECHAT_TEMPLATE_PATROL_CANCELLED = os.environ.get("WECHAT_TEMPLATE_PATROL_CANCELLED", "")
     WECHAT_TEMPLATE_COLOUR_CHANGED = os.environ.get("WECHAT_TEMPLATE_COLOUR_CHANGED", "")
+    WECHAT_TEMPLATE_REPORT_DISPATCHED = os.environ.get("WECHAT_TEMPLATE_REPORT_DISPATCHED", "")
     WECHAT_MINIPROGRAM_STATE = os.environ.get("WECHAT_MINIPROGRAM_STATE", "formal")
 
     # Real-name checks of health-code holders (app/health_codes/identity.py)

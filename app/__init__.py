@@ -128,14 +128,15 @@ def register_blueprints(app: Flask) -> None:
 
 def register_signals() -> None:
     """Cross-domain effects, each connected here: what accepting each kind of invitation does, what follows an
-    account merge, a person's erasure or a volunteer's move, and the venues' services behind health-code routes
-    (verify, tracing)."""
+    account merge, a person's erasure or a volunteer's move, the venues' services behind health-code routes
+    (verify, tracing), and the report tallies kept in every flush."""
     from app.auth import signals as auth_signals
     from app.health_codes import official_routes, personal
     from app.health_codes import routes as health_code_routes
     from app.health_codes import signals as health_code_signals
     from app.invitations import service as invitations
     from app.patrols import volunteer_moves
+    from app.reports import tallies
     from app.subscriptions import service as subscriptions
     from app.venues import retention, scans, staff_invites, tracing
     from app.volunteers import group_invites, signals
@@ -148,3 +149,4 @@ def register_signals() -> None:
     health_code_signals.person_erasing.connect(retention.forget_person)
     health_code_routes.use_scans(scans)
     official_routes.use_tracing(tracing)
+    tallies.install()

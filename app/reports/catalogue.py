@@ -140,6 +140,13 @@ def departments_of(user_id: int) -> list[int]:
                                    .where(DepartmentStaff.user_id == user_id)).scalars())
 
 
+def staff_over(department_id: int, area_code: str) -> list[int]:
+    """Ids of a department's active staff whose department_staff role covers the area."""
+    members = set(db.session.execute(select(DepartmentStaff.user_id)
+                                     .where(DepartmentStaff.department_id == department_id)).scalars())
+    return [uid for uid in auth_service.holders(roles=("department_staff",), area_code=area_code) if uid in members]
+
+
 def deadlines(cat: Category, urgency: str) -> tuple[int, int]:
     """(accept hours, resolve hours) of a category at an urgency."""
     if urgency == "urgent":

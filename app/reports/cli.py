@@ -1,4 +1,4 @@
-"""`flask reports escalate | import-12345 FILE | seed`."""
+"""`flask reports escalate | import-12345 FILE | seed | rebuild-tallies`."""
 import click
 from flask.cli import AppGroup
 
@@ -33,3 +33,16 @@ def seed_command():
     from app.reports import catalogue
 
     click.echo(f"departments and categories: {catalogue.seed()} added")
+
+
+@reports_cli.command("rebuild-tallies")
+def rebuild_tallies_command():
+    """Recompute the figures' tallies from the reports (after a bulk load that bypassed the app)."""
+    from app.extensions import db
+    from app.reports import tallies
+    from app.reports.models import Tally
+
+    tallies.fill(db.session.connection())
+    db.session.commit()
+    rows = db.session.query(Tally).count()
+    click.echo(f"tallies rebuilt: {rows} rows")

@@ -72,8 +72,9 @@ class Category(db.Model):
 class Report(db.Model):
     """报事: one problem reported in a grid, and where its case stands (the current stage's due time included).
 
-    The times of each first answer are kept on the row (responded, resolved, confirmed, closed) so that the
-    figures are one pass over an index; the transitions table holds the full story."""
+    The times of each first answer are kept on the row (responded, resolved, confirmed, closed); the transitions
+    table holds the full story. The columns the figures read keep their old value at every change
+    (active_history), which the tallies need to move a report from one count to another."""
 
     __tablename__ = "reports"
     __table_args__ = (
@@ -85,6 +86,8 @@ class Report(db.Model):
         Index("ix_reports_open_due", "due_at", postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
         Index("ix_reports_open_category", "category_id", "submitted_at", postgresql_where=text(_OPEN),
               sqlite_where=text(_OPEN)),
+        Index("ix_reports_open_submitted", "submitted_at", "grid_code", postgresql_where=text(_OPEN),
+              sqlite_where=text(_OPEN)),  # the figures' live part: open cases filed in a window
         Index("ix_reports_department_state", "department_id", "state"),
         Index("ix_reports_merged_into", "merged_into_id"),
         CheckConstraint(f"state IN {STATES}", name="state"),
@@ -98,32 +101,78 @@ class Report(db.Model):
     source: Mapped[str] = mapped_column(String(8), default="app")
     reporter_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"))
     reporter_visible: Mapped[bool] = mapped_column(Boolean, default=False)
-    category_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("report_categories.id"))
-    department_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("report_departments.id"))
+    category_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("report_categories.id"), active_history=True)
+    department_id: Mapped[int | None] = mapped_column(SmallInteger, ForeignKey("report_departments.id"),
+                                                      active_history=True)
     urgency: Mapped[str] = mapped_column(String(6), default="normal")
     text: Mapped[str] = mapped_column(String(1000))
-    grid_code: Mapped[str] = mapped_column(code_string(14))
+    grid_code: Mapped[str] = mapped_column(code_string(14), active_history=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(12), default="submitted")
+    state: Mapped[str] = mapped_column(String(12), default="submitted", active_history=True)
     level: Mapped[str] = mapped_column(String(9), default="community")
     escalations: Mapped[int] = mapped_column(SmallInteger, default=0)
-    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, active_history=True)
     hand_backs: Mapped[int] = mapped_column(SmallInteger, default=0)
     merged_into_id: Mapped[int | None] = mapped_column(ID, ForeignKey("reports.id"))
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, active_history=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    accept_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    resolve_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accept_due_at: Mapped[datetime] = mapped_column(UTCDateTime, active_history=True)
+    resolve_due_at: Mapped[datetime] = mapped_column(UTCDateTime, active_history=True)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     steps: Mapped[int] = mapped_column(Integer, default=0)  # transitions so far: the next one's seq
     points_awarded: Mapped[int] = mapped_column(SmallInteger, default=0)
     points_awarded_on: Mapped[date | None] = mapped_column(Date)
+
+
+def _tally_key() -> list:
+    return [mapped_column(Date, primary_key=True), mapped_column(code_string(9), primary_key=True),
+            mapped_column(SmallInteger, primary_key=True), mapped_column(SmallInteger, primary_key=True)]
+
+
+# Resolve times in minutes where each coarse bucket of the tallies starts (the last one has no end).
+BUCKET_EDGES = (0, 30, 60, 120, 180, 240, 360, 480, 720, 960, 1440, 1920, 2400, 2880, 3600, 4320, 5040, 5760,
+                7200, 8640, 10080, 14400, 20160, 43200)
+BUCKETS = tuple(f"resolved_in_{i:02d}" for i in range(len(BUCKET_EDGES)))
+
+
+class Tally(db.Model):
+    """The settled outcomes of the reports filed on one Guangzhou day in one street, per department (0: none) and
+    category, kept in the transaction of every change to a report (app/reports/tallies.py); resolved_in_NN
+    counts the resolved reports whose resolve time falls in coarse bucket NN (BUCKET_EDGES)."""
+
+    __tablename__ = "report_tallies"
+    __table_args__ = (Index("ix_report_tallies_street_day", "street_code", "day"),)
+
+    day, street_code, department_id, category_id = _tally_key()
+    filed: Mapped[int] = mapped_column(Integer, default=0)
+    responded: Mapped[int] = mapped_column(Integer, default=0)
+    responded_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)  # rejected and merged reports excluded
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)  # confirmed, or closed when the window lapsed
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+    for _name in BUCKETS:
+        locals()[_name] = mapped_column(Integer, default=0)
+
+
+class ResolveMinutes(db.Model):
+    """How many of a tally key's resolved reports took so many whole minutes from filing to resolution, with the
+    coarse bucket of that time: the median is found in the tallies' buckets, then read here in one bucket."""
+
+    __tablename__ = "report_resolve_minutes"
+    __table_args__ = (Index("ix_report_resolve_minutes_bucket_day", "bucket", "day"),)
+
+    day, street_code, department_id, category_id = _tally_key()
+    minutes: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(SmallInteger)
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Transition(db.Model):

@@ -173,7 +173,8 @@ class ReportFigures(ma.Schema):
     response_rate = fields.Float(allow_none=True, metadata={"description": "响应率"})
     resolution_rate = fields.Float(allow_none=True, metadata={"description": "解决率"})
     satisfaction_rate = fields.Float(allow_none=True, metadata={"description": "满意率"})
-    median_hours_to_resolve = fields.Float(allow_none=True)
+    median_hours_to_resolve = fields.Float(allow_none=True, metadata={
+        "description": "办结用时中位数（小时）：每件按整分钟计（不足一分钟舍去），精确到分钟"})
 
 
 class ReportGroupFigures(ReportFigures):

@@ -1,7 +1,8 @@
 """The figures, exact and live: 响应率 (answered within the accept deadline), 解决率 (resolved within the resolve
-deadline), 满意率 (confirmed ÷ closed), the median time to resolve and the open overdue count. A case still open
-past a deadline counts against its rate now, not when it is finally answered. One pass over the reports filed in
-the window inside the area (an index range), grouped by street, department or category."""
+deadline), 满意率 (confirmed ÷ closed), the median time to resolve (to the minute) and the open overdue count. A
+case still open past a deadline counts against its rate now, not when it is finally answered. A street or a wider
+area reads the tallies (tally_figures.py); a community or a grid, a small range of reports, is one pass over the
+reports filed in the window inside it. Either way grouped by street, department or category."""
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, select, text
@@ -12,10 +13,15 @@ from app.common import time as clock
 from app.common.upsert import is_postgres
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.reports import tally_figures
 from app.reports.models import OPEN_STATES, Category, Department, Report
+from app.reports.tallies import minutes_between
 
 ROLES = ("community_staff", "street_staff", "admin")
 CLOSED_OUT = ("rejected", "duplicate")
+FIGURES = ("count", "responded_on_time", "response_due", "resolved_on_time", "resolution_due", "confirmed", "closed",
+           "open_overdue", "flagged")
+TALLIED = len("440106001")  # areas this long or shorter (city, district, street) read the tallies
 
 
 def _count(condition):
@@ -39,21 +45,16 @@ def _figures(now: datetime) -> list:
 
 
 def _median():
-    seconds = func.extract("epoch", Report.resolved_at - Report.submitted_at)
-    return func.percentile_cont(0.5).within_group(seconds)
-
-
-_EMPTY = type("Empty", (), {})()  # no reports: every count reads as 0
+    minutes = func.floor(func.extract("epoch", Report.resolved_at - Report.submitted_at) / 60)
+    return func.percentile_cont(0.5).within_group(minutes * 60)
 
 
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _shape(row, median_seconds) -> dict:
-    out = {key: int(getattr(row, key, 0) or 0) for key in ("count", "responded_on_time", "response_due",
-                                                         "resolved_on_time", "resolution_due", "confirmed",
-                                                         "closed", "open_overdue", "flagged")}
+def _shape(counts: dict, median_seconds) -> dict:
+    out = {key: int(counts.get(key) or 0) for key in FIGURES}
     out.update(response_rate=_ratio(out["responded_on_time"], out["response_due"]),
                resolution_rate=_ratio(out["resolved_on_time"], out["resolution_due"]),
                satisfaction_rate=_ratio(out["confirmed"], out["closed"]),
@@ -67,13 +68,13 @@ def _key_column(by: str):
 
 
 def _medians(where, key=None) -> dict:
-    """{group key (None: no grouping): exact median seconds to resolve}, computed here (SQLite)."""
+    """{group key (None: no grouping): median seconds to resolve, to the minute}, computed here (SQLite)."""
     keys = [] if key is None else [key]
     spans: dict = {}
     for row in db.session.execute(select(*keys, Report.submitted_at, Report.resolved_at)
                                   .where(and_(where, Report.resolved_at.is_not(None)))):
         k = None if key is None else row[0]
-        spans.setdefault(k, []).append((clock.as_utc(row[-1]) - clock.as_utc(row[-2])).total_seconds())
+        spans.setdefault(k, []).append(minutes_between(row[-2], row[-1]) * 60)
     return {k: _middle(sorted(v)) for k, v in spans.items()}
 
 
@@ -111,15 +112,25 @@ def figures(*, area: str, by: str, start: date | None, end: date | None) -> dict
     """The figures of an area (no access check: report_stats makes it), grouped by street, department or category."""
     now = clock.utcnow()
     first, last = _window(start, end, now)
-    where = and_(area_service.in_subtree(Report.grid_code, area), Report.submitted_at >= first,
-                 Report.submitted_at < last)
-    key = _key_column(by)
-    groups, total = (_one_pass if is_postgres() else _passes)(where, key, now)
-    names = _names(by, [row.key for row, _ in groups])
+    if len(area) <= TALLIED:
+        groups, total = tally_figures.figures(area, by, first, last, first.date(), (last - timedelta(days=1)).date(),
+                                              now)
+    else:
+        groups, total = _scanned(area, by, first, last, now)
+    names = _names(by, [key for key, _, _ in groups])
     return {"area": area, "by": by, "from_": first.date(), "to": (last - timedelta(days=1)).date(), "as_of": now,
             "total": _shape(*total),
-            "groups": [{"key": str(row.key), "name": names.get(row.key), **_shape(row, median)}
-                       for row, median in sorted(groups, key=lambda pair: str(pair[0].key))]}
+            "groups": [{"key": str(key), "name": names.get(key), **_shape(counts, median)}
+                       for key, counts, median in sorted(groups, key=lambda group: str(group[0]))]}
+
+
+def _scanned(area: str, by: str, first: datetime, last: datetime, now: datetime) -> tuple[list, tuple]:
+    """The figures from the reports filed in the window inside the area, in the shape tally_figures gives."""
+    where = and_(area_service.in_subtree(Report.grid_code, area), Report.submitted_at >= first,
+                 Report.submitted_at < last)
+    groups, (total, median) = (_one_pass if is_postgres() else _passes)(where, _key_column(by), now)
+    return ([(row.key, row._asdict(), seconds) for row, seconds in groups],
+            ({} if total is None else total._asdict(), median))
 
 
 def _one_pass(where, key, now) -> tuple[list, tuple]:
@@ -130,7 +141,7 @@ def _one_pass(where, key, now) -> tuple[list, tuple]:
                               .where(where).group_by(func.rollup(key))).all()
     total = next((row for row in rows if row.whole), None)
     return [(row, row.median_seconds) for row in rows if not row.whole], \
-        (total, total.median_seconds) if total is not None else (_EMPTY, None)
+        (total, total.median_seconds if total is not None else None)
 
 
 def _passes(where, key, now) -> tuple[list, tuple]:

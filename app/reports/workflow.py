@@ -12,6 +12,7 @@ from app.extensions import db
 from app.patrols import notifications
 from app.reports import catalogue, photos, rewards, service
 from app.reports.models import OPEN_STATES, Category, Report
+from app.subscriptions import service as subscriptions
 
 
 def takes(user, report: Report) -> bool:
@@ -88,6 +89,8 @@ def act(*, user, report_id: int, data: dict) -> Report:
     service.record(report, action=name, actor_id=user.id, from_state=before, reason=reason,
                    department_id=department_id)
     _tell(report, name, actor_id=user.id)
+    if name == "dispatch":
+        _tell_department(report)
     db.session.commit()
     return report
 
@@ -171,3 +174,16 @@ def _tell(report: Report, action: str, *, actor_id: int | None) -> None:
         to |= service.followers(service.get(report.merged_into_id))
     notifications.send(to, kind="report_update", patrol_id=None, title="您的报事有新进展",
                        body=f"报事{STATE_NAMES[report.state]}：{report.text[:60]}")
+
+
+def _tell_department(report: Report) -> None:
+    """The staff of the department a case went to, over its grid, hear of it: in the app, and by subscribe message
+    where they allowed one."""
+    staff = catalogue.staff_over(report.department_id, report.grid_code) if report.department_id else []
+    category = db.session.get(Category, report.category_id)
+    notifications.send(staff, kind="report_dispatched", patrol_id=None, title="新派单待处置",
+                       body=f"{category.name}：{report.text[:60]}")
+    subscriptions.enqueue(staff, kind="report_dispatched", page=f"pages/reports/detail?id={report.id}",
+                          data={"thing1": subscriptions.thing(category.name),
+                                "thing2": subscriptions.thing(report.text),
+                                "time3": clock.to_shanghai(report.due_at).strftime("%Y年%m月%d日 %H:%M")})

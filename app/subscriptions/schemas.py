@@ -23,5 +23,5 @@ class SubscribeGrantRead(ma.Schema):
 
 class SubscriptionsRead(ma.Schema):
     templates = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
-        "description": "可订阅的消息：{waitlist_promoted|patrol_cancelled|colour_changed: 模板 id}，供 tmplIds 使用"})
+        "description": "可订阅的消息：{waitlist_promoted|patrol_cancelled|colour_changed|report_dispatched: 模板 id}，供 tmplIds 使用"})
     grants = fields.List(fields.Nested(SubscribeGrantRead), required=True)

@@ -9,7 +9,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.subscriptions.models import OutboxMessage, SubscribeGrant
 
-KINDS = ("waitlist_promoted", "patrol_cancelled", "colour_changed")
+KINDS = ("waitlist_promoted", "patrol_cancelled", "colour_changed", "report_dispatched")
 MAX_REMAINING = 50  # accepts kept per template; more taps of "允许" add nothing
 
 

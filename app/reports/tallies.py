@@ -1,0 +1,161 @@
+"""The tallies behind the figures: per Guangzhou day filed, street, department and category, the counts of each
+report's settled outcomes and coarse buckets of its resolve time (report_tallies), and a histogram of resolve
+times in whole minutes (report_resolve_minutes). Every flush that adds, changes or deletes a report takes its
+old contribution off and puts its new one on, as atomic upserts (`n = n + delta`, keys in one order) in the
+flush's own transaction, so the tallies are exact whichever path wrote the report and whatever runs beside it.
+What depends on the clock (a deadline passing) is never tallied: tally_figures.py counts it live over the open
+cases. `flask reports rebuild-tallies` recomputes everything from the reports (after a bulk load that bypassed
+the ORM, or to check them)."""
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import delete, event, inspect, select, text
+from sqlalchemy.orm import Session
+
+from app.common import time as clock
+from app.common.upsert import insert
+from app.reports.models import BUCKET_EDGES, BUCKETS, Report, ResolveMinutes, Tally
+
+OUTCOMES = ("filed", "responded", "responded_on_time", "resolved", "resolved_on_time", "confirmed", "closed",
+            "flagged")
+COUNTS = (*OUTCOMES, *BUCKETS)
+KEY = ("day", "street_code", "department_id", "category_id")
+CLOSED_OUT = ("rejected", "duplicate")  # answered but never resolved: outside 解决率
+COLUMNS = ("submitted_at", "grid_code", "department_id", "category_id", "state", "flagged", "responded_at",
+           "accept_due_at", "resolved_at", "resolve_due_at")
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    """Whole minutes from start to end (rounded down): the histogram's resolution."""
+    delta = clock.as_utc(end) - clock.as_utc(start)
+    return (delta.days * 86400 + delta.seconds) // 60
+
+
+def bucket_of(minutes: int) -> int:
+    """The coarse bucket (index into BUCKET_EDGES) a resolve time falls in."""
+    return max(0, bisect_right(BUCKET_EDGES, minutes) - 1)
+
+
+def day_filed(submitted_at: datetime) -> date:
+    """The Guangzhou date a report was filed on: the tallies' day."""
+    return clock.to_shanghai(submitted_at).date()
+
+
+def outcome(v: dict) -> tuple[tuple, tuple[int, ...], int | None]:
+    """(tally key, counts in COUNTS order, minutes to resolve or None) of one report's column values."""
+    responded = v["responded_at"] is not None
+    resolved = v["resolved_at"] is not None and v["state"] not in CLOSED_OUT
+    counts = (True, responded, responded and clock.as_utc(v["responded_at"]) <= clock.as_utc(v["accept_due_at"]),
+              resolved, resolved and clock.as_utc(v["resolved_at"]) <= clock.as_utc(v["resolve_due_at"]),
+              v["state"] == "confirmed", v["state"] in ("confirmed", "closed"), bool(v["flagged"]))
+    key = (day_filed(v["submitted_at"]), v["grid_code"][:9], v["department_id"] or 0, v["category_id"])
+    minutes = None if v["resolved_at"] is None else minutes_between(v["submitted_at"], v["resolved_at"])
+    buckets = [0] * len(BUCKETS)
+    if minutes is not None:
+        buckets[bucket_of(minutes)] = 1
+    return key, (*(int(c) for c in counts), *buckets), minutes
+
+
+class Changes:
+    """Tally and histogram deltas, summed by key."""
+
+    def __init__(self):
+        self.tallies = defaultdict(lambda: [0] * len(COUNTS))
+        self.minutes = defaultdict(int)
+
+    def add(self, values: dict, sign: int) -> None:
+        key, counts, minutes = outcome(values)
+        row = self.tallies[key]
+        for i, count in enumerate(counts):
+            row[i] += sign * count
+        if minutes is not None:
+            self.minutes[(*key, minutes)] += sign
+
+    def apply(self, connection) -> None:
+        """Upsert the non-zero deltas, in key order (two flushes never wait on each other's rows crosswise)."""
+        tallies = [dict(zip(KEY, key), **dict(zip(COUNTS, row)))
+                   for key, row in sorted(self.tallies.items()) if any(row)]
+        minutes = [dict(zip((*KEY, "minutes"), key), bucket=bucket_of(key[-1]), n=n)
+                   for key, n in sorted(self.minutes.items()) if n]
+        for table, rows, counts in ((Tally.__table__, tallies, COUNTS),
+                                    (ResolveMinutes.__table__, minutes, ("n",))):
+            if rows:
+                stmt = insert(table)
+                connection.execute(stmt.on_conflict_do_update(
+                    index_elements=[c.name for c in table.primary_key],
+                    set_={c: table.c[c] + stmt.excluded[c] for c in counts}), rows)
+
+
+def _values(report: Report, *, before: bool) -> dict:
+    """The report's columns as they were at the last flush (before) or as they are now."""
+    attrs = inspect(report).attrs
+    values = {}
+    for name in COLUMNS:
+        history = attrs[name].history
+        values[name] = history.deleted[0] if before and history.deleted else getattr(report, name)
+    return values
+
+
+def _after_flush(session: Session, _context) -> None:
+    changes = Changes()
+    for report in session.new:
+        if isinstance(report, Report):
+            changes.add(_values(report, before=False), +1)
+    for report in session.dirty:
+        if isinstance(report, Report) and session.is_modified(report):
+            changes.add(_values(report, before=True), -1)
+            changes.add(_values(report, before=False), +1)
+    for report in session.deleted:
+        if isinstance(report, Report):
+            changes.add(_values(report, before=True), -1)
+    if changes.tallies:
+        changes.apply(session.connection())
+
+
+def install() -> None:
+    """Keep the tallies in every session's flushes (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+def recount(connection) -> Changes:
+    """The tallies as the reports make them now, counted here (the reference the kept tallies must equal)."""
+    changes = Changes()
+    table = Report.__table__
+    for row in connection.execute(select(*[table.c[name] for name in COLUMNS])).mappings():
+        changes.add(row, +1)
+    return changes
+
+
+# PostgreSQL: the same rules as outcome(), as one grouped pass per table.
+_MINUTES = "floor(extract(epoch FROM resolved_at - submitted_at) / 60)::int"
+_BUCKET = f"width_bucket({_MINUTES}, ARRAY{list(BUCKET_EDGES)}) - 1"
+_KEY = ("(submitted_at AT TIME ZONE 'Asia/Shanghai')::date, substr(grid_code, 1, 9), coalesce(department_id, 0), "
+        "category_id")
+_FILL_TALLIES = f"""
+INSERT INTO report_tallies ({', '.join(KEY + COUNTS)})
+SELECT {_KEY}, count(*), count(responded_at), count(*) FILTER (WHERE responded_at <= accept_due_at),
+       count(*) FILTER (WHERE resolved_at IS NOT NULL AND state NOT IN ('rejected', 'duplicate')),
+       count(*) FILTER (WHERE resolved_at <= resolve_due_at AND state NOT IN ('rejected', 'duplicate')),
+       count(*) FILTER (WHERE state = 'confirmed'), count(*) FILTER (WHERE state IN ('confirmed', 'closed')),
+       count(*) FILTER (WHERE flagged),
+       {', '.join(f"count(*) FILTER (WHERE resolved_at IS NOT NULL AND greatest({_BUCKET}, 0) = {i})" for i in range(len(BUCKETS)))}
+FROM reports GROUP BY 1, 2, 3, 4
+"""
+_FILL_MINUTES = f"""
+INSERT INTO report_resolve_minutes ({', '.join(KEY)}, minutes, bucket, n)
+SELECT {_KEY}, {_MINUTES}, greatest({_BUCKET}, 0), count(*)
+FROM reports WHERE resolved_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+
+def fill(connection) -> None:
+    """Replace the tallies with a full recount of the reports (inside the caller's transaction)."""
+    connection.execute(delete(ResolveMinutes.__table__))
+    connection.execute(delete(Tally.__table__))
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(_FILL_TALLIES))
+        connection.execute(text(_FILL_MINUTES))
+    else:
+        recount(connection).apply(connection)

@@ -237,6 +237,8 @@ def test_the_three_rates_and_the_counts_are_drawn_as_the_api_gives_them(client, 
     assert stats["total"]["response_rate"] == round(2 / 3, 4) and stats["total"]["count"] == 4
 
     sign_in(browser, live_server, "street_wushan")
+    wait(browser, lambda b: texts(b, "#grants li"))
+    shoot("dispatch-home")
     browser.get(f"{live_server}/console/report-stats")
     wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#rates .meter"))
     drawn = browser.execute_script(
@@ -254,3 +256,39 @@ def test_the_three_rates_and_the_counts_are_drawn_as_the_api_gives_them(client, 
     departments = _api_stats(client, "department")["groups"]
     assert departments and departments[0]["name"] == "消防救援大队"
     wait(browser, lambda b: bars(b, "groups-chart") == [(g["name"], f"{g['count']} 件") for g in departments])
+
+
+def test_a_department_hands_a_case_back_once_and_a_duplicate_is_merged(client, db, live_server, browser, shoot,
+                                                                       cases):
+    staff = factories.auth_headers(factories.user(roles=[("community_staff", GRID[:12])]))
+    street = factories.auth_headers(factories.user(roles=[("street_staff", GRID[:9])]))
+    for action, headers, extra in (("accept", staff, {}), ("dispatch", street, {"department": "fire"})):
+        answer = client.post(f"/api/v1/reports/{cases['photo']}/transitions", json={"action": action, **extra},
+                             headers=headers)
+        assert answer.status_code == 200, answer.get_json()
+
+    sign_in(browser, live_server, "fire_tianhe")
+    open_case(browser, live_server, cases["photo"])
+    assert move(browser, "hand_back", reason="非本部门职责，请改派") == "报事已受理"
+    report = fresh(db, cases["photo"])
+    assert report.state == "accepted" and report.hand_backs == 1
+    assert steps(db, report.id)[-1] == ("hand_back", user_id(db, "fire_tianhe"), "非本部门职责，请改派")
+    answer = client.post(f"/api/v1/reports/{cases['photo']}/transitions",
+                         json={"action": "dispatch", "department": "fire"}, headers=street)
+    assert answer.status_code == 200
+    open_case(browser, live_server, cases["photo"])
+    wait(browser, lambda b: moves(b) == ["start"])  # a department hands a case back once
+    assert browser.find_element(By.CSS_SELECTOR, "#moves .hint").text == "已退回过一次，不能再次退回"
+
+    sign_in(browser, live_server, "community_hualin")
+    open_case(browser, live_server, cases["flagged"])
+    assert "两次升级" in browser.find_element(By.ID, "case-badges").text
+    nearby = browser.execute_script("return [...document.querySelectorAll('#nearby option')].map(o => o.value)")
+    assert str(cases["overdue"]) in nearby  # the open reports of the same kind nearby are offered
+    form = browser.find_element(By.CSS_SELECTOR, "form.move[data-action=merge]")
+    form.find_element(By.NAME, "duplicate_of").send_keys(str(cases["overdue"]))
+    shoot("dispatch-case-merge")
+    assert move(browser, "merge") == "报事已合并"
+    report = fresh(db, cases["flagged"])
+    assert report.state == "duplicate" and report.merged_into_id == cases["overdue"]
+    wait(browser, lambda b: b.find_element(By.CSS_SELECTOR, "#case-facts a").text == str(cases["overdue"]))

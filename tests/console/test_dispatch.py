@@ -75,8 +75,8 @@ def user_id(db, username: str) -> int:
 
 @pytest.fixture
 def cases(client, db, seeded):
-    """Three reports in 华林社区's grid, filed by a resident: one with a photo, one whose accept deadline passed an
-    hour ago, one escalated twice (flagged); and one in 荷塘社区, outside community_hualin's area."""
+    """Three reports in 华林社区's grid, filed by a resident (one with a photo, one whose accept deadline passed an
+    hour ago, one escalated twice, so flagged), and one in 荷塘社区, outside community_hualin's area."""
     reporter = Reporter(client)
     ids = {"photo": reporter.file("楼道消防通道被杂物堵塞", photos=[reporter.photo()]),
            "overdue": reporter.file("消防栓被车辆遮挡"),
@@ -112,15 +112,29 @@ def moves(browser):
     return [f.get_attribute("data-action") for f in browser.find_elements(By.CSS_SELECTOR, "form.move")]
 
 
+def queue(client, name, grant):
+    """The ids of a queue as the API lists it to a holder of the grant."""
+    headers = factories.auth_headers(factories.user(roles=[grant]))
+    response = client.get(f"/api/v1/reports?queue={name}&limit=50", headers=headers)
+    assert response.status_code == 200
+    return [item["id"] for item in response.get_json()["items"]]
+
+
+def row_ids(browser):
+    return browser.execute_script("return [...document.querySelectorAll('#cases tr')].map(r => r.dataset.id)")
+
+
 def countdown(browser, report_id):
     return browser.find_element(By.CSS_SELECTOR, f"#cases tr[data-id='{report_id}'] .due")
 
 
-def test_a_case_goes_round_the_loop(db, live_server, browser, shoot, cases):
+def test_a_case_goes_round_the_loop(client, db, live_server, browser, shoot, cases):
     sign_in(browser, live_server, "community_hualin")
     assert nav(browser) == ["工作台", "有呼必应工单", "有呼必应统计"]
+    listed = queue(client, "community", ("community_staff", GRID[:12]))
+    assert len(listed) == 3
     browser.get(f"{live_server}/console/dispatch")
-    wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, QUEUE_ROWS)) == 3)
+    wait(browser, lambda b: row_ids(b) == listed)  # oldest first, as the API lists them
     assert texts(browser, "#queues button.on") == ["社区待受理"]
     late, due = countdown(browser, cases["overdue"]), countdown(browser, cases["photo"])
     assert late.text.startswith("超时 00:59:") or late.text.startswith("超时 01:00:")
@@ -164,7 +178,7 @@ def test_a_case_goes_round_the_loop(db, live_server, browser, shoot, cases):
 
     sign_in(browser, live_server, "fire_tianhe")
     browser.get(f"{live_server}/console/dispatch")
-    wait(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, QUEUE_ROWS)) == 1)
+    wait(browser, lambda b: row_ids(b) == [str(cases["photo"])])
     assert texts(browser, "#queues button.on") == ["部门待处置"]
     browser.find_element(By.CSS_SELECTOR, f"#cases tr[data-id='{cases['photo']}'] a").click()
     wait(browser, lambda b: moves(b) == ["start", "hand_back"])
@@ -234,7 +248,8 @@ def test_the_three_rates_and_the_counts_are_drawn_as_the_api_gives_them(client, 
                              headers=staff)
         assert answer.status_code == 200, answer.get_json()
     stats = _api_stats(client, "street")
-    assert stats["total"]["response_rate"] == round(2 / 3, 4) and stats["total"]["count"] == 4
+    assert stats["total"]["response_rate"] == round(2 / 3, 4)
+    assert stats["total"]["count"] == 4
 
     sign_in(browser, live_server, "street_wushan")
     wait(browser, lambda b: texts(b, "#grants li"))

@@ -4,8 +4,8 @@ The roles only decide which links the navigation shows. What a page may show is 
 calls, exactly as for any other client: a page opened by someone the API refuses shows the refusal."""
 from dataclasses import dataclass
 
-STAFF_ROLES = ("admin", "organiser", "health_official", "venue_staff", "community_staff", "street_staff",
-               "department_staff")
+STAFF_ROLES = ("admin", "organiser", "health_official", "venue_staff",
+               "community_staff", "street_staff", "department_staff")
 
 
 @dataclass(frozen=True)

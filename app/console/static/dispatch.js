@@ -1,6 +1,7 @@
-/* 有呼必应 dispatch pages: each staff role's queue with live countdowns to the due times, a case with its
-   photos, its timeline and the moves the role may make, and the three rates. The API decides every move: a
-   page offers what the role may try from the state it shows, and shows what the API refuses. */
+/* 有呼必应 dispatch pages: each staff role's queue with live countdowns to the due times, a case
+   with its photos, its timeline and the moves the role may make, and the three rates. The API
+   decides every move: a page offers what the role may try from the state it shows, and shows what
+   the API refuses. */
 "use strict";
 
 (() => {
@@ -8,39 +9,46 @@
   const $ = (id) => document.getElementById(id);
   const params = () => new URLSearchParams(window.location.search);
 
-  const QUEUES = [  // GET /reports?queue=…: its tab, and the roles (over areas at most `longest` long) holding it
+  // GET /reports?queue=…: its tab, and the roles (over areas at most `longest` long) that hold it
+  const QUEUES = [
     {queue: "community", name: "社区待受理", roles: ["community_staff", "admin"], longest: 14},
     {queue: "street", name: "街道待派单", roles: ["street_staff", "admin"], longest: 14},
     {queue: "district", name: "区级督办", roles: ["street_staff", "admin"], longest: 6},
     {queue: "department", name: "部门待处置", roles: ["department_staff"], longest: 14},
   ];
   const STATES = {submitted: "待受理", accepted: "已受理", rejected: "不予受理", duplicate: "已合并",
-                  dispatched: "已派单", in_progress: "处置中", resolved: "已办结", reopened: "已重新打开",
-                  confirmed: "已确认", closed: "已关闭"};
-  const ACTIONS = {submit: "报事", accept: "受理", reject: "不予受理", merge: "合并", dispatch: "派单",
-                   hand_back: "退回", start: "开始处置", resolve: "办结", confirm: "确认办结",
-                   reopen: "重新打开", escalate: "超时升级", close: "自动结案"};
+                  dispatched: "已派单", in_progress: "处置中", resolved: "已办结",
+                  reopened: "已重新打开", confirmed: "已确认", closed: "已关闭"};
+  const ACTIONS = {submit: "报事", accept: "受理", reject: "不予受理", merge: "合并",
+                   dispatch: "派单", hand_back: "退回", start: "开始处置", resolve: "办结",
+                   confirm: "确认办结", reopen: "重新打开", escalate: "超时升级", close: "自动结案"};
   const LEVELS = {community: "社区", street: "街道", district: "区"};
   const STATS_ROLES = ["community_staff", "street_staff", "admin"];
+  const caseLink = (id) => "/console/report?" + new URLSearchParams({id});
 
-  // ---- countdowns: every [data-due] element counts down to its time, against the server's clock
+  // ---- countdowns: every [data-due] element counts down to its time, by the server's clock
   let skew = 0, ticking = null;
 
   async function syncClock() {
     const sent = Date.now();
     const response = await fetch("/console/login", {method: "HEAD", cache: "no-store"});
-    const server = Date.parse(response.headers.get("Date")) + 500;  // the header drops the milliseconds
+    const server = Date.parse(response.headers.get("Date")) + 500;  // the header has no ms
     const here = (sent + Date.now()) / 2;
     if (Math.abs(server - here) > 5000) skew = server - here;
+  }
+
+  function left(ms) {
+    const s = Math.floor(Math.abs(ms) / 1000), days = Math.floor(s / 86400);
+    const hms = [s % 86400 / 3600, s % 3600 / 60, s % 60]
+      .map((n) => String(Math.floor(n)).padStart(2, "0")).join(":");
+    return `${ms < 0 ? "超时" : "剩余"} ${days ? days + "天 " : ""}${hms}`;
   }
 
   function tick() {
     const now = Date.now() + skew;
     document.querySelectorAll("[data-due]").forEach((node) => {
       const ms = Date.parse(node.dataset.due) - now;
-      const s = Math.floor(Math.abs(ms) / 1000), days = Math.floor(s / 86400);
-      const hms = [s % 86400 / 3600, s % 3600 / 60, s % 60].map((n) => String(Math.floor(n)).padStart(2, "0"));
-      node.textContent = `${ms < 0 ? "超时" : "剩余"} ${days ? days + "天 " : ""}${hms.join(":")}`;
+      node.textContent = left(ms);
       node.classList.toggle("overdue", ms < 0);
       node.classList.toggle("soon", ms >= 0 && ms < 3600e3);
     });
@@ -52,15 +60,17 @@
   }
 
   function countdown(due) {
-    return due ? el("span", {class: "due", "data-due": due, title: "截止 " + when(due)})
-      : el("span", {class: "hint"}, "—");
+    if (!due) return el("span", {class: "hint"}, "—");
+    return el("span", {class: "due", "data-due": due, title: "截止 " + when(due)});
   }
 
   // ---- what a case looks like
   const names = new Map();  // area code → its name (a promise), asked once per page
 
   function areaName(code) {
-    if (!names.has(code)) names.set(code, api.get("/areas/" + code).then((a) => a.name, () => code));
+    if (!names.has(code)) {
+      names.set(code, api.get("/areas/" + code).then((a) => a.name, () => code));
+    }
     return names.get(code);
   }
 
@@ -72,31 +82,49 @@
   }
 
   async function caseRow(r) {
-    const link = el("a", {href: "/console/report?" + new URLSearchParams({id: r.id})}, r.category.name);
     return el("tr", {class: r.flagged ? "flagged" : null, "data-id": r.id},
       el("td", {}, countdown(r.due_at)),
-      el("td", {}, link, " ", badges(r).slice(1), el("div", {class: "snippet"}, r.text)),
+      el("td", {}, el("a", {href: caseLink(r.id)}, r.category.name), " ", badges(r).slice(1),
+        el("div", {class: "snippet"}, r.text)),
       el("td", {}, STATES[r.state] || r.state), el("td", {}, await areaName(r.grid)),
       el("td", {}, when(r.submitted_at)));
   }
 
   function step(s, user) {
     const who = !s.actor_id ? "系统" : s.actor_id === user.id ? "我"
-      : ["submit", "confirm", "reopen"].includes(s.action) ? "报事人" : `经办人 #${s.actor_id.slice(-6)}`;
+      : ["submit", "confirm", "reopen"].includes(s.action) ? "报事人"
+        : `经办人 #${s.actor_id.slice(-6)}`;
+    const states = (s.from_state ? STATES[s.from_state] + " → " : "") + STATES[s.to_state];
     return el("li", {"data-action": s.action},
       el("div", {class: "hint"}, when(s.created_at)),
       el("div", {}, el("strong", {}, ACTIONS[s.action] || s.action), ` · ${who}`,
         s.level !== "community" ? ` · ${LEVELS[s.level]}级` : ""),
-      el("div", {class: "hint"}, (s.from_state ? STATES[s.from_state] + " → " : "") + STATES[s.to_state]),
+      el("div", {class: "hint"}, states),
       s.reason ? el("blockquote", {}, s.reason) : "");
   }
 
   function photos(r) {
-    const all = [...r.photos.map((src) => [src, "报事照片"]), ...r.resolution_photos.map((src) => [src, "办结照片"])];
+    const all = [...r.photos.map((src) => [src, "报事照片"]),
+                 ...r.resolution_photos.map((src) => [src, "办结照片"])];
     if (!all.length) return [el("p", {class: "empty"}, "暂无照片")];
     return all.map(([src, label], i) => el("figure", {},
-      el("a", {href: src, target: "_blank", rel: "noopener"}, el("img", {src, alt: `${label} ${i + 1}`})),
+      el("a", {href: src, target: "_blank", rel: "noopener"},
+        el("img", {src, alt: `${label} ${i + 1}`})),
       el("figcaption", {}, label)));
+  }
+
+  function facts(r, grid) {
+    const into = r.merged_into;
+    const merged = into ? [["合并到", el("a", {href: caseLink(into)}, into)]] : [];
+    return [["报事内容", r.text], ["地址", r.address || "—"], ["网格", `${grid}（${r.grid}）`],
+      ["提交时间", when(r.submitted_at)], ["受理时限", when(r.accept_due_at)],
+      ["办结时限", when(r.resolve_due_at)], ["处置部门", r.department ? r.department.name : "—"],
+      ["超时升级", `${r.escalations} 次`], ["退回", `${r.hand_backs} 次`],
+      ["报事人", r.reporter || "未公开"], ["编号", r.id], ...merged];
+  }
+
+  function definitions(pairs) {
+    return pairs.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]);
   }
 
   // ---- the moves a role may try from a state (POST /reports/<id>/transitions)
@@ -110,38 +138,45 @@
     const dispatches = covers(user, r.grid, ["street_staff", "admin"]);
     const responds = covers(user, r.grid, ["department_staff", "admin"]);
     const handBack = r.hand_backs < 1 ? ["hand_back"] : [];
-    return {submitted: takes ? ["accept", "reject", "merge"] : [], accepted: dispatches ? ["dispatch"] : [],
-            dispatched: responds ? ["start", ...handBack] : [], reopened: responds ? ["start"] : [],
-            in_progress: responds ? ["resolve"] : []}[r.state] || [];
+    const by = {submitted: takes && ["accept", "reject", "merge"],
+                accepted: dispatches && ["dispatch"],
+                dispatched: responds && ["start", ...handBack],
+                reopened: responds && ["start"], in_progress: responds && ["resolve"]};
+    return by[r.state] || [];
   }
 
   const BUTTONS = {accept: "受理", reject: "不予受理", merge: "合并到该报事", dispatch: "派单",
                    hand_back: "退回街道", start: "开始处置", resolve: "办结"};
-  const REASONS = {reject: "不予受理的原因", hand_back: "退回原因（只能退回一次）", resolve: "处置说明"};
+  const REASONS = {reject: "不予受理的原因", hand_back: "退回原因（只能退回一次）",
+                   resolve: "处置说明"};
 
   async function departmentField(r) {
-    const mine = (await api.get("/report-departments")).filter((d) => r.grid.startsWith(d.area));
+    const all = await api.get("/report-departments");
     const current = r.department && r.department.code;
-    return el("label", {}, "派往部门", el("select", {name: "department"}, mine.map((d) =>
-      el("option", {value: d.code, selected: d.code === current ? "" : null}, d.name))));
+    const options = all.filter((d) => r.grid.startsWith(d.area)).map((d) =>
+      el("option", {value: d.code, selected: d.code === current ? "" : null}, d.name));
+    return el("label", {}, "派往部门", el("select", {name: "department"}, options));
   }
 
   function duplicateField(r) {
-    const near = r.duplicates_nearby || [];
+    const near = (r.duplicates_nearby || []).map((d) =>
+      el("option", {value: d.id}, `${when(d.submitted_at)} ${d.text.slice(0, 24)}`));
     return el("label", {}, "与之重复的报事编号",
-      el("input", {name: "duplicate_of", required: "", pattern: "[1-9][0-9]{0,18}", list: "nearby"}),
-      el("datalist", {id: "nearby"}, near.map((d) =>
-        el("option", {value: d.id}, `${when(d.submitted_at)} ${d.text.slice(0, 24)}`))));
+      el("input", {name: "duplicate_of", required: "", pattern: "[1-9][0-9]{0,18}",
+                   list: "nearby"}),
+      el("datalist", {id: "nearby"}, near));
+  }
+
+  function reasonField(action) {
+    const box = el("textarea", {name: "reason", required: "", maxlength: 500, rows: 2});
+    return el("label", {}, REASONS[action], box);
   }
 
   async function moveForm(action, r, user) {
     const form = el("form", {class: "move", "data-action": action});
     if (action === "dispatch") form.append(await departmentField(r));
     if (action === "merge") form.append(duplicateField(r));
-    if (REASONS[action]) {
-      form.append(el("label", {}, REASONS[action], el("textarea", {name: "reason", required: "", maxlength: 500,
-                                                                   rows: 2})));
-    }
+    if (REASONS[action]) form.append(reasonField(action));
     const button = el("button", {type: "submit"}, BUTTONS[action]);
     form.append(button);
     form.addEventListener("submit", (event) => {
@@ -162,7 +197,9 @@
     } catch (error) {
       failed(error);
       // the case moved on meanwhile (409): show where it stands now, beside the API's message
-      if (error.status === 409) await showCase(user, await api.get(`/reports/${id}`)).catch(() => {});
+      if (error.status === 409) {
+        await api.get(`/reports/${id}`).then((r) => showCase(user, r)).catch(() => {});
+      }
     }
   }
 
@@ -170,39 +207,40 @@
     $("case").hidden = false;
     $("case-title").textContent = `${r.category.name} · ${r.urgency === "urgent" ? "紧急" : "一般"}`;
     $("case-badges").replaceChildren(...badges(r));
+    $("case-due-label").textContent = r.state === "resolved" ? "报事人确认期限" : "当前环节时限";
     $("case-due").replaceChildren(countdown(r.due_at));
-    const facts = [["报事内容", r.text], ["地址", r.address || "—"], ["网格", `${await areaName(r.grid)}（${r.grid}）`],
-      ["提交时间", when(r.submitted_at)], ["受理时限", when(r.accept_due_at)], ["办结时限", when(r.resolve_due_at)],
-      ["处置部门", r.department ? r.department.name : "—"], ["超时升级", `${r.escalations} 次`],
-      ["退回", `${r.hand_backs} 次`], ["报事人", r.reporter || "未公开"], ["编号", r.id],
-      ...(r.merged_into ? [["合并到", el("a", {href: "?" + new URLSearchParams({id: r.merged_into})}, r.merged_into)]]
-        : [])];
-    $("case-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+    $("case-facts").replaceChildren(...definitions(facts(r, await areaName(r.grid))));
     const forms = await Promise.all(moves(user, r).map((action) => moveForm(action, r, user)));
-    const spent = r.state === "dispatched" && r.hand_backs >= 1 && covers(user, r.grid, ["department_staff"]);
-    $("moves").replaceChildren(...forms, spent ? el("p", {class: "hint"}, "已退回过一次，不能再次退回") : "");
+    const spent = r.state === "dispatched" && r.hand_backs >= 1
+      && covers(user, r.grid, ["department_staff"]);
+    $("moves").replaceChildren(...forms,
+                               spent ? el("p", {class: "hint"}, "已退回过一次，不能再次退回") : "");
     $("photos").replaceChildren(...photos(r));
     $("timeline").replaceChildren(...(r.history || []).map((s) => step(s, user)));
     live();
   }
 
-  // ---- the three rates
+  // ---- the three rates, against a 0–100 % scale, and the counts by street, department or category
   const RATES = [["response_rate", "响应率", "responded_on_time", "response_due", "按时响应"],
                  ["resolution_rate", "解决率", "resolved_on_time", "resolution_due", "按时办结"],
                  ["satisfaction_rate", "满意率", "confirmed", "closed", "确认满意"]];
-  const percent = (rate) => (rate === null || rate === undefined ? "—" : `${Math.round(rate * 1000) / 10}%`);
+  const percent = (rate) => (rate === null || rate === undefined ? "—"
+    : `${Math.round(rate * 1000) / 10}%`);
 
-  function drawRates(stats) {
-    const t = stats.total;
-    $("rates").replaceChildren(...RATES.map(([key, label, part, whole, what]) => el("div", {class: "meter",
-                                                                                        "data-rate": key},
+  function rateRow(t, [key, label, part, whole, what]) {
+    return el("div", {class: "meter", "data-rate": key},
       el("span", {class: "label"}, label),
       el("meter", {min: 0, max: 1, low: 0.6, high: 0.9, optimum: 1, value: t[key] ?? 0}),
       el("span", {class: "value"}, percent(t[key])),
-      el("span", {class: "hint"}, `${what} ${t[part]} / ${t[whole]}`))));
-    const totals = [["报事", t.count], ["超时未办", t.open_overdue], ["两次升级", t.flagged],
-      ["办结用时中位数", t.median_hours_to_resolve === null ? "—" : `${t.median_hours_to_resolve} 小时`]];
-    $("totals").replaceChildren(...totals.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+      el("span", {class: "hint"}, `${what} ${t[part]} / ${t[whole]}`));
+  }
+
+  function drawRates(stats) {
+    const t = stats.total;
+    const median = t.median_hours_to_resolve;
+    $("rates").replaceChildren(...RATES.map((rate) => rateRow(t, rate)));
+    $("totals").replaceChildren(...definitions([["报事", t.count], ["超时未办", t.open_overdue],
+      ["两次升级", t.flagged], ["办结用时中位数", median === null ? "—" : `${median} 小时`]]));
     $("window").textContent = `${stats.from} 至 ${stats.to} 提交的报事，统计于 ${when(stats.as_of)}`;
   }
 
@@ -215,30 +253,40 @@
       RATES.map(([key]) => el("td", {}, percent(g[key]))))));
   }
 
+  function tabs(container, attribute, choose) {
+    container.addEventListener("click", (event) => {
+      const value = event.target.dataset[attribute];
+      if (!value) return;
+      container.querySelectorAll("button")
+        .forEach((b) => b.classList.toggle("on", b === event.target));
+      notice("");
+      choose(value).catch(failed);
+    });
+  }
+
   Object.assign(Console.pages, {
     async dispatch(user) {
       const held = QUEUES.filter((q) => user.roles.some((g) => q.roles.includes(g.role)
                                                         && g.area.length <= q.longest));
       let queue = params().get("queue") || (held[0] || QUEUES[0]).queue, cursor = null;
-      const tabs = held.map((q) => el("button", {type: "button", "data-queue": q.queue}, q.name));
-      $("queues").replaceChildren(...tabs);
+      $("queues").replaceChildren(...held.map((q) => el("button", {type: "button",
+        "data-queue": q.queue, class: q.queue === queue ? "on" : null}, q.name)));
       const load = async (more) => {
-        tabs.forEach((b) => b.classList.toggle("on", b.dataset.queue === queue));
-        const page = await api.get("/reports" + query({queue, limit: 50, cursor: more ? cursor : null}));
+        const page = await api.get("/reports" + query({queue, limit: 50,
+                                                       cursor: more ? cursor : null}));
         const rows = await Promise.all(page.items.map(caseRow));
         if (more) $("cases").append(...rows); else $("cases").replaceChildren(...rows);
         cursor = page.next_cursor;
+        const shown = $("cases").children.length;
         $("more").hidden = !cursor;
-        $("queue-empty").hidden = $("cases").children.length > 0;
-        $("queue-count").textContent = `共 ${$("cases").children.length} 条${cursor ? "，还有更多" : ""}`;
+        $("queue-empty").hidden = shown > 0;
+        $("queue-count").textContent = `共 ${shown} 条${cursor ? "，还有更多" : ""}`;
         live();
       };
-      $("queues").addEventListener("click", (event) => {
-        if (!event.target.dataset.queue) return;
-        queue = event.target.dataset.queue;
+      tabs($("queues"), "queue", (chosen) => {
+        queue = chosen;
         window.history.replaceState(null, "", "?" + new URLSearchParams({queue}));
-        notice("");
-        load(false).catch(failed);
+        return load(false);
       });
       $("more").addEventListener("click", () => load(true).catch(failed));
       await syncClock().catch(() => {});
@@ -261,21 +309,19 @@
       if (asked && !areas.includes(asked)) areas.unshift(asked);
       $("area").replaceChildren(...await Promise.all(areas.map(async (a) =>
         el("option", {value: a}, `${await areaName(a)}（${a}）`))));
+      const filters = $("filters").elements;
       let by = "street";
       const draw = async () => {
-        const form = new FormData($("filters"));
-        const stats = await api.get("/stats/reports" + query({area: form.get("area"), by, from: form.get("from"),
-                                                              to: form.get("to")}));
-        $("filters").elements.from.value = stats.from;
-        $("filters").elements.to.value = stats.to;
+        const stats = await api.get("/stats/reports" + query({area: filters.area.value, by,
+          from: filters.from.value, to: filters.to.value}));
+        filters.from.value = stats.from;
+        filters.to.value = stats.to;
         drawRates(stats);
         drawGroups(stats);
       };
-      $("by").addEventListener("click", (event) => {
-        if (!event.target.dataset.by) return;
-        by = event.target.dataset.by;
-        $("by").querySelectorAll("button").forEach((b) => b.classList.toggle("on", b === event.target));
-        draw().catch(failed);
+      tabs($("by"), "by", (chosen) => {
+        by = chosen;
+        return draw();
       });
       $("filters").addEventListener("submit", (event) => {
         event.preventDefault();

@@ -4,7 +4,8 @@ The roles only decide which links the navigation shows. What a page may show is 
 calls, exactly as for any other client: a page opened by someone the API refuses shows the refusal."""
 from dataclasses import dataclass
 
-STAFF_ROLES = ("admin", "organiser", "health_official", "venue_staff")
+STAFF_ROLES = ("admin", "organiser", "health_official", "venue_staff",
+               "community_staff", "street_staff", "department_staff")
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ PAGES = (
     Page("leaderboards", "积分榜", ("organiser", "admin")),
     Page("health", "健康码与流调", ("health_official", "admin")),
     Page("venues", "场所", ("organiser", "health_official", "admin")),
+    Page("dispatch", "有呼必应工单", ("community_staff", "street_staff", "department_staff", "admin")),
+    Page("report", "报事详情", ()),  # opened from a queue, so no link in the navigation
+    Page("report-stats", "有呼必应统计", ("community_staff", "street_staff", "admin")),
 )
 BY_SLUG = {page.slug: page for page in PAGES}
 

@@ -21,6 +21,8 @@ PAGES = (
     Page("leaderboards", "积分榜", ("organiser", "admin")),
     Page("health", "健康码与流调", ("health_official", "admin")),
     Page("venues", "场所", ("organiser", "health_official", "admin")),
+    Page("health-history", "持码人记录", ("health_official",)),
+    Page("my-venues", "我的场所", ("venue_staff",)),
 )
 BY_SLUG = {page.slug: page for page in PAGES}
 

@@ -19,8 +19,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 
 from app.common import cache
+from app.common import time as clock
 from app.common.sql import epoch
-from app.common.time import SHANGHAI, as_utc, to_shanghai, utcnow
+from app.common.time import SHANGHAI, as_utc, to_shanghai
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.health_codes.models import COLOURS, ColourChange, Person
@@ -80,7 +81,7 @@ def check_period(first: date, last: date, today: date) -> None:
 
 def colour_counts(*, first: date, last: date, now: datetime | None = None) -> dict:
     """Persons per colour at the end of each local (Asia/Shanghai) day from first to last (today: as of now)."""
-    now = as_utc(now or utcnow())
+    now = as_utc(now or clock.utcnow())
     check_period(first, last, to_shanghai(now).date())
     start = _start_of(first)
     span = (to_shanghai(now).date() - first).days + 1  # days from first to today, all walked back over

@@ -15,7 +15,7 @@ URL = "/api/v1/admin/health-codes/colour-counts"
 @pytest.fixture
 def stats_clock(clock, monkeypatch):
     """The health-code clock (2026-03-02 10:00 Shanghai), seen by the statistics too."""
-    monkeypatch.setattr("app.health_codes.stats.utcnow", clock)
+    monkeypatch.setattr("app.common.time.utcnow", clock)
     return clock
 
 

@@ -42,7 +42,7 @@ class Person(db.Model):
     period (`flask health-codes erase`); `unlinked_at` says since when it has had no live code."""
 
     __tablename__ = "health_persons"
-    # Only the persons who are not green: colour counts read yellow and red without touching the green majority.
+    # Only the persons who are not green: colour counts read yellow and red past the green majority.
     __table_args__ = (Index("ix_health_persons_not_green", "colour", postgresql_where=_NOT_GREEN,
                             sqlite_where=_NOT_GREEN),)
 
@@ -144,7 +144,8 @@ class ColourChange(db.Model):
 
     __tablename__ = "health_code_colour_changes"
     __table_args__ = (Index("ix_health_code_colour_changes_code_at", "health_code_id", "changed_at"),
-                      Index("ix_health_code_colour_changes_changed_at", "changed_at"))  # colour counts by day
+                      # colour counts walk the rows of a period by day
+                      Index("ix_health_code_colour_changes_changed_at", "changed_at"))
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, default=random_id)
     health_code_id: Mapped[int] = mapped_column(_ID, ForeignKey("health_codes.id"))

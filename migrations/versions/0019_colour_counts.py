@@ -1,8 +1,8 @@
 """colour counts: a partial index of the persons who are not green, and the audit rows by time
 
-`GET /admin/health-codes/colour-counts` counts yellow and red persons through the partial index (a small set
-beside the green majority) and walks earlier days back through the audit rows of the period, read by
-`changed_at`.
+`GET /admin/health-codes/colour-counts` counts yellow and red persons through the partial index (a
+small set beside the green majority) and walks earlier days back through the audit rows of the
+period, read by `changed_at`.
 
 Revision ID: 0019_colour_counts
 Revises: 0012
@@ -27,7 +27,8 @@ def upgrade():
         batch_op.create_index('ix_health_persons_not_green', ['colour'], unique=False,
                               postgresql_where=NOT_GREEN, sqlite_where=NOT_GREEN)
     with op.batch_alter_table('health_code_colour_changes', schema=None) as batch_op:
-        batch_op.create_index('ix_health_code_colour_changes_changed_at', ['changed_at'], unique=False)
+        batch_op.create_index('ix_health_code_colour_changes_changed_at', ['changed_at'],
+                              unique=False)
 
 
 def downgrade():

@@ -1,5 +1,7 @@
-"""The health official's console in a real browser: the city's colour counts drawn per day, a code's history,
-tracing with every action audited (and its rows in the database), and another role's page refused."""
+"""The health official's console in a real browser: the city's colour counts drawn per day, a
+code's history, tracing with every action audited (and its rows in the database), and another
+role's page refused."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +15,7 @@ from app.health_codes.models import ColourChange, HealthCode
 from app.venues.models import Scan, TracingQuery, Venue
 from tests.clock import freeze
 from tests.console.helpers import enrolled_code, nav, refused, sign_in, texts, wait
+from tests.console.test_venue_manager import shoot_section
 
 NOW = datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc)  # 10:00 in Guangzhou
 HEALTH_MODULES = ("service", "state", "officials", "links", "persons")
@@ -20,25 +23,51 @@ HEALTH_MODULES = ("service", "state", "officials", "links", "persons")
 
 @pytest.fixture
 def world(app, db, monkeypatch):
-    """The demo data made three days before NOW (two green persons: the demo resident and a parent); two days
-    before NOW the parent is a case (red); the day before both visit one venue half an hour apart."""
+    """The demo data made three days before NOW (two green persons: the demo resident and a
+    parent); two days before NOW the parent is a case (red); the day before both visit one venue
+    half an hour apart."""
     clock = freeze(monkeypatch, NOW - timedelta(days=3))
     for module in HEALTH_MODULES:
         monkeypatch.setattr(f"app.health_codes.{module}.utcnow", lambda: clock.now)
     demo.seed()
     db.session.commit()
     official = db.session.execute(select(User).where(User.username == "official")).scalar_one()
-    own, parent = (db.session.execute(select(HealthCode.id).where(HealthCode.relation == relation)).scalar_one()
-                   for relation in ("self", "family"))
-    officials.official_set_colour(code_id=parent, colour="red", reason="确诊病例", official_id=official.id,
-                                  now=clock.advance(days=1))
-    venue = Venue(name="天河城购物中心", category="商场", address="天河路208号", area_code="440106001001",
-                  lat=23.1375, lng=113.3235, created_by=official.id, approved_at=clock.now)
+    own, parent = (
+        db.session.execute(
+            select(HealthCode.id).where(HealthCode.relation == relation)
+        ).scalar_one()
+        for relation in ("self", "family")
+    )
+    officials.official_set_colour(
+        code_id=parent,
+        colour="red",
+        reason="确诊病例",
+        official_id=official.id,
+        now=clock.advance(days=1),
+    )
+    venue = Venue(
+        name="天河城购物中心",
+        category="商场",
+        address="天河路208号",
+        area_code="440106001001",
+        lat=23.1375,
+        lng=113.3235,
+        created_by=official.id,
+        approved_at=clock.now,
+    )
     db.session.add(venue)
     db.session.flush()
     for code_id, minutes in ((parent, 0), (own, 30)):
-        db.session.add(Scan(scanned_at=NOW - timedelta(days=1, minutes=-minutes), venue_id=venue.id,
-                            health_code_id=code_id, kind="checkin", colour="green", passed=True))
+        db.session.add(
+            Scan(
+                scanned_at=NOW - timedelta(days=1, minutes=-minutes),
+                venue_id=venue.id,
+                health_code_id=code_id,
+                kind="checkin",
+                colour="green",
+                passed=True,
+            )
+        )
     db.session.commit()
     clock.set(NOW)
     return {"own": own, "parent": parent}
@@ -46,48 +75,72 @@ def world(app, db, monkeypatch):
 
 def _columns(browser, colour):
     """(date, value) of each column the colour's chart draws."""
-    return [tuple(c) for c in browser.execute_script(
-        "return [...document.querySelectorAll(`[data-colour='${arguments[0]}'] rect.col`)]"
-        ".map(r => [r.dataset.date, Number(r.dataset.value)])", colour)]
+    return [
+        tuple(c)
+        for c in browser.execute_script(
+            "return [...document.querySelectorAll(`[data-colour='${arguments[0]}'] rect.col`)]"
+            ".map(r => [r.dataset.date, Number(r.dataset.value)])",
+            colour,
+        )
+    ]
 
 
-def test_official_sees_colour_counts_traces_with_audit_and_reads_history(app, db, live_server, browser, shoot,
-                                                                          world):
+def test_official_sees_colour_counts_traces_with_audit_and_reads_history(
+    app, db, live_server, browser, shoot, world
+):
     sign_in(browser, live_server, "official", enrolled_code(db, "official"))
     assert nav(browser) == ["工作台", "健康码与流调", "场所", "持码人记录"]
     browser.get(f"{live_server}/console/health?from=2026-03-01&to=2026-03-05")
     wait(browser, lambda b: len(_columns(b, "red")) == 5)
-    assert _columns(browser, "green") == [("2026-03-01", 0), ("2026-03-02", 2), ("2026-03-03", 1),
-                                          ("2026-03-04", 1), ("2026-03-05", 1)]
+    assert _columns(browser, "green") == [
+        ("2026-03-01", 0),
+        ("2026-03-02", 2),
+        ("2026-03-03", 1),
+        ("2026-03-04", 1),
+        ("2026-03-05", 1),
+    ]
     assert [v for _, v in _columns(browser, "red")] == [0, 0, 1, 1, 1]
     assert [v for _, v in _columns(browser, "yellow")] == [0, 0, 0, 0, 0]
     assert texts(browser, "[data-colour] .latest") == ["1", "0", "1"]
     shoot("official-health")
 
-    # tracing: the case's contacts, the query audited; the contact turned yellow with a reason, audited too
+    # tracing: the case's contacts, the query audited; the contact turned yellow, audited too
     form = browser.find_element(By.ID, "trace")
     form.find_element(By.NAME, "health_code_id").send_keys(str(world["parent"]))
     for name, value in (("since", "2026-03-01T00:00"), ("until", "2026-03-05T00:00")):
-        browser.execute_script("arguments[0].value = arguments[1]", form.find_element(By.NAME, name), value)
+        browser.execute_script(
+            "arguments[0].value = arguments[1]", form.find_element(By.NAME, name), value
+        )
     form.find_element(By.NAME, "purpose").send_keys("密接排查")
     assert "记入审计" in form.find_element(By.CSS_SELECTOR, "button").text
     form.find_element(By.CSS_SELECTOR, "button").click()
     wait(browser, lambda b: b.find_element(By.ID, "result").is_displayed())
     assert browser.find_element(By.ID, "notice").text == "查询已记入审计日志"
     assert db.session.execute(select(TracingQuery.purpose, TracingQuery.official_id)).all() == [
-        ("密接排查", db.session.execute(select(User.id).where(User.username == "official")).scalar_one())]
+        (
+            "密接排查",
+            db.session.execute(select(User.id).where(User.username == "official")).scalar_one(),
+        )
+    ]
     assert texts(browser, "#contacts tr td:nth-child(2)") == [str(world["own"])]
     browser.find_element(By.CSS_SELECTOR, "#contacts input[type=checkbox]").click()
     browser.find_element(By.CSS_SELECTOR, "#apply input[name=reason]").send_keys("同场所密接")
     browser.find_element(By.CSS_SELECTOR, "#apply button").click()
-    wait(browser, lambda b: "记入审计" in b.find_element(By.ID, "notice").text)
-    assert browser.find_element(By.ID, "notice").text == "已为 1 人赋黄码，操作已记入审计日志（原因：同场所密接）"
+    applied = "已为 1 人赋黄码，操作已记入审计日志（原因：同场所密接）"
+    wait(browser, lambda b: b.find_element(By.ID, "notice").text == applied)
     db.session.expire_all()
     assert db.session.get(HealthCode, world["own"]).colour == "yellow"
-    decision = db.session.execute(select(ColourChange).where(ColourChange.health_code_id == world["own"],
-                                                             ColourChange.source == "official")).scalar_one()
-    assert (decision.from_colour, decision.to_colour, decision.note) == ("green", "yellow", "同场所密接")
-    shoot("official-tracing")
+    decision = db.session.execute(
+        select(ColourChange).where(
+            ColourChange.health_code_id == world["own"], ColourChange.source == "official"
+        )
+    ).scalar_one()
+    assert (decision.from_colour, decision.to_colour, decision.note) == (
+        "green",
+        "yellow",
+        "同场所密接",
+    )
+    shoot_section(browser, "result", "official-tracing")
 
     # the chart follows: today one yellow, no green
     browser.find_element(By.CSS_SELECTOR, "#period button[type=submit]").click()
@@ -100,14 +153,22 @@ def test_official_sees_colour_counts_traces_with_audit_and_reads_history(app, db
     browser.find_element(By.CSS_SELECTOR, "#lookup button").click()
     wait(browser, lambda b: b.find_element(By.ID, "history").is_displayed())
     items = texts(browser, "#timeline li")
-    assert len(items) == 2 and "卫健人员判定" in items[0] and "绿码 → 黄码" in items[0] and "同场所密接" in items[0]
+    assert (
+        len(items) == 2
+        and "卫健人员判定" in items[0]
+        and "绿码 → 黄码" in items[0]
+        and "同场所密接" in items[0]
+    )
     assert "首次赋码：绿码" in items[1]
     assert browser.find_element(By.ID, "history-now").text == "最近一次赋码：黄码"
     shoot("official-history")
     browser.find_element(By.NAME, "code").clear()
     browser.find_element(By.NAME, "code").send_keys("123")
     browser.find_element(By.CSS_SELECTOR, "#lookup button").click()
-    wait(browser, lambda b: b.find_element(By.ID, "notice").text == "健康码不存在，请返回列表刷新后重试")
+    wait(
+        browser,
+        lambda b: b.find_element(By.ID, "notice").text == "健康码不存在，请返回列表刷新后重试",
+    )
 
     browser.get(f"{live_server}/console/volunteers")
     assert refused(browser).startswith("无权访问")

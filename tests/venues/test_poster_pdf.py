@@ -1,4 +1,5 @@
 """The print-ready poster: one A4 page whose image carries the same 场所码 as the PNG poster."""
+
 import io
 
 import pytest
@@ -45,9 +46,17 @@ def test_area_staff_may_download_others_are_refused(client, venue, login):
     for role, area in (("organiser", "440106"), ("health_official", "4401"), ("admin", "4401")):
         r = client.get(_url(venue["id"]), headers=login(role, area)[1])
         assert r.status_code == 200 and r.data.startswith(b"%PDF-"), role
-    envelope(client.get(_url(venue["id"]), headers=login("organiser", "440103")[1]), 403, "venue_forbidden")
+    envelope(
+        client.get(_url(venue["id"]), headers=login("organiser", "440103")[1]),
+        403,
+        "venue_forbidden",
+    )
     envelope(client.get(_url(venue["id"]), headers=login("resident")[1]), 403, "venue_forbidden")
-    envelope(client.get(_url(venue["id"]), headers=login("venue_staff", "440106")[1]), 403, "venue_forbidden")
+    envelope(
+        client.get(_url(venue["id"]), headers=login("venue_staff", "440106")[1]),
+        403,
+        "venue_forbidden",
+    )
     envelope(client.get(_url(venue["id"])), 401, "token_missing")
 
 

@@ -1,5 +1,5 @@
-/* Venue pages: the venues of the staff member's area, and a venue manager's own venues: visits per hour,
-   the poster (PNG, or a print-ready A4 PDF) and the staff, invited by phone and removed. */
+/* Venue pages: the venues of the staff member's area, and a venue manager's own venues: visits
+   per hour, the poster (PNG, or a print-ready A4 PDF) and the staff, invited by phone, removed. */
 "use strict";
 
 (() => {
@@ -12,36 +12,48 @@
       const area = staffAreas(user, ["organiser", "health_official", "admin"])[0];
       const list = await api.get("/venues" + query({area, limit: 50}));
       $("venues").replaceChildren(...list.items.map((v) => el("tr", {},
-        el("td", {}, el("button", {type: "button", class: "link", on: {click: () => showVenue(v).catch(failed)}},
-                        v.name)),
-        el("td", {}, v.address), el("td", {}, v.area))));
-      if (!list.items.length) $("venues").append(el("tr", {}, el("td", {class: "empty", colspan: 3}, "该区域暂无场所")));
+        el("td", {}, opener(v, showVenue)), el("td", {}, v.address), el("td", {}, v.area))));
+      if (!list.items.length) {
+        $("venues").append(el("tr", {}, el("td", {class: "empty", colspan: 3}, "该区域暂无场所")));
+      }
       listen();
     },
 
     async "my-venues"() {
       const mine = await api.get("/me/venues");
-      $("my-venues").replaceChildren(...mine.items.map((v) => el("li", {},
-        el("button", {type: "button", class: "link", on: {click: () => showMine(v).catch(failed)}}, v.name),
+      $("my-venues").replaceChildren(...mine.items.map((v) => el("li", {}, opener(v, showMine),
         el("span", {class: `pill ${v.my_role}`}, ROLES[v.my_role] || v.my_role),
         el("span", {class: "hint"}, v.address))));
       $("none").hidden = mine.items.length > 0;
       listen();
-      $("invite").addEventListener("submit", (event) => { event.preventDefault(); invite(event.target).catch(failed); });
+      $("invite").addEventListener("submit", (event) => {
+        event.preventDefault();
+        invite(event.target).catch(failed);
+      });
       if (mine.items.length === 1) await showMine(mine.items[0]);
     },
   });
 
-  const today = () => new Date().toLocaleDateString("sv-SE", {timeZone: "Asia/Shanghai"});  // YYYY-MM-DD
+  // YYYY-MM-DD in Guangzhou
+  const today = () => new Date().toLocaleDateString("sv-SE", {timeZone: "Asia/Shanghai"});
+
+  /** The venue's name as the button that opens its detail. */
+  function opener(venue, show) {
+    const click = () => show(venue).catch(failed);
+    return el("button", {type: "button", class: "link", on: {click}}, venue.name);
+  }
 
   /** Visits per hour of one local day, as the bar chart every venue page shows. */
   async function visits(venueId) {
     const day = $("visit-date").value || today();
     const stats = await api.get(`/venues/${venueId}/stats` + query({date: day}));
     // From the first hour with visits to the last: a day's opening hours, not 24 rows of nothing.
-    const open = stats.by_hour.filter((h) => h.total), first = open.length ? open[0].hour : 0;
-    const hours = stats.by_hour.slice(first, open.length ? open[open.length - 1].hour + 1 : 0);
-    Charts.bars($("hours"), hours.map((h) => ({label: `${h.hour}时`, value: h.total})), {unit: " 人次"});
+    const open = stats.by_hour.filter((h) => h.total);
+    const first = open.length ? open[0].hour : 0;
+    const last = open.length ? open[open.length - 1].hour : -1;
+    const rows = stats.by_hour.slice(first, last + 1)
+      .map((h) => ({label: `${h.hour}时`, value: h.total}));
+    Charts.bars($("hours"), rows, {unit: " 人次"});
     $("visit-total").textContent = stats.total.toLocaleString("zh-CN");
   }
 
@@ -53,8 +65,8 @@
     $("poster-pdf").dataset.venue = venue.id;
   }
 
-  /** The detail's controls: another day's visits; the PDF, drawn on demand (the first click fetches it, then
-      the link downloads it like any other). */
+  /** The detail's controls: another day's visits; the PDF, drawn on demand (the first click
+      fetches it, then the link downloads it like any other). */
   function listen() {
     $("visit-date").addEventListener("change", () => visits($("venue").dataset.id).catch(failed));
     $("poster-pdf").addEventListener("click", async (event) => {
@@ -74,13 +86,14 @@
     $("venue").hidden = false;
     $("venue").dataset.id = venue.id;
     $("venue-title").textContent = venue.name;
-    $("venue-role").textContent = venue.my_role ? `我的身份：${ROLES[venue.my_role] || venue.my_role}` : "";
+    $("venue-role").textContent = venue.my_role ? `我的身份：${ROLES[venue.my_role]}` : "";
     $("visit-date").value = $("visit-date").value || today();
     return Promise.all([visits(venue.id), poster(venue)]);
   }
 
   async function showMine(venue) {
-    $("staff-card").hidden = venue.my_role !== "admin";  // only a venue's admins see and change its staff
+    // only a venue's admins see and change its staff
+    $("staff-card").hidden = venue.my_role !== "admin";
     await Promise.all([showVenue(venue), venue.my_role === "admin" ? staff(venue.id) : null]);
   }
 
@@ -100,21 +113,24 @@
     const phone = new FormData(form).get("phone").trim();
     await api.post(`/venues/${venueId}/staff`, {phone});
     form.reset();
-    notice(`已向 ${phone} 发出邀请：对方在“我的邀请”中接受后成为检测员（未注册的号码不会收到邀请）。`, "ok");
+    notice(`已向 ${phone} 发出邀请：对方在“我的邀请”中接受后成为检测员`
+           + "（未注册的号码不会收到邀请）。", "ok");
   }
 
   async function removeMember(venueId, member) {
-    if (!window.confirm(`确定移除检测员 ${member.phone || ""}？移除后对方不能再为本场所验码。`)) return;
+    const question = `确定移除检测员 ${member.phone || ""}？移除后对方不能再为本场所验码。`;
+    if (!window.confirm(question)) return;
     await remove(`/venues/${venueId}/staff/${member.user_id}`);
     notice(`已移除检测员 ${member.phone || ""}`, "ok");
     await staff(venueId);
   }
 
-  /** DELETE through the API with the signed-in token (Console.api sends GET and POST); an expired token is
-      renewed by one GET through Console.api, then the call is tried once more. */
+  /** DELETE through the API with the signed-in token (Console.api sends GET and POST); an
+      expired token is renewed by one GET through Console.api, then the call is tried once more. */
   async function remove(path) {
-    const send = () => fetch("/api/v1" + path, {method: "DELETE", headers: {Accept: "application/json",
-      Authorization: "Bearer " + window.sessionStorage.getItem("access")}});
+    const headers = () => ({Accept: "application/json",
+                            Authorization: "Bearer " + window.sessionStorage.getItem("access")});
+    const send = () => fetch("/api/v1" + path, {method: "DELETE", headers: headers()});
     let r = await send();
     if (r.status === 401) {
       await api.get("/me");

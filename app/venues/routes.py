@@ -169,7 +169,7 @@ def get_poster(_args, venue_id):
 @blp.response(200, content_type="application/pdf", description="A4 poster, one page")
 @doc_errors(403, 404, 429)
 def get_poster_pdf(venue_id):
-    """The 场所码 poster as a print-ready A4 PDF, for the venue's staff and its area's staff."""
+    """场所码海报 PDF：the poster as a print-ready A4 page, for the venue's and its area's staff."""
     venue = service.get(venue_id)
     service.ensure_can_view(venue, current_user)
     name = f"poster-{venue.id}-v{venue.code_version}.pdf"

@@ -12,9 +12,10 @@ Nothing here scans the persons table. At city scale almost every person is green
   `changed_at` for the period only: a row from A to B moved one person out of A and into B, a
   first assignment into B.
 
-Two things the audit cannot show: a person erased since (green and unlinked for the retention
-period, its rows deleted with it) is missing from earlier days' green; and a timed change (yellow
-turning green) counts from the day the refresh job writes it."""
+What the audit cannot show: a person erased since (green and unlinked for the retention period,
+its rows deleted with it) is missing from earlier days' green; a timed change (yellow turning
+green) counts from the day the refresh job writes it; and an official decision counts as the
+colour it names, also where the rules then kept another."""
 
 from datetime import date, datetime, time, timedelta
 

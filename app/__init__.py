@@ -121,6 +121,9 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (system, auth, admin_users, areas, health_codes, venues, scans, admin_health, volunteers,
                       groups, patrols, invitations, links, my_venues, subscriptions, reports, open311, ops):
         api.register_blueprint(blueprint)
+    from app.health_codes.stats_routes import blp as health_code_stats
+
+    api.register_blueprint(health_code_stats)
     from app.console.routes import bp as console
 
     app.register_blueprint(console)

@@ -62,6 +62,7 @@ ACCESS = {
     "GET /api/v1/venues/<int:venue_id>/code": SIGNED_IN,
     "POST /api/v1/venues/<int:venue_id>/code/rotate": SIGNED_IN,
     "GET /api/v1/venues/<int:venue_id>/poster.png": SIGNED_IN,
+    "GET /api/v1/venues/<int:venue_id>/poster.pdf": SIGNED_IN,
     "POST /api/v1/venues/<int:venue_id>/approval": {"organiser", "admin"},
     "GET /api/v1/venues/<int:venue_id>/stats": SIGNED_IN,
     "POST /api/v1/checkins": SIGNED_IN,
@@ -71,6 +72,7 @@ ACCESS = {
     "GET /api/v1/admin/health-codes/<int:code_id>/history": {"health_official"},
     "POST /api/v1/admin/tracing": {"health_official"},
     "POST /api/v1/admin/tracing/apply": {"health_official"},
+    "GET /api/v1/admin/health-codes/colour-counts": {"health_official", "admin"},
     # volunteers and groups
     "GET /api/v1/trades": PUBLIC,
     "POST /api/v1/trades": {"admin"},

@@ -22,6 +22,8 @@ PAGES = (
     Page("leaderboards", "积分榜", ("organiser", "admin")),
     Page("health", "健康码与流调", ("health_official", "admin")),
     Page("venues", "场所", ("organiser", "health_official", "admin")),
+    Page("health-history", "持码人记录", ("health_official",)),
+    Page("my-venues", "我的场所", ("venue_staff",)),
     Page("dispatch", "有呼必应工单", ("community_staff", "street_staff", "department_staff", "admin")),
     Page("report", "报事详情", ()),  # opened from a queue, so no link in the navigation
     Page("report-stats", "有呼必应统计", ("community_staff", "street_staff", "admin")),

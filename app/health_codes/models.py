@@ -30,6 +30,7 @@ MAX_CODES_PER_ACCOUNT = 10
 _ID = BigInteger().with_variant(Integer, "sqlite")
 _ONE_SELF = text("relation = 'self' AND revoked_at IS NULL")  # one live "self" code per account, and per person
 _LIVE = text("revoked_at IS NULL")
+_NOT_GREEN = text("colour <> 'green'")
 
 
 class Person(db.Model):
@@ -41,6 +42,9 @@ class Person(db.Model):
     period (`flask health-codes erase`); `unlinked_at` says since when it has had no live code."""
 
     __tablename__ = "health_persons"
+    # Only the persons who are not green: colour counts read yellow and red past the green majority.
+    __table_args__ = (Index("ix_health_persons_not_green", "colour", postgresql_where=_NOT_GREEN,
+                            sqlite_where=_NOT_GREEN),)
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, default=random_id)
     doc_hash: Mapped[str] = mapped_column(String(32), unique=True)
@@ -139,7 +143,9 @@ class ColourChange(db.Model):
     same); source "rules": the rules moved the code (a declaration, a timed change, the first assignment)."""
 
     __tablename__ = "health_code_colour_changes"
-    __table_args__ = (Index("ix_health_code_colour_changes_code_at", "health_code_id", "changed_at"),)
+    __table_args__ = (Index("ix_health_code_colour_changes_code_at", "health_code_id", "changed_at"),
+                      # colour counts walk the rows of a period by day
+                      Index("ix_health_code_colour_changes_changed_at", "changed_at"))
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, default=random_id)
     health_code_id: Mapped[int] = mapped_column(_ID, ForeignKey("health_codes.id"))

@@ -1,4 +1,5 @@
-"""The printable 场所码 poster (A4 at 150 dpi), set in Noto Sans CJK SC shipped by a pinned PyPI package."""
+"""The printable 场所码 poster (A4 at 150 dpi, as PNG or a one-page PDF), set in Noto Sans CJK SC
+shipped by a pinned PyPI package."""
 import io
 import os
 from functools import lru_cache
@@ -81,4 +82,16 @@ def render(*, name: str, address: str, venue_id: int, version: int) -> bytes:
     _centred(draw, HEIGHT - 80, f"场所码版本 {version} · 旧版场所码已失效", _font(28), (120, 120, 120))
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+DPI = 150  # WIDTH × HEIGHT at this resolution is exactly A4 (210 × 297 mm)
+
+
+def as_pdf(png: bytes) -> bytes:
+    """The poster as a one-page A4 PDF (Pillow's writer): the PNG at DPI, stored as a JPEG of high
+    quality with full colour resolution, so the code's modules keep their edges in print."""
+    buf = io.BytesIO()
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.save(buf, format="PDF", resolution=DPI, quality=95, subsampling=0, title="穗康码 · 场所码")
     return buf.getvalue()

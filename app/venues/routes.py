@@ -161,3 +161,18 @@ def get_poster(_args, venue_id):
         service.ensure_can_view(venue, current_user)
     png = poster.for_venue(venue)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-cache"})
+
+
+@blp.route("/<int:venue_id>/poster.pdf", methods=["GET"])
+@require()
+@per_caller("RATELIMIT_POSTER")
+@blp.response(200, content_type="application/pdf", description="A4 poster, one page")
+@doc_errors(403, 404, 429)
+def get_poster_pdf(venue_id):
+    """场所码海报 PDF：the poster as a print-ready A4 page, for the venue's and its area's staff."""
+    venue = service.get(venue_id)
+    service.ensure_can_view(venue, current_user)
+    name = f"poster-{venue.id}-v{venue.code_version}.pdf"
+    return Response(poster.as_pdf(poster.for_venue(venue)), mimetype="application/pdf",
+                    headers={"Cache-Control": "private, no-cache",
+                             "Content-Disposition": f'attachment; filename="{name}"'})

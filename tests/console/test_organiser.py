@@ -274,6 +274,14 @@ def test_organiser_certifies_hours_after_the_patrol(db, client, clock, live_serv
                                         .where(Attendance.patrol_id == int(patrol_id))).all())
     assert certified == {people[0][1].id: 15, people[1][1].id: 18}
 
+    browser.get(f"{live_server}/console/leaderboards")  # 五山街道's board: 10 points an hour
+    Select(browser.find_element(By.ID, "period")).select_by_value("all")
+    browser.find_element(By.ID, "show").click()
+    wait(browser, lambda b: bars(b, "chart", allow_none=True) == [("1. 李*明", "18 分"),
+                                                                   ("2. 陈*文", "15 分")])
+    assert browser.find_element(By.ID, "scope").get_attribute("value") == "street"
+    shoot("organiser-leaderboards")
+
 
 def test_admin_imports_with_live_progress_and_rejected_rows(app, db, monkeypatch, live_server,
                                                             browser, shoot, seeded, downloads,

@@ -41,10 +41,11 @@
 
   /** A keyset list: load(false) redraws the first page into tbody, load(true) adds the next. */
   function pager(tbody, params, row, onEmpty) {
-    let cursor = null;
+    let cursor = null, latest = 0;
     const load = async (more) => {
-      const [path, args] = params();
+      const [path, args] = params(), asked = ++latest;
       const page = await api.get(path + query({...args, cursor: more ? cursor : null}));
+      if (asked !== latest) return;  // a later load (another area or filter) has taken over
       const rows = page.items.map(row);
       if (more) tbody.append(...rows); else tbody.replaceChildren(...rows);
       cursor = page.next_cursor;
@@ -135,8 +136,8 @@
     },
 
     async leaderboards(user) {
-      const areas = staffAreas(user, STAFF);
-      $("area").value = areas[0] || "";
+      const area = staffAreas(user, STAFF)[0] || "";
+      const scope = {6: "district", 9: "street", 12: "community"}[area.length];  // the area's level
       const show = async () => {
         const board = await api.get("/leaderboards" + query({
           scope: $("scope").value, id: $("area").value, period: $("period").value, limit: 20}));
@@ -145,6 +146,9 @@
         Charts.bars($("chart"), rows, {unit: " 分"});
       };
       $("show").addEventListener("click", () => show().catch(failed));
+      if (!scope) return;  // a city-wide account picks a district, street or community first
+      $("area").value = area;
+      $("scope").value = scope;
       await show();
     },
 

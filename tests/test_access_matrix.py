@@ -92,6 +92,7 @@ ACCESS = {
     "GET /api/v1/admin/volunteers/imports/<int:job_id>/rejected.csv": {"admin"},
     "POST /api/v1/groups": {"organiser", "admin"},
     "GET /api/v1/groups": SIGNED_IN,
+    "GET /api/v1/groups/pending": {"organiser", "admin"},
     "GET /api/v1/groups/<int:group_id>": SIGNED_IN,
     "PATCH /api/v1/groups/<int:group_id>": {"organiser", "admin"},
     "POST /api/v1/groups/<int:group_id>/members": {"volunteer", "organiser", "admin"},

@@ -53,6 +53,7 @@ SUMMARIES = {
     "volunteers.import_volunteers": "批量导入志愿者",
     "groups.create_group": "创建街坊群",
     "groups.list_groups": "街坊群列表（含我的成员状态）",
+    "groups.pending_groups": "有待审批入群申请的街坊群（组织者）",
     "groups.get_group": "街坊群详情（含我的成员状态）",
     "groups.update_group": "修改街坊群",
     "groups.join_group": "加入街坊群或添加成员",

@@ -20,6 +20,8 @@ PAGES = (
     Page("volunteers", "志愿者", ("organiser", "admin")),
     Page("patrols", "巡逻活动", ("organiser", "admin")),
     Page("leaderboards", "积分榜", ("organiser", "admin")),
+    Page("groups", "街坊群", ("organiser", "admin")),
+    Page("imports", "批量导入", ("admin",)),
     Page("health", "健康码与流调", ("health_official", "admin")),
     Page("venues", "场所", ("organiser", "health_official", "admin")),
     Page("health-history", "持码人记录", ("health_official",)),

@@ -35,6 +35,16 @@ def list_groups(args):
     return groups.listing(**args, viewer=current_user)
 
 
+@blp.route("/pending", methods=["GET"])
+@require("organiser", "admin")
+@blp.arguments(schemas.PendingQuery, location="query")
+@blp.response(200, page_schema(schemas.GroupPending))
+@doc_errors(403, 404, 422)
+def pending_groups(args):
+    """Groups inside my area with join requests awaiting approval, and how many each has."""
+    return groups.awaiting(actor=current_user, **args)
+
+
 @blp.route("/<int:group_id>", methods=["GET"])
 @require()
 @blp.response(200, schemas.GroupRead)

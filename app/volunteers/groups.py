@@ -1,7 +1,7 @@
 """街坊群: organisers create locality, trade and interest groups inside their area; volunteers find them."""
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 
 from app.areas import service as area_service
 from app.common.pagination import decode_cursor, key_code, key_id, page
@@ -144,6 +144,27 @@ def listing(*, kind=None, area=None, trade=None, interest=None, q=None, cursor=N
     rows = db.session.execute(query.order_by(Group.area_code, Group.id).limit(limit + 1)).scalars().all()
     result = page(rows, limit, lambda g: [g.area_code, g.id])
     result["items"] = views(result["items"], catalogue, viewer)
+    return result
+
+
+def awaiting(*, actor, area: str | None = None, cursor: str | None = None, limit: int = 20) -> dict:
+    """Groups inside an area the actor organises (default: their widest) with join requests awaiting approval,
+    each with how many, in area order, keyset-paginated."""
+    code = area_service.get(area).code if area else min(actor.areas_for(*STAFF), key=lambda c: (len(c), c))
+    ensure_area(actor, code)
+    waiting = select(GroupMember.group_id, func.count().label("n")).where(GroupMember.status == "pending") \
+        .group_by(GroupMember.group_id).subquery()
+    query = select(Group, waiting.c.n).join(waiting, waiting.c.group_id == Group.id) \
+        .where(area_service.in_subtree(Group.area_code, code))
+    after = decode_cursor(cursor, key_code, key_id)
+    if after:
+        query = query.where(tuple_(Group.area_code, Group.id) > tuple(after))
+    rows = db.session.execute(query.order_by(Group.area_code, Group.id).limit(limit + 1)).all()
+    result = page(rows, limit, lambda r: [r[0].area_code, r[0].id])
+    shown = views([g for g, _ in result["items"]])
+    for view, (_, n) in zip(shown, result["items"]):
+        view.pending = n
+    result["items"] = shown
     return result
 
 

@@ -214,6 +214,14 @@ class GroupQuery(PageArgs):
     q = fields.String(validate=validate.Length(1, 40), metadata={"description": "群名称包含"})
 
 
+class GroupPending(GroupRead):
+    pending = fields.Integer(required=True, metadata={"description": "待审批的入群申请数"})
+
+
+class PendingQuery(PageArgs):
+    area = fields.String(validate=AREA, metadata={"description": "只列出该区域内的群；默认为我管辖的最大区域"})
+
+
 class GroupSuggestion(GroupRead):
     distance = fields.String(required=True, validate=validate.OneOf(("street", "district", "city")))
     reason = fields.String(required=True)

@@ -4,8 +4,8 @@
 small set beside the green majority) and walks earlier days back through the audit rows of the
 period, read by `changed_at`.
 
-Revision ID: 0019_colour_counts
-Revises: 0012
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 14:30:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0019_colour_counts'
-down_revision = '0012'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

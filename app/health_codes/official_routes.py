@@ -19,10 +19,10 @@ admin = Blueprint("admin_health", __name__, url_prefix="/api/v1/admin", descript
 tracing: ModuleType | None = None  # venues' tracing service: `trace`, `apply` (use_tracing)
 
 
-def use_tracing(service: ModuleType) -> None:
-    """Serve /admin/tracing with this service (venues' `tracing`), set once by create_app."""
+def use_tracing(module: ModuleType) -> None:
+    """Serve /admin/tracing with this service module (venues' `tracing`), set once by create_app."""
     global tracing
-    tracing = service
+    tracing = module
 
 
 @admin.route("/health-codes/<int:code_id>/colour", methods=["PATCH"])

@@ -84,10 +84,10 @@ def public_keys():
     return keys.keyring().jwks(), {"Cache-Control": "public, max-age=300"}
 
 
-def use_scans(service: ModuleType) -> None:
-    """Record verified scans with this service (venues' `scans`), set once by create_app."""
+def use_scans(module: ModuleType) -> None:
+    """Record verified scans with this service module (venues' `scans`), set once by create_app."""
     global scans
-    scans = service
+    scans = module
 
 
 def _verify_keys(caller_id: int) -> list[str]:

@@ -23,9 +23,9 @@ def _earn(v, pts: int, group_id=None) -> None:
     db.session.commit()
 
 
-def _homes(v) -> set[tuple]:
+def _homes(volunteer_id: int) -> set[tuple]:
     db.session.expire_all()
-    rows = db.session.execute(select(PointsSummary).where(PointsSummary.volunteer_id == v.id)).scalars().all()
+    rows = db.session.execute(select(PointsSummary).where(PointsSummary.volunteer_id == volunteer_id)).scalars()
     return {(r.district_code, r.street_code, r.community_code, r.grid_code) for r in rows}
 
 
@@ -41,26 +41,29 @@ def test_patrols_receive_the_signal_and_listen_to_no_orm_event():
 
 def test_a_profile_update_rehomes_the_leaderboard_rows(client, volunteer):
     user, headers, v = volunteer(GRID)
+    volunteer_id = v.id
     _earn(v, 25)
-    assert _homes(v) == {_home(GRID)}
+    assert _homes(volunteer_id) == {_home(GRID)}
     r = client.patch("/api/v1/volunteers/me", json={"grid": FAR_GRID}, headers=headers)
     assert r.status_code == 200 and r.get_json()["grid"] == FAR_GRID
-    assert _homes(v) == {_home(FAR_GRID)}
+    assert _homes(volunteer_id) == {_home(FAR_GRID)}
     board = client.get(f"/api/v1/leaderboards?scope=district&id={FAR_GRID[:6]}&period=all", headers=headers)
     assert [i["points"] for i in board.get_json()["items"]] == [25]
 
 
 def test_an_update_that_keeps_the_grid_leaves_the_rows_alone(client, volunteer, monkeypatch):
     _, headers, v = volunteer(GRID)
+    volunteer_id = v.id
     _earn(v, 5)
     sent = []
     monkeypatch.setattr(volunteer_moves.signups, "drop_future", lambda vid: sent.append(vid))
     assert client.patch("/api/v1/volunteers/me", json={"trade": "it"}, headers=headers).status_code == 200
-    assert _homes(v) == {_home(GRID)} and sent == []
+    assert _homes(volunteer_id) == {_home(GRID)} and sent == []
 
 
 def test_an_admins_import_rehomes_the_leaderboard_rows(client, volunteer, login):
     user, _, v = volunteer(GRID)
+    volunteer_id = v.id
     _earn(v, 40)
     phone = auth_service.phone_of(user)
     body = f"{IMPORT_HEADER}{phone},陈一,{FAR_GRID},快递物流,,巡防员\n".encode()
@@ -70,13 +73,14 @@ def test_an_admins_import_rehomes_the_leaderboard_rows(client, volunteer, login)
     assert r.status_code == 202, r.get_json()
     job = client.get(r.headers["Location"], headers=headers).get_json()
     assert (job["inserted"], job["updated"], job["rejected"]) == (0, 1, 0), job
-    assert db.session.get(Volunteer, v.id).grid_code == FAR_GRID
-    assert _homes(v) == {_home(FAR_GRID)}
+    assert db.session.get(Volunteer, volunteer_id).grid_code == FAR_GRID
+    assert _homes(volunteer_id) == {_home(FAR_GRID)}
 
 
 def test_leaving_drops_group_rows_and_ends_upcoming_signups(client, volunteer, group, new_patrol):
     user, headers, v = volunteer(GRID)
     _, other_headers, other = volunteer(GRID)
+    volunteer_id, other_id = v.id, other.id
     _earn(v, 10, group_id=group.id)
     _earn(other, 10, group_id=group.id)
     patrol = new_patrol(capacity=1)
@@ -84,8 +88,8 @@ def test_leaving_drops_group_rows_and_ends_upcoming_signups(client, volunteer, g
         assert client.post(f"/api/v1/patrols/{patrol['id']}/signups", headers=who).status_code in (200, 201)
     assert client.delete("/api/v1/volunteers/me", headers=headers).status_code == 204
     db.session.expire_all()
-    assert _homes(v) == {_home(None)}
+    assert _homes(volunteer_id) == {_home(None)}
     boards = db.session.execute(select(GroupPointsSummary.volunteer_id)).scalars().all()
-    assert set(boards) == {other.id}
+    assert set(boards) == {other_id}
     states = dict(db.session.execute(select(Signup.volunteer_id, Signup.status)).all())
-    assert states == {v.id: "cancelled", other.id: "active"}
+    assert states == {volunteer_id: "cancelled", other_id: "active"}

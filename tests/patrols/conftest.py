@@ -8,15 +8,19 @@ import pytest
 from app.volunteers import membership
 from app.volunteers import service as volunteer_service
 from tests import factories
-from tests.clock import freeze
 from tests.patrols.helpers import COMMUNITY, GRID, MEETING, NOW, STREET, community_group, iso
 
 _names = itertools.cycle(["陈大文", "李小明", "黄志强", "梁嘉欣", "林子健", "张伟", "欧阳晓婷"])
 
 
+@pytest.fixture
+def frozen_at():
+    return NOW
+
+
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    return freeze(monkeypatch, NOW)
+def _frozen(clock):
+    """Every test here runs on the frozen clock."""
 
 
 @pytest.fixture

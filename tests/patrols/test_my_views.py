@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from tests.invitation_helpers import bind_inspector
 from tests.patrols.helpers import NOW
-from tests.test_volunteer_groups import make_group
 from tests.venues.test_venues import VENUE
+from tests.volunteer_helpers import make_group
 
 
 def test_my_signups_upcoming_first_then_past(client, new_patrol, volunteer, organiser, clock):

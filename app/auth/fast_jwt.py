@@ -7,8 +7,8 @@ that is plainly valid: the exact header this app's tokens carry, canonical base6
 a constant-time HMAC comparison, a JSON object of claims with integer times inside their window and string `sub`
 and `jti`. Anything else (a bad signature, an expired token, another header, a float `exp`, an audience or issuer
 to check) returns None, and the caller asks PyJWT, which then accepts or raises its own error: the errors stay
-PyJWT's, and what this path accepts PyJWT accepts with the same header and claims
-(tests/auth/test_fast_jwt.py checks both ways, by property)."""
+PyJWT's, and what this path accepts PyJWT accepts with the same header and claims (tests/test_fast_jwt.py checks
+both ways, by property)."""
 import base64
 import hashlib
 import hmac

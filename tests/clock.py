@@ -1,5 +1,10 @@
-"""A frozen clock for the services (app.common.time.utcnow), moved by hand; access tokens keep the real clock."""
-from datetime import datetime, timedelta
+"""A frozen clock for the services (every `app.*` module's utcnow), moved by hand; access tokens keep the real
+clock."""
+import sys
+from datetime import datetime, timedelta, timezone
+
+# The suite's default frozen time: Monday 2026-11-30, 10:00 in Guangzhou.
+NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)
 
 
 class FrozenClock:
@@ -7,6 +12,9 @@ class FrozenClock:
 
     def __init__(self, now: datetime):
         self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
     def set(self, when: datetime) -> None:
         self.now = when
@@ -17,9 +25,12 @@ class FrozenClock:
 
 
 def freeze(monkeypatch, now: datetime) -> FrozenClock:
-    """Patch app.common.time.utcnow to a FrozenClock at `now` for one test."""
-    from app.common import time as clock_module
+    """Patch app.common.time.utcnow, and every loaded `app.*` module's own name for it, to a FrozenClock at
+    `now` for one test."""
+    from app.common import time as app_time
 
-    clock = FrozenClock(now)
-    monkeypatch.setattr(clock_module, "utcnow", lambda: clock.now)
+    clock, real = FrozenClock(now), app_time.utcnow
+    for name, module in list(sys.modules.items()):
+        if (name == "app" or name.startswith("app.")) and getattr(module, "utcnow", None) is real:
+            monkeypatch.setattr(module, "utcnow", clock)
     return clock

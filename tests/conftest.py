@@ -13,6 +13,7 @@ from app.extensions import db as _db
 from app.extensions import limiter
 from config import TestingConfig
 from tests import factories
+from tests.clock import NOW, freeze
 
 # Reference data that the session loads once and tests never change; every other table is emptied after each test.
 # cache_sync too: its generation only ever grows, as in production (each process remembers the highest it saw).
@@ -149,29 +150,16 @@ def concurrently(app):
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """clock.advance(seconds=...) moves the app's time forward: every `app.*` module's `utcnow` is patched."""
-    import sys
-    from datetime import timedelta
+def frozen_at():
+    """The time `clock` starts at; a folder's conftest (or a module) overrides it to freeze elsewhere."""
+    return NOW
 
-    from app.common import time as app_time
 
-    real = app_time.utcnow
-
-    class Clock:
-        offset = timedelta(0)
-
-        def now(self):
-            return real() + self.offset
-
-        def advance(self, **delta):
-            self.offset += timedelta(**delta)
-
-    clock_ = Clock()
-    for name, module in list(sys.modules.items()):
-        if (name == "app" or name.startswith("app.")) and getattr(module, "utcnow", None) is real:
-            monkeypatch.setattr(module, "utcnow", clock_.now)
-    return clock_
+@pytest.fixture
+def clock(monkeypatch, frozen_at):
+    """The services' time, frozen at `frozen_at` and moved by hand: clock.now, clock.set(when),
+    clock.advance(**delta) (tests/clock.py)."""
+    return freeze(monkeypatch, frozen_at)
 
 
 @pytest.fixture(scope="module")

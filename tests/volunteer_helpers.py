@@ -1,8 +1,8 @@
-"""Shared pieces of the volunteer tests: places, a registration helper, and the counters check."""
+"""Shared pieces of the volunteer tests: places, registering, groups made through the API, the counters check."""
 from sqlalchemy import select
 
 from app.volunteers import counts
-from app.volunteers.models import Volunteer
+from app.volunteers.models import Group, GroupMember, Volunteer
 
 # 五山街道 (440106001): 华林社区 (…001001) and 荷塘社区 (…001002); 员村街道 (440106002); 沙面街道 in 荔湾区 (440103001).
 GRID_A1, GRID_A2 = "44010600100101", "44010600100102"
@@ -39,3 +39,23 @@ def assert_counts_exact() -> None:
 
 def count(dim: str, area: str, key: str = "") -> int:
     return counts.stored().get((dim, area, key), 0)
+
+
+def make_group(client, headers, **overrides):
+    """A group made through the API by `headers` (a trade group in 五山 unless overridden): the 201 body."""
+    body = {"name": "五山快递群", "kind": "trade", "area": WUSHAN, "trade": "express", "join_policy": "open"}
+    body.update(overrides)
+    r = client.post("/api/v1/groups", json=body, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def members_of(db, group_id):
+    db.session.expire_all()
+    return {(m.volunteer_id, m.status, m.role) for m in db.session.execute(
+        select(GroupMember).where(GroupMember.group_id == int(group_id))).scalars()}
+
+
+def member_count(db, group_id):
+    db.session.expire_all()
+    return db.session.get(Group, int(group_id)).member_count

@@ -32,27 +32,10 @@ def apply_code(client):
     return _apply
 
 
-class Clock:
-    """A frozen, movable `utcnow` for the health-code modules."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, value: datetime) -> None:
-        self.now = value
-
-
 @pytest.fixture
-def clock(monkeypatch):
-    """The health-code modules' clock, frozen at 2026-03-02 10:00 Shanghai (02:00 UTC) until moved."""
-    c = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))
-    for module in ("app.health_codes.service", "app.health_codes.state", "app.health_codes.officials",
-                   "app.health_codes.links", "app.health_codes.persons"):
-        monkeypatch.setattr(f"{module}.utcnow", c)
-    return c
+def frozen_at():
+    """The health-code tests' `clock` starts at 2026-03-02 10:00 Shanghai (02:00 UTC)."""
+    return datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from app.health_codes import service
 from tests.health_codes.conftest import URL
-from tests.test_auth_revocation import Statements, live, redis_server, use_redis  # noqa: F401 — fixtures
+from tests.redis_fixtures import Statements, live, redis_server, use_redis  # noqa: F401 — fixtures
 
 
 @pytest.fixture

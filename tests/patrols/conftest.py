@@ -6,17 +6,20 @@ from datetime import timedelta
 import pytest
 
 from app.volunteers import membership
-from app.volunteers import service as volunteer_service
 from tests import factories
-from tests.clock import freeze
-from tests.patrols.helpers import COMMUNITY, GRID, MEETING, NOW, STREET, community_group, iso
+from tests.patrols.helpers import COMMUNITY, GRID, MEETING, NOW, STREET, iso
 
 _names = itertools.cycle(["陈大文", "李小明", "黄志强", "梁嘉欣", "林子健", "张伟", "欧阳晓婷"])
 
 
+@pytest.fixture
+def frozen_at():
+    return NOW
+
+
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    return freeze(monkeypatch, NOW)
+def _frozen(clock):
+    """Every test here runs on the frozen clock."""
 
 
 @pytest.fixture
@@ -25,8 +28,7 @@ def volunteer():
 
     def make(grid: str = GRID, name: str | None = None):
         user = factories.user()
-        v = volunteer_service.register(user=user, real_name=name or next(_names), grid=grid, trade="express",
-                                       interests=["running"], service_roles=["patroller"])
+        v = factories.volunteer(owner=user, name=name or next(_names), grid=grid)
         return user, factories.auth_headers(user), v
 
     return make
@@ -40,7 +42,7 @@ def organiser(login):
 
 @pytest.fixture
 def group():
-    return community_group()
+    return factories.community_group(GRID)
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
-"""Shared helpers of the patrol tests: the frozen time, real areas, groups, codes, points near the meeting place."""
-import itertools
+"""Shared helpers of the patrol tests: the frozen time, real areas, codes, points near the meeting place."""
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -8,8 +7,6 @@ from app.common import time as clock_module
 from app.extensions import db
 from app.patrols import codes
 from app.patrols.models import Patrol
-from app.volunteers import groups as group_service
-from app.volunteers import locality
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Guangzhou
 GRID = "44010600100101"
@@ -17,20 +14,6 @@ OTHER_GRID = "44010600100102"  # same community
 COMMUNITY, STREET, DISTRICT = GRID[:12], GRID[:9], GRID[:6]
 FAR_GRID = "44011100200101"  # 白云区
 MEETING = {"lat": 23.1291, "lng": 113.3437}
-_seq = itertools.count(1)
-
-
-def community_group(grid: str = GRID):
-    """The automatic group of the grid's community (every volunteer living there is a member)."""
-    locality.ensure_auto_groups({grid[:12]})
-    db.session.commit()
-    return locality.auto_group_of(grid)
-
-
-def trade_group(organiser_user, area: str = STREET):
-    """An open trade group (express) over an area, with no members yet."""
-    return group_service.create(actor=organiser_user, data={"name": f"快递群{next(_seq)}", "kind": "trade",
-                                                             "area": area, "trade": "express", "join_policy": "open"})
 
 
 def iso(when: datetime) -> str:

@@ -11,7 +11,7 @@ from app.patrols.models import PointsEntry
 from app.volunteers import membership
 from app.volunteers import service as volunteer_service
 from tests import factories
-from tests.patrols.helpers import FAR_GRID, GRID, NOW, OTHER_GRID, community_group, trade_group
+from tests.patrols.helpers import FAR_GRID, GRID, NOW, OTHER_GRID
 
 TODAY = date(2026, 11, 30)  # NOW in Guangzhou: Monday of ISO week 49
 DAYS = {"this_week": TODAY + timedelta(days=2), "last_week_same_month": TODAY - timedelta(days=3),
@@ -87,7 +87,7 @@ def test_top_n_and_default_area(client, city):
 
 def test_group_boards_count_points_earned_on_the_groups_patrols(client, city, organiser):
     people, ledger = city  # points without a group: on area boards only
-    group, other = trade_group(organiser[0]), community_group(GRID)
+    group, other = factories.trade_group(organiser[0]), factories.community_group(GRID)
     rng, earned = random.Random(7), defaultdict(int)
     for user, _, v in people[:10]:
         membership.join(actor=user, group_id=group.id)

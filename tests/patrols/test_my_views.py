@@ -1,10 +1,10 @@
 """My views: my sign-ups (upcoming first), my venues, and my membership in group detail and lists."""
 from datetime import timedelta
 
+from tests import factories
 from tests.invitation_helpers import bind_inspector
 from tests.patrols.helpers import NOW
-from tests.test_volunteer_groups import make_group
-from tests.venues.test_venues import VENUE
+from tests.volunteer_helpers import make_group
 
 
 def test_my_signups_upcoming_first_then_past(client, new_patrol, volunteer, organiser, clock):
@@ -37,14 +37,13 @@ def test_my_signups_upcoming_first_then_past(client, new_patrol, volunteer, orga
 def test_my_venues_for_their_admin_and_inspector(client, login):
     owner, owner_headers = login("resident")
     inspector, inspector_headers = login("resident", phone_number="13800000011")
-    first = client.post("/api/v1/venues", json=VENUE, headers=owner_headers).get_json()
-    second = client.post("/api/v1/venues", json={**VENUE, "name": "五山茶楼"}, headers=owner_headers).get_json()
-    client.post("/api/v1/venues", json={**VENUE, "name": "别人的店"}, headers=login("resident")[1])
-    bind_inspector(client, second["id"], owner_headers, "13800000011", inspector_headers)
+    first, second = factories.venue(owner=owner), factories.venue(owner=owner, name="五山茶楼")
+    factories.venue(name="别人的店")
+    bind_inspector(client, second.id, owner_headers, "13800000011", inspector_headers)
     # GET /venues is for area staff only; their own venues they list here
     assert client.get("/api/v1/venues?area=4401", headers=owner_headers).status_code == 403
     mine = client.get("/api/v1/me/venues", headers=owner_headers).get_json()["items"]
-    assert sorted((v["id"], v["my_role"]) for v in mine) == sorted([(second["id"], "admin"), (first["id"], "admin")])
+    assert sorted((v["id"], v["my_role"]) for v in mine) == sorted([(str(second.id), "admin"), (str(first.id), "admin")])
     theirs = client.get("/api/v1/me/venues", headers=inspector_headers).get_json()["items"]
     assert [(v["name"], v["my_role"]) for v in theirs] == [("五山茶楼", "inspector")]
     assert client.get("/api/v1/me/venues", headers=login("resident")[1]).get_json() == {"items": []}

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.patrols.models import Notification, Patrol, Signup
-from tests.patrols.helpers import COMMUNITY, FAR_GRID, GRID, MEETING, NOW, STREET, community_group, iso, patrol_row
+from tests import factories
+from tests.patrols.helpers import COMMUNITY, FAR_GRID, GRID, MEETING, NOW, STREET, iso, patrol_row
 
 
 def _body(group_id, starts=NOW + timedelta(hours=1), **over):
@@ -92,7 +93,7 @@ def test_get_shows_my_signup_and_the_line(client, new_patrol, volunteer):
 
 def test_list_filters_and_pages(client, new_patrol, organiser, volunteer, login):
     ids = [new_patrol(starts_at=NOW + timedelta(hours=h))["id"] for h in (1, 3, 5)]
-    other = community_group(FAR_GRID)
+    other = factories.community_group(FAR_GRID)
     far = new_patrol(headers=login("organiser", FAR_GRID[:6])[1], group_id=other.id, area=FAR_GRID[:12],
                      starts_at=NOW + timedelta(hours=6))
     _, headers, _ = volunteer()

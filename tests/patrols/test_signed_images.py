@@ -1,6 +1,6 @@
 """The patrol check-in code's image by its signed URL (the screen's <image src>)."""
 from tests.auth_flows import envelope
-from tests.test_signed_images import _altered, _decode
+from tests.platform.test_signed_images import _altered, _decode
 
 
 def test_patrol_checkin_code_url(client, new_patrol, organiser):

@@ -9,7 +9,7 @@ from app.patrols import signups
 from app.patrols.models import Notification, Signup
 from app.volunteers import membership
 from tests import factories
-from tests.patrols.helpers import FAR_GRID, NOW, patrol_row, trade_group
+from tests.patrols.helpers import FAR_GRID, NOW, patrol_row
 
 
 def _signup(client, patrol, headers):
@@ -54,7 +54,7 @@ def test_only_group_members_sign_up(client, new_patrol, volunteer, organiser):
 
 
 def test_trade_group_patrol_needs_membership(client, new_patrol, volunteer, organiser):
-    group = trade_group(organiser[0])
+    group = factories.trade_group(organiser[0])
     patrol = new_patrol(group_id=group.id)
     user, headers, v = volunteer()
     assert _signup(client, patrol, headers).get_json()["error"] == "not_group_member"

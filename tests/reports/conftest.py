@@ -4,13 +4,17 @@ import pytest
 from app.reports import catalogue
 from app.volunteers import service as volunteer_service
 from tests import factories
-from tests.clock import freeze
 from tests.reports.helpers import COMMUNITY, DISTRICT, GRID, NOW, STREET
 
 
+@pytest.fixture
+def frozen_at():
+    return NOW
+
+
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    return freeze(monkeypatch, NOW)
+def _frozen(clock):
+    """Every test here runs on the frozen clock."""
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from app.venues import service as venue_service
 from app.venues.models import LatestVisit, Scan
 from tests import factories
 from tests.invitation_helpers import bind_inspector
-from tests.test_auth_revocation import Statements, live, redis_server, use_redis  # noqa: F401 — fixtures
+from tests.redis_fixtures import Statements, live, redis_server, use_redis  # noqa: F401 — fixtures
 from tests.venues.test_scans import holder, place  # noqa: F401 — fixtures
 
 VERIFY, CHECKIN = "/api/v1/health-codes/verify", "/api/v1/checkins"

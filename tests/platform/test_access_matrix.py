@@ -147,7 +147,7 @@ ACCESS = {
     "GET /api/v1/open311/requests/<int:request_id>.json": PUBLIC,
     "POST /api/v1/open311/requests.json": {"resident", "volunteer"},
     # the benchmark yardsticks /api/v1/bench/* belong to the bench's app (bench/wsgi.py), never to this one:
-    # tests/test_yardsticks.py proves them absent here and serves them from the bench's gunicorn.
+    # tests/bench/test_yardsticks.py proves them absent here and serves them from the bench's gunicorn.
     # the poster's link for 扫普通链接二维码打开小程序 (outside /api/v1: its prefix is registered with WeChat)
     "GET /v/<string:name>": PUBLIC,
 }

@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from tests import factories
+from tests.platform.tcp_proxy import TcpProxy
 from tests.servers import gunicorn
-from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
 METRICS_TOKEN = "metrics-token-for-the-outage-test"

@@ -7,6 +7,7 @@ from app.extensions import db
 from app.patrols.models import Notification
 from app.subscriptions import delivery
 from app.subscriptions.models import OutboxMessage, SubscribeGrant
+from tests import factories
 from tests.auth_flows import LOGIN_WECHAT
 from tests.wechat_fake import real_wechat_api, wechat_api_server  # noqa: F401 — fixtures
 
@@ -137,14 +138,12 @@ def test_transient_errors_retry_with_backoff_then_fail(client, app, monkeypatch,
 
 
 def test_colour_change_is_queued_for_the_holder(client, app, monkeypatch, login, templates, real_wechat_api):
-    from tests.health_codes.conftest import application
-
     user, headers = login("resident")
     _on_wechat(client, app, monkeypatch, user, "holder")
-    code = client.post("/api/v1/health-codes", json=application(), headers=headers).get_json()
+    code = factories.health_code(owner=user)
     client.post("/api/v1/me/subscriptions", json={"results": {"tmpl-colour": "accept"}}, headers=headers)
     official = login("health_official")[1]
-    r = client.patch(f"/api/v1/admin/health-codes/{code['id']}/colour", json={"colour": "red", "reason": "密接"},
+    r = client.patch(f"/api/v1/admin/health-codes/{code.id}/colour", json={"colour": "red", "reason": "密接"},
                      headers=official)
     assert r.status_code == 200, r.get_json()
     [message] = _outbox()

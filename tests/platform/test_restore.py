@@ -15,7 +15,6 @@ from sqlalchemy import create_engine, text
 from app.ops import keycheck
 from tests import factories
 from tests.servers import gunicorn
-from tests.venues.test_venues import VENUE
 
 pytestmark = pytest.mark.postgres
 
@@ -58,13 +57,11 @@ def test_dump_restore_and_smoke(app, client, tmp_path, restored_url):
     phone = factories.phone()
     # Verifies without a venue: a health official (venue staff name their venue).
     factories.user(roles=[("health_official", "4401")], username="door", password="door-password-1")
-    owner = factories.auth_headers(factories.user())
-    venue = client.post("/api/v1/venues", json=VENUE, headers=owner).get_json()
-    venue_code = client.get(f"/api/v1/venues/{venue['id']}/code", headers=owner).get_json()["venue_code"]
-    resident = factories.auth_headers(factories.user(phone_number=phone))
-    body = {"name": "张三明", "id_type": "cn_resident_id", "id_number": factories.id_number(), "relation": "self",
-            "consent": True}
-    code = client.post("/api/v1/health-codes", json=body, headers=resident).get_json()
+    owner = factories.user()
+    venue = factories.venue(owner=owner)
+    venue_code = client.get(f"/api/v1/venues/{venue.id}/code",
+                            headers=factories.auth_headers(owner)).get_json()["venue_code"]
+    code_id = str(factories.health_code(owner=factories.user(phone_number=phone)).id)
     assert keycheck.check() == []  # what the first start records
     dump = tmp_path / "jiefang.dump"
     plain = urlsplit(url).path.lstrip("/")
@@ -81,8 +78,8 @@ def test_dump_restore_and_smoke(app, client, tmp_path, restored_url):
     with gunicorn(app, tmp_path / "restored", DATABASE_URL=restored_url) as base:
         resident = _sign_in(base, phone)
         codes = requests.get(base + "/api/v1/health-codes", headers=resident, timeout=10).json()
-        assert [c["id"] for c in codes["items"]] == [code["id"]], "the same account, not a new empty one"
-        token = requests.get(base + f"/api/v1/health-codes/{code['id']}/token", headers=resident, timeout=10)
+        assert [c["id"] for c in codes["items"]] == [code_id], "the same account, not a new empty one"
+        token = requests.get(base + f"/api/v1/health-codes/{code_id}/token", headers=resident, timeout=10)
         assert token.status_code == 200
         door = {"username": "door", "password": "door-password-1"}  # an official: TOTP at every sign-in
         secret = requests.post(base + "/api/v1/auth/totp/enrolment", json=door, timeout=10).json()["secret"]
@@ -96,5 +93,5 @@ def test_dump_restore_and_smoke(app, client, tmp_path, restored_url):
         assert verdict.status_code == 200 and verdict.json()["colour"] == "green"
         assert verdict.json()["holder"] == "张*明", "the holder's name decrypts"
         checkin = requests.post(base + "/api/v1/checkins", headers=resident, timeout=10,
-                                json={"venue_code": venue_code, "health_code_id": code["id"]})
+                                json={"venue_code": venue_code, "health_code_id": code_id})
         assert checkin.status_code == 201, checkin.text

@@ -5,26 +5,18 @@ from sqlalchemy import func, select
 from app.volunteers import membership
 from app.volunteers.models import Group, GroupMember
 from tests.invitation_helpers import accept_latest
-from tests.volunteer_helpers import GRID_A1, GRID_B, GRID_OTHER_STREET, TIANHE, WUSHAN, YUANCUN, register
-
-
-def make_group(client, headers, **overrides):
-    body = {"name": "五山快递群", "kind": "trade", "area": WUSHAN, "trade": "express", "join_policy": "open"}
-    body.update(overrides)
-    r = client.post("/api/v1/groups", json=body, headers=headers)
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
-
-
-def members_of(db, group_id):
-    db.session.expire_all()
-    return {(m.volunteer_id, m.status, m.role) for m in db.session.execute(
-        select(GroupMember).where(GroupMember.group_id == int(group_id))).scalars()}
-
-
-def member_count(db, group_id):
-    db.session.expire_all()
-    return db.session.get(Group, int(group_id)).member_count
+from tests.volunteer_helpers import (
+    GRID_A1,
+    GRID_B,
+    GRID_OTHER_STREET,
+    TIANHE,
+    WUSHAN,
+    YUANCUN,
+    make_group,
+    member_count,
+    members_of,
+    register,
+)
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_a_request_in_progress_is_409_until_its_claim_goes_stale(client, db, clo
     user, headers = login("resident")
     fingerprint = _fingerprint_of(client, headers)
     db.session.add(IdempotentRequest(account_id=user.id, key="busy", fingerprint=fingerprint,
-                                     expires_at=clock.now() + timedelta(hours=24), created_at=clock.now()))
+                                     expires_at=clock.now + timedelta(hours=24), created_at=clock.now))
     db.session.commit()
     r = client.post("/api/v1/venues", json=VENUE, headers=_key(headers, "busy"))
     assert r.status_code == 409 and r.get_json()["error"] == "idempotency_in_progress"

@@ -16,7 +16,7 @@ from app.common.time import utcnow
 from app.volunteers import import_jobs
 from app.volunteers.models import ImportJob, Volunteer
 from config import ProductionConfig
-from tests.test_volunteer_import import BAD, GOOD, csv_bytes, xlsx_bytes
+from tests.volunteers.test_import import BAD, GOOD, csv_bytes, xlsx_bytes
 
 URL = "/api/v1/admin/volunteers/imports"
 

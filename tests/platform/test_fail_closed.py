@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from config import ALLOW_DEVELOPMENT_ENV, SECRET_NAMES, DevelopmentConfig
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OLD_FIXED_JWT_SECRET = "dev-jwt-secret-key-not-for-production-1111"
 
 

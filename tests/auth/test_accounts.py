@@ -157,7 +157,7 @@ def test_imported_accounts_have_random_ids(db):
     import io
 
     from app.volunteers import importer
-    from tests.test_volunteer_import import GOOD, csv_bytes
+    from tests.volunteers.test_import import GOOD, csv_bytes
 
     importer.import_stream(io.BytesIO(csv_bytes(GOOD[:2])), batch_size=100)  # new people only: plain inserts
     factories.user(phone_number="13800000009")

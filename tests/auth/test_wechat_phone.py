@@ -5,6 +5,7 @@ from sqlalchemy import select
 from app.auth.models import RefreshToken, RoleGrant, User
 from app.health_codes.models import HealthCode
 from app.volunteers.models import Volunteer
+from tests import factories
 from tests.auth_flows import LOGIN_WECHAT, ME, REFRESH, bearer, envelope, sign_in
 from tests.health_codes.conftest import application, resident_id
 from tests.venues.test_venues import VENUE
@@ -41,9 +42,9 @@ def test_phone_binding_lets_sms_and_venue_staff_find_the_wechat_user(client, db,
     [user] = _users(db)
     assert user.wechat_openid_hash and user.phone_hash
     assert sign_in(client, PHONE)["user"]["id"] == body["user"]["id"] == str(user.id)  # SMS: the same account
-    owner = login("resident")[1]
-    venue = client.post("/api/v1/venues", json=VENUE, headers=owner).get_json()
-    r = client.post(f"/api/v1/venues/{venue['id']}/staff", json={"phone": PHONE}, headers=owner)
+    owner, headers = login("resident")
+    venue = factories.venue(owner=owner)
+    r = client.post(f"/api/v1/venues/{venue.id}/staff", json={"phone": PHONE}, headers=headers)
     assert r.status_code == 202  # an invitation, found by the phone the WeChat sign-in bound
     invited = client.get("/api/v1/me/invitations", headers=bearer(body["access_token"])).get_json()["items"]
     assert [i["kind"] for i in invited] == ["venue_staff"]

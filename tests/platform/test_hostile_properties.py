@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from app.auth.models import ROLES
 from app.common.time import utcnow
 from tests import factories
-from tests.venues.test_venues import VENUE
 
 AREAS = ["4401", "440106", "440106001", "440106001001", "44010600100101"]
 
@@ -125,13 +124,10 @@ def world(app, client):
     everyone = factories.user(roles=[(role, "4401") for role in ROLES])
     headers = factories.auth_headers(everyone)
     users = {role: factories.user(roles=[(role, "440106")]) for role in ROLES} | {"everyone": everyone}
-    venue = client.post("/api/v1/venues", json=VENUE, headers=headers).get_json()["id"]
-    code = client.post("/api/v1/health-codes", headers=headers, json={
-        "name": "张三明", "id_type": "cn_resident_id", "id_number": factories.id_number(), "relation": "self",
-        "consent": True}).get_json()["id"]
-    from tests.patrols.helpers import MEETING, community_group
+    venue, code = str(factories.venue(owner=everyone).id), str(factories.health_code(owner=everyone).id)
+    from tests.patrols.helpers import MEETING
 
-    group = community_group()
+    group = factories.community_group()
     starts = utcnow() + timedelta(days=1)
     patrol = client.post("/api/v1/patrols", headers=headers, json={
         "group_id": str(group.id), "area": "440106001001", "title": "夜间巡逻", "starts_at": starts.isoformat(),

@@ -10,7 +10,7 @@ from app.common import cache
 from app.errors import Forbidden
 from tests import factories
 from tests.auth_flows import ME, bearer, envelope, sign_in
-from tests.test_auth_revocation import Statements, dead, live, redis_server, use_redis  # noqa: F401 — fixtures
+from tests.redis_fixtures import Statements, dead, live, redis_server, use_redis  # noqa: F401 — fixtures
 
 KEY = cache.PREFIX + "principal:{}"
 

@@ -3,19 +3,6 @@ import pytest
 
 from app.common.method_override import HEADER, OVERRIDABLE, WX_REQUEST_METHODS
 from tests.auth_flows import envelope
-from tests.test_volunteer_groups import (  # noqa: F401  # noqa: F401
-    organiser,  # noqa: F401 — fixture
-    test_approval_group_flow,
-    test_edit_a_group,
-    test_leave_and_remove,
-    test_reject_a_request,
-)
-from tests.test_volunteers import (  # noqa: F401
-    test_empty_or_bad_patch,
-    test_leaving_erases_the_person_and_keeps_the_row,
-    test_rename_keeps_counts_and_masks,  # noqa: F401
-)
-from tests.wx_client import client  # noqa: F401 — fixture: the tests above run through the override
 
 
 def test_every_route_is_reachable_from_wx_request(app):

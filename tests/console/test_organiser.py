@@ -23,7 +23,7 @@ from tests import factories
 from tests.clock import freeze
 from tests.console.helpers import bars, enrolled_code, nav, refused, sign_in, texts, wait
 from tests.patrols.helpers import MEETING, near, token
-from tests.test_volunteer_import import BAD, GOOD, csv_bytes
+from tests.volunteers.test_import import BAD, GOOD, csv_bytes
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Guangzhou
 GRID = "44010600100101"  # the demo volunteer's grid, in 五山街道's 华林社区

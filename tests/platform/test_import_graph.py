@@ -9,7 +9,7 @@ import ast
 from functools import cache
 from pathlib import Path
 
-APP = Path(__file__).resolve().parents[1] / "app"
+APP = Path(__file__).resolve().parents[2] / "app"
 
 SHARED = {
     "common": "small helpers several domains use; it names no domain",

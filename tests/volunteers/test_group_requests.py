@@ -2,8 +2,7 @@
 and how many each has."""
 import pytest
 
-from tests.test_volunteer_groups import make_group
-from tests.volunteer_helpers import GRID_A1, GRID_OTHER_STREET, TIANHE, WUSHAN, YUANCUN, register
+from tests.volunteer_helpers import GRID_A1, GRID_OTHER_STREET, TIANHE, WUSHAN, YUANCUN, make_group, register
 
 
 def ask_to_join(client, login, group, **profile):

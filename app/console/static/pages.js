@@ -8,7 +8,8 @@
   const $ = (id) => document.getElementById(id);
 
   const ROLE_NAMES = {admin: "管理员", organiser: "组织者", health_official: "卫健人员", venue_staff: "场所工作人员",
-                      resident: "居民", volunteer: "志愿者"};
+                      resident: "居民", volunteer: "志愿者", community_staff: "社区工作人员",
+                      street_staff: "街道工作人员", department_staff: "职能部门工作人员"};
 
   function staffAreas(user, roles) {
     return user.roles.filter((g) => roles.includes(g.role)).map((g) => g.area);

@@ -1,7 +1,7 @@
 """The roles that need a second factor (admin, health official) act only through a sign-in that passed one: a
 token from a sign-in without TOTP, or refreshed from one, keeps the account's other roles but never those, even
 when they are granted after it signed in. Time frozen."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -10,16 +10,12 @@ from sqlalchemy import select
 from app.auth import second_factor
 from app.auth.models import RoleGrant, User
 from tests import factories
-from tests.clock import freeze
 
-NOW = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)
 PASSWORD = "correct-horse-battery"
 OFFICIALS_ONLY = "/api/v1/admin/health-codes/999999/history"  # for health officials: 404, no such code
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    return freeze(monkeypatch, NOW)
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def _sign_in(client, username, totp=None):
@@ -62,11 +58,11 @@ def test_official_role_granted_after_sign_in_is_not_used_by_that_sign_in_or_its_
     assert (r.status_code, r.get_json()["error"]) == (401, "totp_enrolment_required")
 
 
-def test_a_sign_in_with_the_second_factor_acts_as_official_and_so_do_its_refreshes(client, db):
+def test_a_sign_in_with_the_second_factor_acts_as_official_and_so_do_its_refreshes(client, db, clock):
     _organiser(db, ("health_official", "4401"))
     account = db.session.execute(select(User).where(User.username == "chen")).scalar_one()
     totp = pyotp.TOTP(second_factor.start_enrolment(account)["secret"])
-    now = datetime.now(timezone.utc)  # the authenticator's codes follow the real clock, as the check does
+    now = clock.now  # the authenticator's codes at the time the server sees
     second_factor.confirm_enrolment(account, totp.at(now))
     db.session.commit()
 

@@ -1,6 +1,6 @@
 """What the console's browser tests share: the demo data, signing in (with the second factor where the role needs
 it), and reading what a page shows."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pyotp
 from selenium.webdriver.common.by import By
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app import demo
 from app.auth import second_factor
 from app.auth.models import User
+from app.common import time as app_time
 
 
 def wait(browser, condition, seconds=15):
@@ -18,11 +19,13 @@ def wait(browser, condition, seconds=15):
 
 
 def enrolled_code(db, username: str) -> str:
-    """Enrol the account's authenticator (admins and officials need one) and give its next code."""
+    """Enrol the account's authenticator (admins and officials need one) and give its next code, both at the time
+    the server sees (frozen, when the test froze it)."""
     user = db.session.execute(select(User).where(User.username == username)).scalar_one()
     totp = pyotp.TOTP(second_factor.start_enrolment(user)["secret"])
-    second_factor.confirm_enrolment(user, totp.now())
-    return totp.at(datetime.now(timezone.utc) + timedelta(seconds=30))  # the confirming code is spent
+    now = app_time.utcnow()
+    second_factor.confirm_enrolment(user, totp.at(now))
+    return totp.at(now + timedelta(seconds=30))  # the confirming code is spent
 
 
 def sign_in(browser, live_server, username, totp=None):

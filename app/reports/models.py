@@ -159,7 +159,7 @@ class Tally(db.Model):
     closed: Mapped[int] = mapped_column(Integer, default=0)  # confirmed, or closed when the window lapsed
     flagged: Mapped[int] = mapped_column(Integer, default=0)
     for _name in BUCKETS:
-        locals()[_name] = mapped_column(Integer, default=0)
+        locals()[_name] = mapped_column(Integer, default=0, nullable=False)
 
 
 class ResolveMinutes(db.Model):

@@ -5,7 +5,8 @@ decorators: `autocommit` must see the request before anything opens a session, t
 keys before `require` reads the token's revocation state (the same Redis MGET carries them), idempotency needs
 the caller that `require` loaded, and flask-smorest's `arguments` and `response` sit next to the view.
 `hot_route` applies them in that order; `layers(view)` names the known decorators a view carries, outermost
-first, and `misordered(view)` says whether they break the order (tests/platform/test_hot_routes.py checks every view)."""
+first, and `misordered(view)` says whether they break the order (tests/platform/test_hot_routes.py checks every
+view)."""
 from typing import Callable
 
 import marshmallow as ma

@@ -1,4 +1,5 @@
-"""Command-line tools: `flask seed areas|demo`, `flask users create|disable|enable|revoke-role|reset-password|reset-totp`."""
+"""Command-line tools: `flask seed areas|demo`,
+`flask users create|disable|enable|revoke-role|reset-password|reset-totp`."""
 import click
 from flask.cli import AppGroup
 

@@ -10,7 +10,8 @@ from stdnum.cn import ric
 from bench.core import Request
 
 RESIDENTS = 200  # codes, one per bench resident
-VENUES = 250  # venues, one per bench venue worker: 200 x 250 = 50,000 distinct check-ins per 5 minutes (2,000/s for 25 s)
+VENUES = 250  # venues, one per bench venue worker: 200 x 250 = 50,000 distinct check-ins per 5 minutes
+#               (2,000/s for 25 s)
 NAMES = "一二三四五六七八九十"
 
 

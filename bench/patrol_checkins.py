@@ -65,7 +65,8 @@ def checkin_pairs(count: int, communities: int = 200) -> list[tuple[int, int]]:
             FROM unnest(CAST(:vids AS bigint[]), CAST(:uids AS bigint[])) AS v(id, user_id)"""),
             {"base": len(pairs), "p": patrol.id, "s": patrol.starts_at, "e": patrol.ends_at,
              "vids": [p.id for p in people], "uids": [p.user_id for p in people]})
-        db.session.execute(text("UPDATE patrols SET active_count = :n WHERE id = :p"), {"n": len(people), "p": patrol.id})
+        db.session.execute(text("UPDATE patrols SET active_count = :n WHERE id = :p"),
+                           {"n": len(people), "p": patrol.id})
         db.session.commit()
         pairs += [(patrol.id, p.user_id) for p in people]
     return pairs

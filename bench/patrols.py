@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench.volunteers import median_ms  # noqa: E402 — one warm call, then the median of `runs`
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
-PATROL_TABLES = ("notifications, group_points_summaries, points_summaries, points_entries, patrol_hours_certifications, "
-                 "patrol_attendances, patrol_signups, patrols")
+PATROL_TABLES = ("notifications, group_points_summaries, points_summaries, points_entries, "
+                 "patrol_hours_certifications, patrol_attendances, patrol_signups, patrols")
 
 
 def line(label: str, value: str) -> None:
@@ -190,7 +190,8 @@ def board_timings(runs: int, express: int) -> list[dict]:
         for period in ("week", "month", "all"):
             table, condition = _board_sql(scope)
             size = db.session.execute(text(f"SELECT count(*) FROM {table} s WHERE s.period = :k AND {condition}"),
-                                      {"k": keys[period], "c": int(scope_id) if scope == "group" else scope_id}).scalar()
+                                      {"k": keys[period],
+                                       "c": int(scope_id) if scope == "group" else scope_id}).scalar()
             user = lowest_placed(scope, scope_id, keys[period])
 
             def call():

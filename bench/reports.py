@@ -15,7 +15,8 @@ from sqlalchemy import text
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reports"
 # Reports arrive in filing order (the table's physical order follows time, as it does in service), spread evenly
-# over the last 365 days. Open cases only among the last 10 days' reports; older ones were answered (some late) and mostly confirmed.
+# over the last 365 days. Open cases only among the last 10 days' reports; older ones were answered (some late)
+# and mostly confirmed.
 LOAD = """
 INSERT INTO reports (id, client_key, source, reporter_id, reporter_visible, category_id, department_id, urgency,
                      text, grid_code, lat, lng, state, level, escalations, flagged, hand_backs, submitted_at,

@@ -70,7 +70,8 @@ def ensure_venues(db, owner_id: int) -> int:
         INSERT INTO venues (id, name, category, address, area_code, lat, lng, code_version, created_by, created_at,
                             updated_at)
         SELECT :base + n, '压测场所' || n, (ARRAY['商场','餐饮','交通站点','写字楼','社区出入口'])[1 + n % 5],
-               '压测路 ' || n || ' 号', c.codes[1 + n % array_length(c.codes, 1)], 23.13, 113.26, 1, :owner, now(), now()
+               '压测路 ' || n || ' 号', c.codes[1 + n % array_length(c.codes, 1)],
+               23.13, 113.26, 1, :owner, now(), now()
         FROM generate_series(0, :n - 1) n,
              (SELECT array_agg(code ORDER BY code) codes FROM areas WHERE level = 'community') c
         ON CONFLICT (id) DO NOTHING"""), {"base": shape.venue_id(0), "n": shape.venues, "owner": owner_id}).rowcount

@@ -27,7 +27,8 @@ class AccountRead(ma.Schema):
 
 class RoleRevoke(ma.Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    area = fields.String(validate=validate.Regexp(r"^\d{4,14}$"), metadata={"description": "只撤销该区域的授权；省略则全部撤销"})
+    area = fields.String(validate=validate.Regexp(r"^\d{4,14}$"),
+                         metadata={"description": "只撤销该区域的授权；省略则全部撤销"})
 
 
 class PasswordReset(ma.Schema):
@@ -54,7 +55,8 @@ def _simple(path: str, change, summary: str) -> None:
 
 _simple("/disable", accounts.disable, "停用账号：Disable an account and sign it out everywhere.")
 _simple("/enable", accounts.enable, "启用账号：Enable a disabled account.")
-_simple("/totp/reset", accounts.reset_totp, "重置身份验证器：Forget the account's authenticator: it enrols again before signing in.")
+_simple("/totp/reset", accounts.reset_totp,
+        "重置身份验证器：Forget the account's authenticator: it enrols again before signing in.")
 
 
 @blp.route(USER + "/roles/revoke", methods=["POST"])

@@ -45,7 +45,8 @@ def merge_into(*, keep: User, gone: User) -> None:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("accounts_conflict", "微信账号与手机号账号都有无法合并的数据（如都已注册志愿者），请联系社区工作人员")
+        raise Conflict("accounts_conflict",
+                       "微信账号与手机号账号都有无法合并的数据（如都已注册志愿者），请联系社区工作人员")
     except Conflict:
         db.session.rollback()
         raise

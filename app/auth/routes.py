@@ -51,7 +51,8 @@ def login_sms(data):
 @blp.response(200, schemas.LoginResult)
 @doc_errors(401, 403, 409, 422, 429, 503)
 def login_wechat(data):
-    """微信登录：wx.login() 的 code，可同时带手机号授权的 phone_code（绑定手机号；该手机号已有账号时合并为一个账号）。"""
+    """微信登录：wx.login() 的 code，可同时带手机号授权的
+    phone_code（绑定手机号；该手机号已有账号时合并为一个账号）。"""
     return _login_result(*service.login_wechat(code=data["code"], phone_code=data.get("phone_code"),
                                                totp=data.get("totp")))
 
@@ -73,7 +74,8 @@ def login_password(data):
 @blp.response(201, schemas.TotpEnrolmentRead)
 @doc_errors(401, 409, 422, 429)
 def start_totp_enrolment(data):
-    """绑定身份验证器：Start binding an authenticator app (staff, with username and password): a new secret, until confirmed."""
+    """绑定身份验证器：Start binding an authenticator app (staff, with username and password):
+    a new secret, until confirmed."""
     return second_factor.start_enrolment(service.staff_by_password(username=data["username"],
                                                                    password=data["password"]))
 

@@ -27,7 +27,8 @@ class SmsLogin(ma.Schema):
 
 
 class WeChatLogin(ma.Schema):
-    code = fields.String(required=True, validate=validate.Length(1, 128), metadata={"description": "wx.login() 的 code"})
+    code = fields.String(required=True, validate=validate.Length(1, 128),
+                         metadata={"description": "wx.login() 的 code"})
     phone_code = fields.String(validate=validate.Length(1, 128), metadata={
         "description": "手机号快速验证按钮（open-type=getPhoneNumber）回调的 code：绑定该手机号；已有该手机号的账号"
                        "（如短信登录注册的）与本微信账号合并为一个账号"})

@@ -106,7 +106,8 @@ def consume_code(p_hash: str, code: str) -> None:
         return
     db.session.commit()
     left = limit - attempts
-    raise Unauthorized("sms_code_invalid", f"验证码错误，还可尝试 {left} 次" if left else "验证码错误次数过多，请重新获取",
+    raise Unauthorized("sms_code_invalid",
+                       f"验证码错误，还可尝试 {left} 次" if left else "验证码错误次数过多，请重新获取",
                        extra={"attempts_left": left})
 
 

@@ -107,7 +107,8 @@ def revoke_family(family: str | None) -> list[tuple[str, datetime]]:
     db.session.execute(update(RefreshToken).where(RefreshToken.family == family,
                                                   RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
     # An access token of this family was issued at the latest now, so it dies by now + its lifetime.
-    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"] + timedelta(seconds=current_app.config["JWT_DECODE_LEEWAY"])
+    lifetime = (current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+                + timedelta(seconds=current_app.config["JWT_DECODE_LEEWAY"]))
     return [_revoke(family, now + lifetime)]
 
 

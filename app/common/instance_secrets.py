@@ -37,7 +37,8 @@ def _read_or_create(path: str) -> dict:
 
 
 def load(app) -> None:
-    """Fill the secrets neither the config nor the environment sets from instance/secrets.json, creating it (0600) on first start."""
+    """Fill the secrets neither the config nor the environment sets from instance/secrets.json, creating it (0600) on
+    first start."""
     os.makedirs(app.instance_path, exist_ok=True)
     stored = _read_or_create(os.path.join(app.instance_path, FILE_NAME))
     for name in SECRET_NAMES:

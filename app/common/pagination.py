@@ -23,7 +23,8 @@ def encode_cursor(key: list) -> str:
 
 
 def _invalid() -> ValidationFailed:
-    return ValidationFailed("cursor_invalid", "分页游标无效，请从第一页重新加载", errors={"query": {"cursor": ["无效的游标"]}})
+    return ValidationFailed("cursor_invalid", "分页游标无效，请从第一页重新加载",
+                            errors={"query": {"cursor": ["无效的游标"]}})
 
 
 def decode_cursor(cursor: str | None, *kinds) -> list | None:

@@ -108,7 +108,8 @@ def _make_room(person: Person, relation: str, now: datetime) -> list[int]:
     if relation == "family":
         cap = current_app.config["HEALTH_CODE_FAMILY_HOLDERS"]
         if len(persons.live_links(person.id, "family")) >= cap:
-            raise Conflict("family_holder_limit", f"该证件已有 {cap} 位家人代领健康码，请联系本人在健康码中移除后再申领")
+            raise Conflict("family_holder_limit",
+                           f"该证件已有 {cap} 位家人代领健康码，请联系本人在健康码中移除后再申领")
         return []
     existing = persons.live_links(person.id, "self")
     if existing and existing[0].verified_at is not None:

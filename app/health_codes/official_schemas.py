@@ -23,7 +23,8 @@ class TracingCreate(ma.Schema):
     since = BoundedAwareDateTime(required=True)
     until = BoundedAwareDateTime(required=True)
     window_minutes = fields.Integer(load_default=120, validate=validate.Range(1, 1440))
-    purpose = fields.String(required=True, validate=validate.Length(2, 200), metadata={"description": "查询目的（记入审计）"})
+    purpose = fields.String(required=True, validate=validate.Length(2, 200),
+                            metadata={"description": "查询目的（记入审计）"})
 
 
 class TracedVisit(ma.Schema):

@@ -60,9 +60,11 @@ def official_set_colour(*, code_id: int, colour: str, reason: str, official_id: 
     now = now or utcnow()
     reason = " ".join((reason or "").split())
     if colour not in COLOURS:
-        raise ValidationFailed("colour_invalid", "颜色应为 green、yellow 或 red", errors={"json": {"colour": ["无效的颜色"]}})
+        raise ValidationFailed("colour_invalid", "颜色应为 green、yellow 或 red",
+                               errors={"json": {"colour": ["无效的颜色"]}})
     if not 1 <= len(reason) <= 200:
-        raise ValidationFailed("reason_invalid", "请填写 1 至 200 字的赋码原因", errors={"json": {"reason": ["长度无效"]}})
+        raise ValidationFailed("reason_invalid", "请填写 1 至 200 字的赋码原因",
+                               errors={"json": {"reason": ["长度无效"]}})
     person = person_of(code_id)
     db.session.add(ColourChange(health_code_id=code_id, changed_at=now, changed_by=official_id, source="official",
                                 from_colour=person.colour, to_colour=colour, reason_code=_OFFICIAL_REASON[colour],

@@ -18,7 +18,8 @@ from app.extensions import limiter
 from app.health_codes import keys, schemas, service, tokens
 from app.ops.idempotency import idempotent
 
-blp = Blueprint("health_codes", __name__, url_prefix="/api/v1/health-codes", description="穗康码：申领、申报、亮码与验码")
+blp = Blueprint("health_codes", __name__, url_prefix="/api/v1/health-codes",
+                description="穗康码：申领、申报、亮码与验码")
 CODE = "/<int:code_id>"  # out-of-range ids are 404 in the service
 NO_STORE = {"Cache-Control": "no-store"}
 scans: ModuleType | None = None  # venues' scan service: `staff_verify`, `verify_keys` (use_scans)

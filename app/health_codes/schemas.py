@@ -23,9 +23,11 @@ _COLOUR = {"validate": validate.OneOf(COLOURS), "metadata": {"example": "green"}
 class HealthCodeCreate(ma.Schema):
     name = Name(required=True, validate=validate.Length(1, 50), metadata={"example": "张三明"})
     id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
-    id_number = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "11010519491231002X"})
+    id_number = fields.String(required=True, validate=validate.Length(1, 40),
+                              metadata={"example": "11010519491231002X"})
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 20),
-                          metadata={"description": "家人的手机号（代领时可不填）；本人健康码用账号登录的手机号，此项忽略"})
+                          metadata={"description": "家人的手机号（代领时可不填）；"
+                                                   "本人健康码用账号登录的手机号，此项忽略"})
     relation = fields.String(load_default="self", validate=validate.OneOf(RELATIONS),
                              metadata={"description": "self 本人；family 为家人代领"})
     consent = StrictBoolean(required=True,

@@ -1,5 +1,6 @@
 """Demo patrols for `make run`: this evening's and tomorrow evening's patrol of the demo volunteer's community,
-scheduled by organiser_wushan, the demo resident (a volunteer there) signed up to the first. Idempotent (by title and start)."""
+scheduled by organiser_wushan, the demo resident (a volunteer there) signed up to the first. Idempotent (by title
+and start)."""
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select

@@ -43,7 +43,8 @@ def certify(*, actor, patrol_id: int, volunteer_id: int, hours=None,
     return View(attendance, name=names.get(attendance.volunteer_id), certification=certification)
 
 
-def _record(actor, patrol: Patrol, attendance: Attendance, tenths: int | None, reason: str | None) -> HoursCertification:
+def _record(actor, patrol: Patrol, attendance: Attendance, tenths: int | None,
+            reason: str | None) -> HoursCertification:
     """Append the next certification and its ledger lines (the caller holds the attendance row lock)."""
     if attendance.checked_out_at is None:
         raise Conflict("not_checked_out", "该志愿者尚未签退，签退（或巡逻结束自动签退）后才能认证工时")

@@ -245,7 +245,8 @@ class ServiceRecord(ma.Schema):
 
 class LeaderboardQuery(ma.Schema):
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES),
-                          metadata={"description": "区域榜：住在该区域的志愿者的全部积分；群榜：在该群巡逻中获得的积分"})
+                          metadata={"description": "区域榜：住在该区域的志愿者的全部积分；"
+                                                   "群榜：在该群巡逻中获得的积分"})
     id = fields.String(validate=validate.Regexp(r"^\d{1,19}$"),
                        metadata={"description": "群编号或区域代码；区域默认为您居住的区域"})
     period = fields.String(load_default="week", validate=validate.OneOf(PERIODS))
@@ -293,7 +294,8 @@ class MySignupRead(SignupRead):
 
 class MySignupList(ma.Schema):
     items = fields.List(fields.Nested(MySignupRead), required=True,
-                        metadata={"description": "未结束的在前（开始早的在前），其后为已结束的（近的在前），最多 100 条"})
+                        metadata={"description": "未结束的在前（开始早的在前），"
+                                                 "其后为已结束的（近的在前），最多 100 条"})
 
 
 class NotificationList(ma.Schema):

@@ -162,7 +162,8 @@ def cancel(*, actor, patrol_id: int, reason: str | None) -> Patrol:
 def patrol_message(patrol: Patrol, note: str) -> dict[str, str]:
     """A patrol's subscribe-message fields: thing1 title, time2 start (Shanghai), thing3 note."""
     return {"thing1": subscriptions.thing(patrol.title),
-            "time2": clock.to_shanghai(patrol.starts_at).strftime("%Y年%m月%d日 %H:%M"), "thing3": subscriptions.thing(note)}
+            "time2": clock.to_shanghai(patrol.starts_at).strftime("%Y年%m月%d日 %H:%M"),
+            "thing3": subscriptions.thing(note)}
 
 
 def listing(*, group: int | None, area: str | None, start: datetime | None, end: datetime | None,

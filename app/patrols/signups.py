@@ -33,7 +33,8 @@ def place_in_line(signup: Signup) -> int | None:
     if signup.status != "waitlisted":
         return None
     ahead = db.session.execute(select(func.count()).select_from(Signup).where(
-        Signup.patrol_id == signup.patrol_id, Signup.status == "waitlisted", Signup.position < signup.position)).scalar()
+        Signup.patrol_id == signup.patrol_id, Signup.status == "waitlisted",
+        Signup.position < signup.position)).scalar()
     return ahead + 1
 
 
@@ -159,7 +160,8 @@ def promote(patrol: Patrol, seats: int) -> int:
     patrol.active_count += len(chosen)
     when = clock.to_shanghai(patrol.starts_at).strftime("%m月%d日 %H:%M")
     notifications.send([s.user_id for s in chosen], kind="waitlist_promoted", patrol_id=patrol.id,
-                       title="候补成功", body=f"您候补的“{patrol.title}”（{when}）有了空位，您已报名成功，请准时到场签到。")
+                       title="候补成功",
+                       body=f"您候补的“{patrol.title}”（{when}）有了空位，您已报名成功，请准时到场签到。")
     subscriptions.enqueue([s.user_id for s in chosen], kind="waitlist_promoted",
                           page=f"pages/patrol/detail?id={patrol.id}",
                           data=patrols.patrol_message(patrol, "候补成功，请准时到场签到"))

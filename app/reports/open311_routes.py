@@ -110,6 +110,7 @@ def one_request(request_id):
 @blp.response(201, Open311Filed(many=True))
 @doc_errors(404, 422)
 def create_request(form):
-    """提交请求（Open311）：File a service request (form-encoded, signed in); an Idempotency-Key header makes retries safe."""
+    """提交请求（Open311）：File a service request (form-encoded, signed in);
+    an Idempotency-Key header makes retries safe."""
     key = request.headers.get("Idempotency-Key")
     return [open311.file(user=current_user, form=form, client_key=key[:64] if key else None)]

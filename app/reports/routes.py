@@ -40,7 +40,8 @@ def file_report(data):
 @blp.response(200, page_schema(schemas.ReportRead))
 @doc_errors(403, 422)
 def list_reports(args):
-    """报事列表与工作队列：My reports, or a staff queue: community (to accept), street (to dispatch), district, department."""
+    """报事列表与工作队列：My reports, or a staff queue:
+    community (to accept), street (to dispatch), district, department."""
     return queues.listing(user=current_user, queue=args["queue"], state=args.get("state"), cursor=args["cursor"],
                           limit=args["limit"])
 
@@ -75,7 +76,8 @@ def transition(data, report_id):
 @blp.response(201, schemas.ReportPhotoRead)
 @doc_errors(413, 422)
 def upload_photo():
-    """上传报事照片：Upload one photo (multipart field `photo`); it is re-encoded without EXIF/GPS. Use its id in a report."""
+    """上传报事照片：Upload one photo (multipart field `photo`); it is re-encoded without EXIF/GPS.
+    Use its id in a report."""
     upload = request.files.get("photo")
     if upload is None:
         raise ValidationFailed("photo_required", "请选择照片", errors={"files": {"photo": ["必填"]}})

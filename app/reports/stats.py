@@ -95,7 +95,8 @@ def _window(start: date | None, end: date | None, now: datetime) -> tuple[dateti
     end = end or today
     start = start or end - timedelta(days=29)
     if start > end:
-        raise ValidationFailed("window_invalid", "开始日期不能晚于结束日期", errors={"query": {"from": ["晚于结束日期"]}})
+        raise ValidationFailed("window_invalid", "开始日期不能晚于结束日期",
+                               errors={"query": {"from": ["晚于结束日期"]}})
     first = datetime.combine(start, time(), clock.SHANGHAI)
     return first, datetime.combine(end + timedelta(days=1), time(), clock.SHANGHAI)
 

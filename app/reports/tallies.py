@@ -140,7 +140,8 @@ SELECT {_KEY}, count(*), count(responded_at), count(*) FILTER (WHERE responded_a
        count(*) FILTER (WHERE resolved_at <= resolve_due_at AND state NOT IN ('rejected', 'duplicate')),
        count(*) FILTER (WHERE state = 'confirmed'), count(*) FILTER (WHERE state IN ('confirmed', 'closed')),
        count(*) FILTER (WHERE flagged),
-       {', '.join(f"count(*) FILTER (WHERE resolved_at IS NOT NULL AND greatest({_BUCKET}, 0) = {i})" for i in range(len(BUCKETS)))}
+       {', '.join(f"count(*) FILTER (WHERE resolved_at IS NOT NULL AND greatest({_BUCKET}, 0) = {i})"
+                  for i in range(len(BUCKETS)))}
 FROM reports GROUP BY 1, 2, 3, 4
 """
 _FILL_MINUTES = f"""

@@ -112,7 +112,8 @@ def _reject(report, *, user, data, now):
 def _merge(report, *, user, data, now):
     target = service.get(data.get("duplicate_of") or 0) if data.get("duplicate_of") else None
     if target is None:
-        raise ValidationFailed("duplicate_of_required", "请选择要合并到的报事", errors={"json": {"duplicate_of": ["必填"]}})
+        raise ValidationFailed("duplicate_of_required", "请选择要合并到的报事",
+                               errors={"json": {"duplicate_of": ["必填"]}})
     if target.id == report.id or target.state not in (*OPEN_STATES, "resolved") or not service.may_see(user, target):
         raise Conflict("merge_target_invalid", "只能合并到您可见的、未结案的另一条报事")
     report.responded_at, report.due_at, report.merged_into_id = now, None, target.id

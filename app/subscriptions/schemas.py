@@ -9,7 +9,8 @@ class SubscriptionResults(ma.Schema):
     results = fields.Dict(keys=fields.String(validate=validate.Length(1, 64)),
                           values=fields.String(validate=validate.OneOf(RESULTS)), required=True,
                           validate=validate.Length(1, 20), metadata={
-                              "description": "wx.requestSubscribeMessage 成功回调中的 {模板 id: accept|reject|ban|filter}",
+                              "description": "wx.requestSubscribeMessage 成功回调中的 "
+                                             "{模板 id: accept|reject|ban|filter}",
                               "example": {"Xq8kTemplateIdWaitlist": "accept"}})
 
 
@@ -23,5 +24,6 @@ class SubscribeGrantRead(ma.Schema):
 
 class SubscriptionsRead(ma.Schema):
     templates = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
-        "description": "可订阅的消息：{waitlist_promoted|patrol_cancelled|colour_changed|report_dispatched: 模板 id}，供 tmplIds 使用"})
+        "description": "可订阅的消息：{waitlist_promoted|patrol_cancelled|colour_changed|report_dispatched: 模板 id}，"
+                       "供 tmplIds 使用"})
     grants = fields.List(fields.Nested(SubscribeGrantRead), required=True)

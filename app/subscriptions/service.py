@@ -16,7 +16,8 @@ MAX_REMAINING = 50  # accepts kept per template; more taps of "允许" add nothi
 def templates() -> dict[str, str]:
     """{kind: template id} for the kinds configured (WECHAT_TEMPLATE_*); an unconfigured kind is not sent."""
     cfg = current_app.config
-    return {kind: cfg[f"WECHAT_TEMPLATE_{kind.upper()}"] for kind in KINDS if cfg.get(f"WECHAT_TEMPLATE_{kind.upper()}")}
+    return {kind: cfg[f"WECHAT_TEMPLATE_{kind.upper()}"] for kind in KINDS
+            if cfg.get(f"WECHAT_TEMPLATE_{kind.upper()}")}
 
 
 @dataclass(frozen=True)

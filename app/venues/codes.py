@@ -43,7 +43,8 @@ def _unseal(token) -> tuple[int, int] | None:
 
 
 def parse(token: str) -> tuple[int, int]:
-    """(venue id, version) from a token, or ValidationFailed(venue_code_invalid); the version is checked by the caller."""
+    """(venue id, version) from a token, or ValidationFailed(venue_code_invalid); the version is checked by the
+    caller."""
     pair = _unseal(token)
     if pair is None:
         raise ValidationFailed(*_INVALID)

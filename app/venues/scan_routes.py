@@ -14,8 +14,8 @@ from app.venues import scans, service, stats
 blp = Blueprint("scans", __name__, url_prefix="/api/v1", description="扫码：场所登记、离线批量上传、场所统计、到访记录")
 
 
-@hot_route(blp, "/checkins", method="POST", keys=lambda: scans.checkin_keys(request.get_json(silent=True)), idempotent=True,
-           arguments=schemas.CheckinCreate, response=(201, schemas.CheckinRead),
+@hot_route(blp, "/checkins", method="POST", keys=lambda: scans.checkin_keys(request.get_json(silent=True)),
+           idempotent=True, arguments=schemas.CheckinCreate, response=(201, schemas.CheckinRead),
            alt_response=(200, schemas.CheckinRead, "5 分钟内已在该场所登记：返回原记录"), errors=(404, 410, 422))
 def check_in(data):
     """扫场所码: a resident checks in at a venue with one of their own codes, and shows the result at the door."""

@@ -99,7 +99,8 @@ class RowChecker:
             errors.append("网格：不在您的管辖范围内")
         trade = find("trade", get("trade"))
         if trade is None:
-            errors.append(f"行业：未知的行业「{get('trade').strip()[:20]}」" if get("trade").strip() else "行业：不能为空")
+            errors.append(f"行业：未知的行业「{get('trade').strip()[:20]}」" if get("trade").strip()
+                          else "行业：不能为空")
         interests = self._tags("interest", get("interests"), "兴趣", errors)
         if len(interests[0]) > MAX_INTERESTS_PER_VOLUNTEER:
             errors.append(f"兴趣：最多 {MAX_INTERESTS_PER_VOLUNTEER} 项")

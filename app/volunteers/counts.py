@@ -150,7 +150,8 @@ def _area_counts(area, level: str) -> tuple[int, dict[str, int]]:
                                errors={"query": {"by": ["应低于区域级别"]}})
     result = db.session.connection().execute(select(VolunteerCount.area_code, VolunteerCount.n).where(
         VolunteerCount.dim == "total", area_service.in_subtree(VolunteerCount.area_code, area.code),
-        or_(func.length(VolunteerCount.area_code) == area_service.CODE_LENGTH[level], VolunteerCount.area_code == area.code)))
+        or_(func.length(VolunteerCount.area_code) == area_service.CODE_LENGTH[level],
+            VolunteerCount.area_code == area.code)))
     try:  # the driver's plain tuples: a city by grid is up to 19,500 rows, and SQLAlchemy's Rows cost twice the time
         counts = dict(result.cursor.fetchall())
     finally:

@@ -4,7 +4,18 @@ Interests and service roles are bit masks on the volunteer row: one row per volu
 and search by interest is a keyset scan with a filter (each page costs the same). Interest ids are bits 1..63."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.ids import random_id

@@ -12,7 +12,8 @@ from app.errors import ValidationFailed, doc_errors
 from app.ops.idempotency import idempotent
 from app.volunteers import counts, export, groups, import_jobs, schemas, search, service, taxonomy
 
-blp = Blueprint("volunteers", __name__, url_prefix="/api/v1", description="广州街坊志愿者：档案、行业与兴趣、检索、统计、导入导出")
+blp = Blueprint("volunteers", __name__, url_prefix="/api/v1",
+                description="广州街坊志愿者：档案、行业与兴趣、检索、统计、导入导出")
 STAFF = ("organiser", "admin")
 IMPORT_MAX_BYTES = 8 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -163,7 +164,8 @@ def export_volunteers(args):
                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 @doc_errors(404, 422)
 def export_volunteers_xlsx(args):
-    """导出志愿者（XLSX）：Download the volunteers inside my area as a masked XLSX workbook (same rows as the CSV, text cells)."""
+    """导出志愿者（XLSX）：Download the volunteers inside my area as a masked XLSX workbook
+    (same rows as the CSV, text cells)."""
     area = scope(args.get("area"))
     response = send_file(export.xlsx_file(area=area), mimetype=XLSX, as_attachment=True,
                          download_name=f"volunteers-{area}.xlsx")

@@ -58,7 +58,8 @@ def _grid(**kw):
 
 def _interests(**kw):
     return fields.List(fields.String(validate=TAG), validate=validate.Length(max=5, error="最多选择 5 项兴趣"),
-                       metadata={"example": ["running", "anti_fraud"], "description": "兴趣代码或名称，最多 5 项"}, **kw)
+                       metadata={"example": ["running", "anti_fraud"], "description": "兴趣代码或名称，最多 5 项"},
+                       **kw)
 
 
 def _roles(**kw):
@@ -259,7 +260,8 @@ class MemberQuery(PageArgs):
 
 # ---- import --------------------------------------------------------------------------------------------------------
 class ImportFile(ma.Schema):
-    file = Upload(required=True, metadata={"description": "CSV（UTF-8 或 GBK）或 XLSX，表头：手机号、姓名、网格、行业、兴趣、服务岗位"})
+    file = Upload(required=True, metadata={"description": "CSV（UTF-8 或 GBK）或 XLSX，"
+                                                          "表头：手机号、姓名、网格、行业、兴趣、服务岗位"})
 
 
 class RejectedRow(ma.Schema):

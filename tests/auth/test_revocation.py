@@ -89,7 +89,8 @@ def test_redis_flushed_is_warmed_from_the_database(client, db, live):
 
 
 def test_revocation_missed_by_a_warm_redis_is_still_enforced(client, db, redis_server, use_redis):
-    """Redis unreachable during a logout but not emptied: it is caught up to an older generation and lacks the revocation."""
+    """Redis unreachable during a logout but not emptied: it is caught up to an older generation and lacks the
+    revocation."""
     live = use_redis(redis_server.port)
     live.flushdb()
     body = sign_in(client, PHONE)

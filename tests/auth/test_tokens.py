@@ -1,4 +1,5 @@
-"""Tokens: lifetimes, pinned algorithm, rotation with reuse detection, logout, a change of roles counts on the next request."""
+"""Tokens: lifetimes, pinned algorithm, rotation with reuse detection, logout, a change of roles counts on the next
+request."""
 from datetime import timedelta
 
 import jwt as pyjwt

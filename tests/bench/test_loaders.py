@@ -46,7 +46,8 @@ def test_the_tracing_case_has_exactly_twenty_visits_whose_keys_person_keys_gives
 def test_the_expired_month_lies_wholly_before_the_retention_cutoff_and_the_window_after_it():
     for now in (datetime(2026, 11, 28, 15, tzinfo=timezone.utc), datetime(2026, 12, 1, 0, 30, tzinfo=timezone.utc),
                 datetime(2027, 3, 1, 23, tzinfo=timezone.utc), datetime(2026, 11, 29, 0, 1, tzinfo=timezone.utc),
-                datetime(2026, 11, 28, 23, 59, tzinfo=timezone.utc), datetime(2026, 11, 28, 15, 59, tzinfo=timezone.utc)):
+                datetime(2026, 11, 28, 23, 59, tzinfo=timezone.utc),
+                datetime(2026, 11, 28, 15, 59, tzinfo=timezone.utc)):
         start, old = scans_load.window(now)
         cutoff = now - timedelta(days=scans_load.DAYS)
         month_end = (old + timedelta(days=32)).replace(day=1)

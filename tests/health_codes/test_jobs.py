@@ -19,7 +19,8 @@ def test_keygen_prints_a_usable_key(app):
 
 def test_refresh_applies_due_timed_changes(app, client, db, clock, resident, apply_code):
     headers = resident[1]
-    due, idle = apply_code(headers), apply_code(headers, relation="family", name="李四", id_type="hk_macao_permit", id_number="H12345678")
+    due, idle = apply_code(headers), apply_code(headers, relation="family", name="李四", id_type="hk_macao_permit",
+                                                id_number="H12345678")
     for day in range(8):
         clock.set(clock.now + timedelta(days=1 if day else 0, minutes=1))
         client.post(f"{URL}/{due['id']}/declarations", headers=headers, json={

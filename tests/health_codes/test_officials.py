@@ -1,4 +1,5 @@
-"""The service side of officials' decisions (tests/venues/test_officials.py covers the routes): audit rows, sticky red, history."""
+"""The service side of officials' decisions (tests/venues/test_officials.py covers the routes): audit rows,
+sticky red, history."""
 from datetime import timedelta
 
 import pytest

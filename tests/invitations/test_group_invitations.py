@@ -5,7 +5,16 @@ from sqlalchemy import func, select
 
 from app.invitations.models import Invitation
 from tests.invitation_helpers import accept_latest, pending
-from tests.volunteer_helpers import GRID_A1, GRID_A2, GRID_OTHER_DISTRICT, WUSHAN, make_group, member_count, members_of, register
+from tests.volunteer_helpers import (
+    GRID_A1,
+    GRID_A2,
+    GRID_OTHER_DISTRICT,
+    WUSHAN,
+    make_group,
+    member_count,
+    members_of,
+    register,
+)
 
 
 @pytest.fixture

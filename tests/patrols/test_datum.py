@@ -51,7 +51,8 @@ def test_unknown_datum_is_refused(client, on_patrol):
 def test_meeting_point_and_venue_given_in_wgs84_are_stored_as_gcj02(client, new_patrol, login):
     lat, lng = _as_wgs84(MEETING["lat"], MEETING["lng"])
     patrol = new_patrol(meeting_point={"lat": lat, "lng": lng, "coord_type": "wgs84"})
-    assert distance_m(patrol["meeting_point"]["lat"], patrol["meeting_point"]["lng"], MEETING["lat"], MEETING["lng"]) < 0.1
+    assert distance_m(patrol["meeting_point"]["lat"], patrol["meeting_point"]["lng"],
+                      MEETING["lat"], MEETING["lng"]) < 0.1
     _, headers = login("resident")
     venue = {"name": "五山茶楼", "category": "餐饮", "address": "五山路1号", "area": "440106001001",
              "lat": lat, "lng": lng, "coord_type": "wgs84"}

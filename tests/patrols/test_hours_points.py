@@ -167,7 +167,8 @@ def test_grant_with_a_reason(client, organiser, volunteer):
                     headers=organiser[1])
     assert r.status_code == 201
     body = r.get_json()
-    assert body["kind"] == "grant" and body["points"] == 30 and body["hours"] == 0 and body["reason"] == "协助疫苗接种点"
+    assert (body["kind"] == "grant" and body["points"] == 30 and body["hours"] == 0
+            and body["reason"] == "协助疫苗接种点")
     [entry] = _ledger(v)
     assert entry.created_by == organiser[0].id and _summary(v).points == 30 and _summary(v).hours_tenths == 0
     minus = client.post("/api/v1/points/grants", json={"volunteer_id": str(v.id), "points": -10, "reason": "重复发放"},

@@ -43,7 +43,8 @@ def test_my_venues_for_their_admin_and_inspector(client, login):
     # GET /venues is for area staff only; their own venues they list here
     assert client.get("/api/v1/venues?area=4401", headers=owner_headers).status_code == 403
     mine = client.get("/api/v1/me/venues", headers=owner_headers).get_json()["items"]
-    assert sorted((v["id"], v["my_role"]) for v in mine) == sorted([(str(second.id), "admin"), (str(first.id), "admin")])
+    assert sorted((v["id"], v["my_role"]) for v in mine) == sorted([(str(second.id), "admin"),
+                                                                    (str(first.id), "admin")])
     theirs = client.get("/api/v1/me/venues", headers=inspector_headers).get_json()["items"]
     assert [(v["name"], v["my_role"]) for v in theirs] == [("五山茶楼", "inspector")]
     assert client.get("/api/v1/me/venues", headers=login("resident")[1]).get_json() == {"items": []}

@@ -27,7 +27,8 @@ def test_organiser_schedules_a_patrol(client, db, organiser, group):
     assert body["radius_m"] == 300 and body["capacity"] == 3 and body["seats_left"] == 3 and body["signed_up"] == 0
     assert body["status"] == "scheduled" and body["meeting_point"] == MEETING and body["points_per_hour"] == 12
     row = patrol_row(body["id"])
-    assert row.created_by == organiser[0].id and row.active_count == 0 and row.ends_at - row.starts_at == timedelta(hours=2)
+    assert (row.created_by == organiser[0].id and row.active_count == 0
+            and row.ends_at - row.starts_at == timedelta(hours=2))
 
 
 def test_defaults_radius_and_points(client, organiser, group):
@@ -185,7 +186,8 @@ def test_cancel_tells_everyone_signed_up_or_waiting(client, db, new_patrol, orga
     for _, headers, _ in people:
         client.post(f"/api/v1/patrols/{patrol['id']}/signups", headers=headers)
     r = client.post(f"/api/v1/patrols/{patrol['id']}/cancel", json={"reason": "台风预警"}, headers=organiser[1])
-    assert r.status_code == 200 and r.get_json()["status"] == "cancelled" and r.get_json()["cancel_reason"] == "台风预警"
+    assert (r.status_code == 200 and r.get_json()["status"] == "cancelled"
+            and r.get_json()["cancel_reason"] == "台风预警")
     row = patrol_row(patrol["id"])
     assert row.status == "cancelled" and row.active_count == 0 and row.cancelled_at == NOW
     assert set(db.session.execute(select(Signup.status)).scalars()) == {"cancelled"}

@@ -164,7 +164,8 @@ def test_roster_for_managers_only(client, new_patrol, volunteer, organiser, lead
     for headers in (organiser[1], leader[1]):
         r = client.get(f"/api/v1/patrols/{patrol['id']}/signups", headers=headers)
         assert r.status_code == 200
-        assert [(i["name"], i["status"]) for i in r.get_json()["items"]] == [("陈*文", "active"), ("李*明", "waitlisted")]
+        assert [(i["name"], i["status"]) for i in r.get_json()["items"]] == [("陈*文", "active"),
+                                                                            ("李*明", "waitlisted")]
     waiting = client.get(f"/api/v1/patrols/{patrol['id']}/signups?status=waitlisted", headers=organiser[1]).get_json()
     assert [i["volunteer_id"] for i in waiting["items"]] == [str(people[1][2].id)]
     page = client.get(f"/api/v1/patrols/{patrol['id']}/signups?limit=1", headers=organiser[1]).get_json()
@@ -239,7 +240,8 @@ def test_one_volunteer_racing_two_overlapping_patrols_gets_one(app, new_patrol, 
 
     def sign(i):
         try:
-            return signups.sign_up(user=db.session.get(type(user), user.id), patrol_id=int((a, b)[i % 2]["id"]))[0].status
+            return signups.sign_up(user=db.session.get(type(user), user.id),
+                                   patrol_id=int((a, b)[i % 2]["id"]))[0].status
         except Exception as exc:  # noqa: BLE001 — the loser's conflict is the expected outcome
             return getattr(exc, "error", repr(exc))
 

@@ -92,7 +92,8 @@ def test_redis_stopped_and_restarted(served, db):
     assert db.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == _jti(carol))) is not None
 
     server.start()  # empty: it kept nothing
-    assert _until(lambda: rds.exists("sync:generation"), 10, step=lambda: client.me(alice)), "Redis caught up: revocations re-warmed"
+    assert _until(lambda: rds.exists("sync:generation"), 10, step=lambda: client.me(alice)), \
+        "Redis caught up: revocations re-warmed"
     assert client.me(bob) == 401 and client.me(carol) == 401 and client.me(alice) == 200
     assert rds.exists(f"revoked:{_jti(carol)}"), "a revocation made during the outage reached Redis"
     assert _until(lambda: rds.keys("LIMITS*"), 40, step=lambda: (client.me(alice), client.wrong_passwords(1))), \

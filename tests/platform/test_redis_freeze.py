@@ -83,6 +83,7 @@ def test_colour_change_around_a_freeze_reaches_every_worker(served):
     deadline = time.monotonic() + 8  # past both workers' 5 s Redis pause
     colours = []
     while time.monotonic() < deadline:
-        colours.append(_call(base, "POST", "/api/v1/health-codes/verify", staff, json={"token": token}).json()["colour"])
+        colours.append(_call(base, "POST", "/api/v1/health-codes/verify", staff,
+                             json={"token": token}).json()["colour"])
         time.sleep(0.25)
     assert set(colours) == {"red"}, colours

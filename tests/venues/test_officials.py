@@ -85,7 +85,8 @@ def test_tracing_finds_contacts_within_window(client, db, official, codes):
     near_row = next(c for c in result["contacts"] if c["health_code_id"] == str(near))
     assert near_row["minutes_apart"] == 90.0
     audit = db.session.execute(select(TracingQuery)).scalar_one()
-    assert (audit.official_id, audit.purpose, audit.visits, audit.contacts) == (official[0].id, "确诊病例密接排查", 2, 2)
+    assert (audit.official_id, audit.purpose, audit.visits, audit.contacts) == \
+        (official[0].id, "确诊病例密接排查", 2, 2)
     narrow = client.post("/api/v1/admin/tracing", json={**body, "window_minutes": 60}, headers=official[1]).get_json()
     assert {c["health_code_id"] for c in narrow["contacts"]} == {str(far)}
 

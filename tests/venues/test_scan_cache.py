@@ -1,6 +1,7 @@
-"""验码 and 扫场所码 from the cached cards (Redis): the scan's own write is the only SQL once the code's card, the venue's
-card and the inspector's role at the venue are cached, and no change made through the app is ever missed (colour,
-withdrawal, staff bound or unbound, venue renamed or its code rotated). The cache holds no clear personal data."""
+"""验码 and 扫场所码 from the cached cards (Redis): the scan's own write is the only SQL once the code's card,
+the venue's card and the inspector's role at the venue are cached, and no change made through the app is ever
+missed (colour, withdrawal, staff bound or unbound, venue renamed or its code rotated). The cache holds no clear
+personal data."""
 from sqlalchemy import select
 
 from app.health_codes import service as hc_service

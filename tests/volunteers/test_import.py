@@ -18,7 +18,15 @@ from app.volunteers.models import Group, Volunteer, VolunteerCount
 from tests import factories
 from tests.auth_flows import sign_in
 from tests.redis_fixtures import live, redis_server, use_redis  # noqa: F401 — fixtures
-from tests.volunteer_helpers import GRID_A1, GRID_B, GRID_OTHER_DISTRICT, GRID_OTHER_STREET, assert_counts_exact, count, profile_body
+from tests.volunteer_helpers import (
+    GRID_A1,
+    GRID_B,
+    GRID_OTHER_DISTRICT,
+    GRID_OTHER_STREET,
+    assert_counts_exact,
+    count,
+    profile_body,
+)
 
 HEADER = ["手机号", "姓名", "网格", "行业", "兴趣", "服务岗位"]
 GOOD = [

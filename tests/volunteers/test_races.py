@@ -5,7 +5,16 @@ from sqlalchemy import func, select
 from app.extensions import db as _db
 from app.volunteers.models import Group, GroupMember, Volunteer
 from tests import factories
-from tests.volunteer_helpers import GRID_A1, GRID_B, GRID_OTHER_STREET, WUSHAN, assert_counts_exact, count, profile_body, register
+from tests.volunteer_helpers import (
+    GRID_A1,
+    GRID_B,
+    GRID_OTHER_STREET,
+    WUSHAN,
+    assert_counts_exact,
+    count,
+    profile_body,
+    register,
+)
 
 pytestmark = pytest.mark.postgres
 

@@ -11,8 +11,9 @@ Put `@idempotent` right under `@require(...)` (it needs the caller; it must see 
     def create_report(data): ...
 
 Keys are scoped per account. The first request with a key claims it (a row committed before the view runs);
-its answer (any status below 500) is stored on the row. The same key with the same request (method, path and
-JSON body) replays that answer with `Idempotent-Replayed: true`; with another request it is 422
+its answer (any status below 500, with its `Location`) is stored on the row. The same key with the same request
+(method, path and body: JSON compared by value, a multipart upload by its bytes whatever boundary the client drew)
+replays that answer with `Idempotent-Replayed: true`; with another request it is 422
 `idempotency_conflict`; while the first is still running, 409 `idempotency_in_progress`. A view that raises
 releases the key, so a retry runs again (nothing was done). Answers are kept IDEMPOTENCY_TTL_HOURS, then purged
 (`flask ops purge`)."""
@@ -76,9 +77,16 @@ def _check(key: str) -> None:
 
 
 def _fingerprint() -> str:
-    """What makes two requests the same: method, path and body (JSON compared by value, key order aside)."""
+    """What makes two requests the same: method, path and body (JSON compared by value, key order aside; a
+    multipart body with its boundary, which a client draws afresh for each attempt, set aside)."""
     body = request.get_json(silent=True)
-    raw = json.dumps(body, sort_keys=True, ensure_ascii=False).encode() if body is not None else request.get_data()
+    if body is not None:
+        raw = json.dumps(body, sort_keys=True, ensure_ascii=False).encode()
+    else:
+        raw = request.get_data()
+        boundary = request.mimetype_params.get("boundary") if request.mimetype.startswith("multipart/") else None
+        if boundary:
+            raw = raw.replace(b"--" + boundary.encode("latin-1"), b"--")
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + raw).hexdigest()
 
 
@@ -104,15 +112,16 @@ def _claim(account_id: int, key: str, fingerprint: str) -> Response | None:
     if seen.status is None:
         raise Conflict("idempotency_in_progress", "相同的请求正在处理，请稍后重试")
     metrics.IDEMPOTENT_REPLAYS.inc()
-    return Response(seen.body, status=seen.status, mimetype="application/json",
-                    headers={"Idempotent-Replayed": "true"})
+    headers = {"Idempotent-Replayed": "true"} | ({"Location": seen.location} if seen.location else {})
+    return Response(seen.body, status=seen.status, mimetype="application/json", headers=headers)
 
 
 def _store(account_id: int, key: str, response: Response) -> None:
     db.session.rollback()  # whatever the view left open; its own work is committed
     db.session.execute(update(IdempotentRequest)
                        .where(IdempotentRequest.account_id == account_id, IdempotentRequest.key == key)
-                       .values(status=response.status_code, body=response.get_data()))
+                       .values(status=response.status_code, body=response.get_data(),
+                               location=response.headers.get("Location")))
     db.session.commit()
 
 

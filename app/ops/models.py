@@ -38,5 +38,6 @@ class IdempotentRequest(db.Model):
     fingerprint: Mapped[str] = mapped_column(byte_string(64))
     status: Mapped[int | None] = mapped_column(SmallInteger)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    location: Mapped[str | None] = mapped_column(String(500))  # the answer's Location header, replayed with it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,5 +1,6 @@
 """Idempotency-Key: the same key and request replay the first answer (nothing done twice), another request with
 the key is 422, keys are per account, a failure releases the key, stored answers expire and are purged."""
+import io
 from datetime import timedelta
 
 import pytest
@@ -117,3 +118,27 @@ def test_every_creating_post_declares_the_header(client):
                and ("201" in ops["post"]["responses"] or path.endswith("/verify"))
                and not any(p.get("name") == "Idempotency-Key" for p in ops["post"].get("parameters", []))]
     assert missing == [], missing
+
+
+def test_an_upload_retried_with_its_key_is_replayed_with_its_location(client, db, login):
+    """A retried upload draws a new multipart boundary; it is still the same request, and its replay keeps the
+    Location of the job the first one started."""
+    from app.volunteers.models import ImportJob
+    from tests.volunteers.test_import import GOOD, csv_bytes
+
+    admin = _key(login("admin")[1], "upload-1")
+    content = csv_bytes(GOOD)
+
+    def upload(data=content):
+        return client.post("/api/v1/admin/volunteers/imports", data={"file": (io.BytesIO(data), "v.csv")},
+                           headers=admin, content_type="multipart/form-data")
+
+    first, again = upload(), upload()
+    assert first.status_code == again.status_code == 202
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+    assert again.headers["Location"] == first.headers["Location"] == \
+        f"/api/v1/admin/volunteers/imports/{first.get_json()['id']}"
+    assert _count(db, ImportJob) == 1
+    other = upload(content + b"13800138999,\xe6\x9d\x8e\xe5\x9b\x9b,44010600100101,,,\n")
+    assert other.status_code == 422 and other.get_json()["error"] == "idempotency_conflict"
+    assert _count(db, ImportJob) == 1

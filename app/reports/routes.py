@@ -93,17 +93,11 @@ def get_photo(token):
     return Response(photo.data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
 
 
-def _category(c) -> dict:
-    return {**{k: getattr(c, k) for k in ("id", "code", "name", "accept_hours", "resolve_hours",
-                                           "urgent_accept_hours", "urgent_resolve_hours", "active")},
-            "department": catalogue.department(c.department_id).code}
-
-
 @blp.route("/report-categories", methods=["GET"])
 @blp.response(200, schemas.ReportCategoryRead(many=True))
 def list_categories():
     """报事类别：Report categories offered, with their handling department and deadlines (hours)."""
-    return [_category(c) for c in catalogue.categories()]
+    return catalogue.with_departments(catalogue.categories())
 
 
 @blp.route("/report-categories", methods=["POST"])
@@ -114,7 +108,7 @@ def list_categories():
 @doc_errors(404, 409, 422)
 def create_category(data):
     """新增报事类别：Add a category (admins)."""
-    return _category(catalogue.create_category(data=data))
+    return catalogue.with_departments([catalogue.create_category(data=data)])[0]
 
 
 @blp.route("/report-categories/<int:category_id>", methods=["PUT"])
@@ -124,18 +118,14 @@ def create_category(data):
 @doc_errors(404, 409, 422)
 def update_category(data, category_id):
     """修改报事类别：Change a category's name, department, deadlines or availability (admins)."""
-    return _category(catalogue.update_category(category_id=category_id, data=data))
-
-
-def _department(d) -> dict:
-    return {"id": d.id, "code": d.code, "name": d.name, "area": d.area_code}
+    return catalogue.with_departments([catalogue.update_category(category_id=category_id, data=data)])[0]
 
 
 @blp.route("/report-departments", methods=["GET"])
 @blp.response(200, schemas.ReportDepartmentRead(many=True))
 def list_departments():
     """职能部门列表：The departments reports are dispatched to."""
-    return [_department(d) for d in catalogue.departments()]
+    return catalogue.departments()
 
 
 @blp.route("/report-departments", methods=["POST"])
@@ -146,7 +136,7 @@ def list_departments():
 @doc_errors(404, 409, 422)
 def create_department(data):
     """新增职能部门：Add a department over an area (admins)."""
-    return _department(catalogue.create_department(data=data))
+    return catalogue.create_department(data=data)
 
 
 @blp.route("/report-departments/<int:department_id>/staff", methods=["POST"])

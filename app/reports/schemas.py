@@ -145,7 +145,7 @@ class ReportDepartmentRead(ma.Schema):
     id = fields.Integer()
     code = Text()
     name = Text()
-    area = Text()
+    area = Text(attribute="area_code")
 
 
 class DepartmentStaffCreate(ma.Schema):

@@ -22,8 +22,9 @@ const Console = (() => {
   function send(method, path, token, body) {
     const headers = {"Accept": "application/json"};
     if (token) headers.Authorization = "Bearer " + token;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(API + path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+    const form = body instanceof FormData;  // a multipart upload: the browser sets its own Content-Type
+    if (body !== undefined && !form) headers["Content-Type"] = "application/json";
+    return fetch(API + path, {method, headers, body: body === undefined || form ? body : JSON.stringify(body)});
   }
 
   async function refresh() {
@@ -51,7 +52,9 @@ const Console = (() => {
 
   const api = {
     get: (path) => call("GET", path),
-    post: (path, body) => call("POST", path, body === undefined ? {} : body),
+    post: (path, body) => call("POST", path, body === undefined ? {} : body),  // a FormData body is uploaded
+    patch: (path, body) => call("PATCH", path, body),
+    del: (path) => call("DELETE", path),
     blob: async (path) => URL.createObjectURL(await (await call("GET", path, undefined, true)).blob()),
   };
 

@@ -9,24 +9,6 @@
   const STATUS = {scheduled: "已发布", cancelled: "已取消", closed: "已结束"};
   const JOB_STATES = {queued: "排队中", running: "导入中", done: "已完成", failed: "失败"};
 
-  /** A call Console.api does not make (PATCH, a multipart upload), with its token and errors. */
-  async function send(method, path, body) {
-    const file = body instanceof FormData;
-    const go = () => {
-      const headers = {Accept: "application/json",
-                       Authorization: "Bearer " + sessionStorage.getItem("access")};
-      if (!file) headers["Content-Type"] = "application/json";
-      return fetch("/api/v1" + path, {method, headers, body: file ? body : JSON.stringify(body)});
-    };
-    let r = await go();
-    if (r.status === 401) {  // Console.api refreshes an expired token (or signs out); once more
-      await api.get("/me");
-      r = await go();
-    }
-    if (!r.ok) throw new Console.ApiError(r.status, await r.json().catch(() => ({})));
-    return r.json();
-  }
-
   async function save(path, filename) {
     el("a", {href: await api.blob(path), download: filename}).click();
   }
@@ -154,7 +136,7 @@
 
     async imports() {
       onSubmit("upload", async (form) => {
-        const job = await send("POST", "/admin/volunteers/imports", new FormData(form));
+        const job = await api.post("/admin/volunteers/imports", new FormData(form));
         window.history.replaceState(null, "", "?job=" + job.id);  // a reload follows the same job
         await follow(job);
       });
@@ -170,7 +152,7 @@
     const page = await api.get(`/groups/${group.id}/members`
                                + query({status: "pending", limit: 100}));
     const decide = (m, status, row) => async () => {
-      await send("PATCH", `/groups/${group.id}/members/${m.volunteer_id}`, {status});
+      await api.patch(`/groups/${group.id}/members/${m.volunteer_id}`, {status});
       row.remove();
       notice(`已${status === "active" ? "批准" : "拒绝"} ${m.real_name} 的入群申请`, "ok");
       $("no-requests").hidden = $("requests").children.length > 0;

@@ -120,22 +120,8 @@
   async function removeMember(venueId, member) {
     const question = `确定移除检测员 ${member.phone || ""}？移除后对方不能再为本场所验码。`;
     if (!window.confirm(question)) return;
-    await remove(`/venues/${venueId}/staff/${member.user_id}`);
+    await api.del(`/venues/${venueId}/staff/${member.user_id}`);
     notice(`已移除检测员 ${member.phone || ""}`, "ok");
     await staff(venueId);
-  }
-
-  /** DELETE through the API with the signed-in token (Console.api sends GET and POST); an
-      expired token is renewed by one GET through Console.api, then the call is tried once more. */
-  async function remove(path) {
-    const headers = () => ({Accept: "application/json",
-                            Authorization: "Bearer " + window.sessionStorage.getItem("access")});
-    const send = () => fetch("/api/v1" + path, {method: "DELETE", headers: headers()});
-    let r = await send();
-    if (r.status === 401) {
-      await api.get("/me");
-      r = await send();
-    }
-    if (!r.ok) throw new Console.ApiError(r.status, await r.json().catch(() => ({})));
   }
 })();

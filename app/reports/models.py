@@ -131,25 +131,33 @@ class Report(db.Model):
 
 
 def _tally_key() -> list:
-    return [mapped_column(Date, primary_key=True), mapped_column(code_string(9), primary_key=True),
-            mapped_column(SmallInteger, primary_key=True), mapped_column(SmallInteger, primary_key=True)]
+    """dim, area_code, grain, period: what a tally row counts, where, over which day or month."""
+    return [mapped_column(String(1), primary_key=True), mapped_column(code_string(9), primary_key=True),
+            mapped_column(String(1), primary_key=True), mapped_column(Date, primary_key=True)]
 
 
 # Resolve times in minutes where each coarse bucket of the tallies starts (the last one has no end).
-BUCKET_EDGES = (0, 30, 60, 120, 180, 240, 360, 480, 720, 960, 1440, 1920, 2400, 2880, 3600, 4320, 5040, 5760,
-                7200, 8640, 10080, 14400, 20160, 43200)
+BUCKET_EDGES = (0, 15, 30, 45, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 840, 960, 1080, 1200, 1440,
+                1680, 1920, 2160, 2400, 2640, 2880, 3240, 3600, 3960, 4320, 4680, 5040, 5400, 5760, 6480, 7200, 7920,
+                8640, 9360, 10080, 11520, 12960, 14400, 17280, 20160, 30240, 43200)
 BUCKETS = tuple(f"resolved_in_{i:02d}" for i in range(len(BUCKET_EDGES)))
+# What a tally row's group_key names: a street (its code as a number), a department (0: none), a category, or
+# nothing (0: the whole area).
+DIMS = {"street": "s", "department": "d", "category": "c", "total": "t"}
+GRAINS = ("d", "m")  # a Guangzhou day; a calendar month (period: its first day)
 
 
 class Tally(db.Model):
-    """The settled outcomes of the reports filed on one Guangzhou day in one street, per department (0: none) and
-    category, kept in the transaction of every change to a report (app/reports/tallies.py); resolved_in_NN
-    counts the resolved reports whose resolve time falls in coarse bucket NN (BUCKET_EDGES)."""
+    """The settled outcomes of the reports filed in one period (a day, or a month) inside one area (the city, a
+    district or a street), per group of one dimension (dim: DIMS), kept in the transaction of every change to a
+    report (app/reports/tallies.py). A report counts in every area that holds its grid, for each dimension and
+    both grains, so that any area's figures over any window are a few hundred rows whatever its size.
+    resolved_in_NN counts the resolved reports whose resolve time falls in coarse bucket NN (BUCKET_EDGES)."""
 
     __tablename__ = "report_tallies"
-    __table_args__ = (Index("ix_report_tallies_street_day", "street_code", "day"),)
 
-    day, street_code, department_id, category_id = _tally_key()
+    dim, area_code, grain, period = _tally_key()
+    group_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     filed: Mapped[int] = mapped_column(Integer, default=0)
     responded: Mapped[int] = mapped_column(Integer, default=0)
     responded_on_time: Mapped[int] = mapped_column(Integer, default=0)
@@ -163,13 +171,19 @@ class Tally(db.Model):
 
 
 class ResolveMinutes(db.Model):
-    """How many of a tally key's resolved reports took so many whole minutes from filing to resolution, with the
-    coarse bucket of that time: the median is found in the tallies' buckets, then read here in one bucket."""
+    """How many of the reports filed on one Guangzhou day in one street, per department (0: none) and category,
+    took so many whole minutes from filing to resolution, with the coarse bucket of that time: the median is found
+    in the tallies' buckets, then read here in one bucket (its index is by bucket first and covers the
+    columns read, so that the read is one index range)."""
 
     __tablename__ = "report_resolve_minutes"
-    __table_args__ = (Index("ix_report_resolve_minutes_bucket_day", "bucket", "day"),)
+    __table_args__ = (Index("ix_report_resolve_minutes_bucket_day", "bucket", "day", "street_code",
+                            postgresql_include=["department_id", "category_id", "minutes", "n"]),)
 
-    day, street_code, department_id, category_id = _tally_key()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    street_code: Mapped[str] = mapped_column(code_string(9), primary_key=True)
+    department_id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    category_id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     minutes: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[int] = mapped_column(SmallInteger)
     n: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,11 +1,14 @@
-"""The tallies behind the figures: per Guangzhou day filed, street, department and category, the counts of each
-report's settled outcomes and coarse buckets of its resolve time (report_tallies), and a histogram of resolve
-times in whole minutes (report_resolve_minutes). Every flush that adds, changes or deletes a report takes its
-old contribution off and puts its new one on, as atomic upserts (`n = n + delta`, keys in one order) in the
-flush's own transaction, so the tallies are exact whichever path wrote the report and whatever runs beside it.
-What depends on the clock (a deadline passing) is never tallied: tally_figures.py counts it live over the open
-cases. `flask reports rebuild-tallies` recomputes everything from the reports (after a bulk load that bypassed
-the ORM, or to check them)."""
+"""The tallies behind the figures. Each report counts, by the Guangzhou day it was filed and by that day's month,
+in the city, its district and its street, once per dimension (its street, its department, its category, and the
+whole area): the counts of its settled outcomes and a coarse bucket of its resolve time (report_tallies). Its
+resolve time in whole minutes counts once, by day, street, department and category (report_resolve_minutes). So
+an area's figures over a window, grouped any way, read one area's rows for the window's months and its days
+outside whole months, whatever the area's size.
+Every flush that adds, changes or deletes a report takes its old contribution off and puts its new one on, as
+atomic upserts (`n = n + delta`, keys in one order) in the flush's own transaction, so the tallies are exact
+whichever path wrote the report and whatever runs beside it. What depends on the clock (a deadline passing) is
+never tallied: tally_figures.py counts it live over the open cases. `flask reports rebuild-tallies` recomputes
+everything from the reports (after a bulk load that bypassed the ORM, or to check them)."""
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, datetime
@@ -15,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from app.common import time as clock
 from app.common.upsert import insert
-from app.reports.models import BUCKET_EDGES, BUCKETS, Report, ResolveMinutes, Tally
+from app.reports.models import BUCKET_EDGES, BUCKETS, DIMS, Report, ResolveMinutes, Tally
 
 OUTCOMES = ("filed", "responded", "responded_on_time", "resolved", "resolved_on_time", "confirmed", "closed",
             "flagged")
 COUNTS = (*OUTCOMES, *BUCKETS)
-KEY = ("day", "street_code", "department_id", "category_id")
+KEY = ("dim", "area_code", "grain", "period", "group_key")
+MINUTES_KEY = ("day", "street_code", "department_id", "category_id", "minutes")
+LEVELS = (4, 6, 9)  # the city, a district, a street: their code lengths
 CLOSED_OUT = ("rejected", "duplicate")  # answered but never resolved: outside 解决率
 COLUMNS = ("submitted_at", "grid_code", "department_id", "category_id", "state", "flagged", "responded_at",
            "accept_due_at", "resolved_at", "resolve_due_at")
@@ -43,7 +48,8 @@ def day_filed(submitted_at: datetime) -> date:
 
 
 def outcome(v: dict) -> tuple[tuple, tuple[int, ...], int | None]:
-    """(tally key, counts in COUNTS order, minutes to resolve or None) of one report's column values."""
+    """((day, street, department or 0, category), counts in COUNTS order, minutes to resolve or None) of one
+    report's column values."""
     responded = v["responded_at"] is not None
     resolved = v["resolved_at"] is not None and v["state"] not in CLOSED_OUT
     counts = (True, responded, responded and clock.as_utc(v["responded_at"]) <= clock.as_utc(v["accept_due_at"]),
@@ -57,6 +63,15 @@ def outcome(v: dict) -> tuple[tuple, tuple[int, ...], int | None]:
     return key, (*(int(c) for c in counts), *buckets), minutes
 
 
+def keys(day: date, street: str, department: int, category: int) -> list[tuple]:
+    """The tally keys (KEY order) a report filed on day in street counts under."""
+    groups = ((DIMS["street"], int(street)), (DIMS["department"], department), (DIMS["category"], category),
+              (DIMS["total"], 0))
+    return [(dim, street[:length], grain, period, group)
+            for grain, period in (("d", day), ("m", day.replace(day=1)))
+            for length in LEVELS for dim, group in groups]
+
+
 class Changes:
     """Tally and histogram deltas, summed by key."""
 
@@ -65,18 +80,19 @@ class Changes:
         self.minutes = defaultdict(int)
 
     def add(self, values: dict, sign: int) -> None:
-        key, counts, minutes = outcome(values)
-        row = self.tallies[key]
-        for i, count in enumerate(counts):
-            row[i] += sign * count
+        base, counts, minutes = outcome(values)
+        for key in keys(*base):
+            row = self.tallies[key]
+            for i, count in enumerate(counts):
+                row[i] += sign * count
         if minutes is not None:
-            self.minutes[(*key, minutes)] += sign
+            self.minutes[(*base, minutes)] += sign
 
     def apply(self, connection) -> None:
         """Upsert the non-zero deltas, in key order (two flushes never wait on each other's rows crosswise)."""
         tallies = [dict(zip(KEY, key), **dict(zip(COUNTS, row)))
                    for key, row in sorted(self.tallies.items()) if any(row)]
-        minutes = [dict(zip((*KEY, "minutes"), key), bucket=bucket_of(key[-1]), n=n)
+        minutes = [dict(zip(MINUTES_KEY, key), bucket=bucket_of(key[-1]), n=n)
                    for key, n in sorted(self.minutes.items()) if n]
         for table, rows, counts in ((Tally.__table__, tallies, COUNTS),
                                     (ResolveMinutes.__table__, minutes, ("n",))):
@@ -128,25 +144,42 @@ def recount(connection) -> Changes:
     return changes
 
 
-# PostgreSQL: the same rules as outcome(), as one grouped pass per table.
+# PostgreSQL: the same rules as outcome() and keys(), as grouped passes: the reports counted once per day, street,
+# department and category, then those rows summed into every tally key.
 _MINUTES = "floor(extract(epoch FROM resolved_at - submitted_at) / 60)::int"
-_BUCKET = f"width_bucket({_MINUTES}, ARRAY{list(BUCKET_EDGES)}) - 1"
-_KEY = ("(submitted_at AT TIME ZONE 'Asia/Shanghai')::date, substr(grid_code, 1, 9), coalesce(department_id, 0), "
-        "category_id")
-_FILL_TALLIES = f"""
-INSERT INTO report_tallies ({', '.join(KEY + COUNTS)})
-SELECT {_KEY}, count(*), count(responded_at), count(*) FILTER (WHERE responded_at <= accept_due_at),
-       count(*) FILTER (WHERE resolved_at IS NOT NULL AND state NOT IN ('rejected', 'duplicate')),
-       count(*) FILTER (WHERE resolved_at <= resolve_due_at AND state NOT IN ('rejected', 'duplicate')),
-       count(*) FILTER (WHERE state = 'confirmed'), count(*) FILTER (WHERE state IN ('confirmed', 'closed')),
-       count(*) FILTER (WHERE flagged),
-       {', '.join(f"count(*) FILTER (WHERE resolved_at IS NOT NULL AND greatest({_BUCKET}, 0) = {i})"
-                  for i in range(len(BUCKETS)))}
+_BUCKET = f"greatest(width_bucket({_MINUTES}, ARRAY{list(BUCKET_EDGES)}) - 1, 0)"
+_BASE = f"""
+CREATE TEMPORARY TABLE report_tally_base ON COMMIT DROP AS
+SELECT (submitted_at AT TIME ZONE 'Asia/Shanghai')::date AS day, substr(grid_code, 1, 9) AS street,
+       coalesce(department_id, 0) AS department, category_id AS category,
+       count(*) AS filed, count(responded_at) AS responded,
+       count(*) FILTER (WHERE responded_at <= accept_due_at) AS responded_on_time,
+       count(*) FILTER (WHERE resolved_at IS NOT NULL AND state NOT IN ('rejected', 'duplicate')) AS resolved,
+       count(*) FILTER (WHERE resolved_at <= resolve_due_at AND state NOT IN ('rejected', 'duplicate'))
+           AS resolved_on_time,
+       count(*) FILTER (WHERE state = 'confirmed') AS confirmed,
+       count(*) FILTER (WHERE state IN ('confirmed', 'closed')) AS closed, count(*) FILTER (WHERE flagged) AS flagged,
+       {', '.join(f"count(*) FILTER (WHERE resolved_at IS NOT NULL AND {_BUCKET} = {i}) AS {name}"
+                  for i, name in enumerate(BUCKETS))}
 FROM reports GROUP BY 1, 2, 3, 4
 """
+_FILL_TALLIES = f"""
+INSERT INTO report_tallies ({', '.join(KEY + COUNTS)})
+SELECT d.dim, substr(b.street, 1, l.length), g.grain,
+       CASE g.grain WHEN 'd' THEN b.day ELSE date_trunc('month', b.day)::date END,
+       CASE d.dim WHEN '{DIMS["street"]}' THEN b.street::int WHEN '{DIMS["department"]}' THEN b.department
+                  WHEN '{DIMS["category"]}' THEN b.category ELSE 0 END,
+       {', '.join(f"sum(b.{c})" for c in COUNTS)}
+FROM report_tally_base b
+     CROSS JOIN (VALUES ('d'), ('m')) AS g (grain)
+     CROSS JOIN (VALUES {', '.join(f"({n})" for n in LEVELS)}) AS l (length)
+     CROSS JOIN (VALUES {', '.join(f"('{d}')" for d in DIMS.values())}) AS d (dim)
+GROUP BY 1, 2, 3, 4, 5
+"""
 _FILL_MINUTES = f"""
-INSERT INTO report_resolve_minutes ({', '.join(KEY)}, minutes, bucket, n)
-SELECT {_KEY}, {_MINUTES}, greatest({_BUCKET}, 0), count(*)
+INSERT INTO report_resolve_minutes ({', '.join(MINUTES_KEY)}, bucket, n)
+SELECT (submitted_at AT TIME ZONE 'Asia/Shanghai')::date, substr(grid_code, 1, 9), coalesce(department_id, 0),
+       category_id, {_MINUTES}, {_BUCKET}, count(*)
 FROM reports WHERE resolved_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
 """
 
@@ -156,6 +189,8 @@ def fill(connection) -> None:
     connection.execute(delete(ResolveMinutes.__table__))
     connection.execute(delete(Tally.__table__))
     if connection.dialect.name == "postgresql":
+        connection.execute(text("DROP TABLE IF EXISTS report_tally_base"))
+        connection.execute(text(_BASE))
         connection.execute(text(_FILL_TALLIES))
         connection.execute(text(_FILL_MINUTES))
     else:

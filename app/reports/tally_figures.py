@@ -1,36 +1,60 @@
-"""The figures of a street or wider area from the tallies: the settled counts summed over the days of the window,
-what the clock decides (a deadline passing) counted live over the open cases filed in it (a partial index keeps
-them few), and the exact median: the tallies' coarse buckets say which bucket holds the middle rank(s) and at
-what rank inside it, then only that bucket's minutes are read from the histogram. A group's key is the street,
-department or category of the tallies; the total adds the groups up (they split the area)."""
-from datetime import date, datetime
+"""The figures of a street or wider area from the tallies: the settled counts summed over the area's tally rows of
+the window's whole months and its other days, what the clock decides (a deadline passing) counted live over the
+open cases filed in it (a partial index keeps them few), and the exact median: the tallies' coarse buckets say which
+bucket holds the middle rank(s) and at what rank inside it, then only that bucket's minutes are read from the
+histogram. A group's key is the street, department or category; the total adds the groups up (they split the
+area)."""
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, bindparam, case, func, literal, select
+from sqlalchemy import Integer, String, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.areas import service as area_service
 from app.common.upsert import is_postgres
 from app.extensions import db
-from app.reports.models import BUCKETS, OPEN_STATES, Report, ResolveMinutes, Tally
+from app.reports.models import BUCKETS, DIMS, OPEN_STATES, Report, ResolveMinutes, Tally
 from app.reports.tallies import COUNTS
 
 TOTAL = "total"  # the medians' key of the whole area
 
 
-def _key(model, by: str):
-    return {"street": model.street_code, "department": model.department_id, "category": model.category_id}[by]
+def spans(first_day: date, last_day: date) -> list[tuple[str, date, date]]:
+    """(grain, first period, last period) covering [first_day, last_day]: whole months by month, the rest by day."""
+    months_from = first_day if first_day.day == 1 else _next_month(first_day)
+    months_to = _next_month(last_day) if _next_month(last_day) - timedelta(days=1) == last_day \
+        else last_day.replace(day=1)
+    if months_from >= months_to:
+        return [("d", first_day, last_day)]
+    found = [("d", first_day, months_from - timedelta(days=1)), ("m", months_from, months_to - timedelta(days=1)),
+             ("d", months_to, last_day)]
+    return [(grain, lo, hi) for grain, lo, hi in found if lo <= hi]
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _street(key: int) -> str:
+    return str(key).zfill(9)
+
+
+def settled(area: str, by: str, first_day: date, last_day: date) -> dict:
+    """{key: {count name: sum}} over the area's tally rows of one dimension in the window."""
+    t = Tally
+    periods = or_(*[and_(t.grain == grain, t.period >= lo, t.period <= hi)
+                    for grain, lo, hi in spans(first_day, last_day)])
+    rows = db.session.execute(select(t.group_key.label("key"), *[func.sum(getattr(t, c)).label(c) for c in COUNTS])
+                              .where(t.dim == DIMS[by], t.area_code == area, periods).group_by(t.group_key))
+    return {_street(row.key) if by == "street" else row.key: {c: int(getattr(row, c) or 0) for c in COUNTS}
+            for row in rows}
 
 
 def _where(model, area: str, first_day: date, last_day: date):
     return and_(model.day >= first_day, model.day <= last_day, area_service.in_subtree(model.street_code, area))
 
 
-def settled(area: str, by: str, first_day: date, last_day: date) -> dict:
-    """{key: {count name: sum}} over the tallies of the window's days inside the area."""
-    key = _key(Tally, by)
-    rows = db.session.execute(select(key.label("key"), *[func.sum(getattr(Tally, c)).label(c) for c in COUNTS])
-                              .where(_where(Tally, area, first_day, last_day)).group_by(key)).mappings()
-    return {row["key"]: {c: int(row[c] or 0) for c in COUNTS} for row in rows}
+def _key(model, by: str):
+    return {"street": model.street_code, "department": model.department_id, "category": model.category_id}[by]
 
 
 def _late(condition):
@@ -92,13 +116,19 @@ def _picked_here(where, key, wanted: list[tuple]) -> dict:
 
 
 def _picked_in_database(where, key, wanted: list[tuple]) -> dict:
-    """PostgreSQL: the same, walked in the database: only the rows at the wanted ranks come back."""
+    """PostgreSQL: the same, walked in the database: only the wanted groups' rows of their own buckets are summed
+    and ranked (a hash join on the wanted pairs), and only the rows at the wanted ranks come back."""
     h = ResolveMinutes
+    key_type = ARRAY(String) if isinstance(wanted[0][1], str) else ARRAY(Integer)
+    pairs = sorted({(b, k) for b, k, _ in wanted})
+    p = func.unnest(bindparam("pair_buckets", [b for b, _ in pairs], ARRAY(Integer)),
+                    bindparam("pair_keys", [k for _, k in pairs], key_type)) \
+        .table_valued("bucket", "key").render_derived(name="pairs")
     sums = select(key.label("key"), h.bucket, h.minutes, func.sum(h.n).label("n")) \
-        .where(where, h.bucket.in_({b for b, _, _ in wanted})).group_by(key, h.bucket, h.minutes).subquery()
+        .join_from(h, p, and_(p.c.bucket == h.bucket, p.c.key == key)) \
+        .where(where, h.bucket.in_({b for b, _ in pairs})).group_by(key, h.bucket, h.minutes).subquery()
     ranked = select(sums, func.sum(sums.c.n).over(partition_by=(sums.c.key, sums.c.bucket), order_by=sums.c.minutes)
                     .label("upto")).subquery()
-    key_type = ARRAY(String) if isinstance(wanted[0][1], str) else ARRAY(Integer)
     w = func.unnest(bindparam("buckets", [b for b, _, _ in wanted], ARRAY(Integer)),
                     bindparam("keys", [k for _, k, _ in wanted], key_type),
                     bindparam("ranks", [r for _, _, r in wanted], ARRAY(Integer))) \

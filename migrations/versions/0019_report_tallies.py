@@ -1,5 +1,5 @@
 """report_tallies, report_resolve_minutes: the settled outcomes of reports per day filed, street, department and
-category with coarse buckets of their resolve times, and the resolve-minute histogram, filled from the reports;
+category with coarse buckets of their resolve times, and the resolve-minute histogram (0022 fills them);
 open reports indexed by filing time
 
 Revision ID: 0019
@@ -9,14 +9,15 @@ Revises: 0012
 from alembic import op
 import sqlalchemy as sa
 
-from app.reports import tallies
-
 # revision identifiers, used by Alembic.
 revision = '0019'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
 
+# The counts as this revision defined them (0022 replaces the tables and fills them).
+COUNTS = ("filed", "responded", "responded_on_time", "resolved", "resolved_on_time", "confirmed", "closed", "flagged",
+          *(f"resolved_in_{i:02d}" for i in range(24)))
 OPEN = "state IN ('submitted', 'accepted', 'dispatched', 'in_progress', 'reopened')"
 
 
@@ -30,7 +31,7 @@ def _key() -> list:
 
 def upgrade():
     op.create_table('report_tallies', *_key(),
-                    *[sa.Column(name, sa.Integer(), nullable=False) for name in tallies.COUNTS],
+                    *[sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS],
                     sa.PrimaryKeyConstraint('day', 'street_code', 'department_id', 'category_id',
                                             name=op.f('pk_report_tallies')))
     op.create_index('ix_report_tallies_street_day', 'report_tallies', ['street_code', 'day'])
@@ -43,7 +44,6 @@ def upgrade():
     op.create_index('ix_report_resolve_minutes_bucket_day', 'report_resolve_minutes', ['bucket', 'day'])
     op.create_index('ix_reports_open_submitted', 'reports', ['submitted_at', 'grid_code'],
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
-    tallies.fill(op.get_bind())
 
 
 def downgrade():

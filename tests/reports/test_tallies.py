@@ -1,7 +1,7 @@
 """The tallies behind the figures: after any sequence of steps they equal a full recount of the reports, and the
 figures read from them equal one pass over the reports; a deadline passing counts at once; rebuild-tallies
 restores them; steps taken at the same moment on PostgreSQL lose no count."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from app.auth.models import User
 from app.errors import AppError
 from app.extensions import db
-from app.reports import deadlines, service, stats, tallies, workflow
+from app.reports import deadlines, service, stats, tallies, tally_figures, workflow
 from app.reports.models import Report, ResolveMinutes, Tally
 from tests import factories
 from tests.reports.helpers import DISTRICT, FAR_GRID, GRID, NOW, OTHER_COMMUNITY_GRID, STREET, act, body, file
@@ -25,7 +25,7 @@ def _kept() -> tuple[dict, dict]:
     conn = db.session.connection()
     counts = {tuple(r[k] for k in tallies.KEY): tuple(r[c] for c in tallies.COUNTS)
               for r in conn.execute(select(Tally.__table__)).mappings()}
-    minutes = {tuple(r[k] for k in (*tallies.KEY, "minutes")): r["n"]
+    minutes = {tuple(r[k] for k in tallies.MINUTES_KEY): r["n"]
                for r in conn.execute(select(ResolveMinutes.__table__)).mappings()}
     return {k: v for k, v in counts.items() if any(v)}, {k: v for k, v in minutes.items() if v}
 
@@ -95,6 +95,40 @@ def test_tallies_equal_a_recount_after_any_steps(clock, monkeypatch, people, fil
             assert stats.figures(area=area, by=by, **window) == _scanned(monkeypatch, area=area, by=by, **window)
 
 
+def test_spans_cut_a_window_into_whole_months_and_days():
+    d = date
+    assert tally_figures.spans(d(2026, 11, 3), d(2026, 11, 30)) == [("d", d(2026, 11, 3), d(2026, 11, 30))]
+    assert tally_figures.spans(d(2026, 11, 1), d(2026, 11, 30)) == [("m", d(2026, 11, 1), d(2026, 11, 30))]
+    assert tally_figures.spans(d(2026, 10, 20), d(2027, 1, 5)) == [
+        ("d", d(2026, 10, 20), d(2026, 10, 31)), ("m", d(2026, 11, 1), d(2026, 12, 31)),
+        ("d", d(2027, 1, 1), d(2027, 1, 5))]
+    assert tally_figures.spans(d(2026, 2, 1), d(2026, 3, 31)) == [("m", d(2026, 2, 1), d(2026, 3, 31))]
+    assert tally_figures.spans(d(2026, 12, 31), d(2027, 1, 1)) == [("d", d(2026, 12, 31), d(2027, 1, 1))]
+
+
+def test_figures_over_months_equal_one_pass(clock, monkeypatch, people):
+    """Reports filed over three months and resolved at different speeds: every window, whole months or cut,
+    reads the same figures from the tallies as from one pass over the reports."""
+    reporter, admin = people
+    for i, days_back in enumerate((75, 62, 45, 31, 30, 29, 12, 1, 0)):
+        clock.set(NOW - timedelta(days=days_back, hours=i))
+        report = service.file(user=reporter, data=body(grid=GRIDS[i % len(GRIDS)],
+                                                       category=("fire_hazard", "sanitation", "other")[i % 3]))[0]
+        for action in ("accept", "dispatch", "start", "resolve")[:i % 5]:
+            clock.advance(minutes=37 * (i + 1))
+            workflow.act(user=admin, report_id=report.id,
+                         data={"action": action, "reason": "已处置", "department": "fire"})
+    clock.set(NOW + timedelta(days=1))
+    windows = [(date(2026, 9, 1), date(2026, 11, 30)), (date(2026, 9, 16), date(2026, 12, 1)),
+               (date(2026, 10, 1), date(2026, 10, 31)), (date(2026, 10, 30), date(2026, 11, 2))]
+    for start, end in windows:
+        for area in (STREET, DISTRICT, "4401"):
+            for by in ("street", "department", "category"):
+                query = {"area": area, "by": by, "start": start, "end": end}
+                assert stats.figures(**query) == _scanned(monkeypatch, **query), query
+    assert stats.figures(area="4401", by="category", start=windows[0][0], end=windows[0][1])["total"]["count"] == 9
+
+
 def test_a_deadline_passing_counts_at_once(client, clock, volunteer, admin):
     _, as_reporter = volunteer()
     file(client, as_reporter)  # fire hazard: 2 hours to accept
@@ -132,7 +166,8 @@ def test_rebuild_tallies_restores_a_recount(app, client, volunteer, community):
     db.session.commit()
     assert _kept() != expected
     result = app.test_cli_runner().invoke(args=["reports", "rebuild-tallies"])
-    assert result.exit_code == 0 and result.output.startswith("tallies rebuilt: 1 rows"), result.output
+    # one day, street, department and category: 2 grains × 3 areas (city, district, street) × 4 dimensions
+    assert result.exit_code == 0 and result.output.startswith("tallies rebuilt: 24 rows"), result.output
     db.session.expire_all()
     assert _kept() == expected
 
@@ -153,7 +188,8 @@ def test_simultaneous_steps_on_one_tally_key_lose_no_count(concurrently, volunte
         concurrently(step(action), len(ids))
     kept = _kept()
     assert kept == _recounted()
-    (row,) = kept[0].values()
+    assert len(kept[0]) == 24  # one day, street, department and category, counted in every key it falls under
+    row = kept[0][("t", "4401", "d", NOW.date(), 0)]
     assert dict(zip(tallies.OUTCOMES, row)) == {"filed": 6, "responded": 6, "responded_on_time": 6, "resolved": 6,
                                               "resolved_on_time": 6, "confirmed": 0, "closed": 0, "flagged": 0}
     assert sum(kept[1].values()) == 6

@@ -30,10 +30,6 @@ ALLOWED = {
         "the bulk import writes accounts and their grants in its own Core statements",
     ("app.volunteers.import_scope", "app.auth.models"):
         "the import's scope check joins its staged rows to accounts by phone hash in one statement",
-    ("app.venues.routes", "app.invitations.routes"):
-        "`sent()`, the one 202 answer of every route that sends an invitation",
-    ("app.volunteers.group_routes", "app.invitations.routes"):
-        "`sent()`, the one 202 answer of every route that sends an invitation",
 }
 
 # Modules of the request layer, which may read the request: views and the decorators applied to them.

@@ -20,10 +20,6 @@ SHARED = {
 
 # (importing module, imported module): why the edge stays.
 ALLOWED = {
-    ("app.volunteers.bulk", "app.auth.models"):
-        "the bulk import writes accounts and their grants in its own Core statements",
-    ("app.volunteers.import_scope", "app.auth.models"):
-        "the import's scope check joins its staged rows to accounts by phone hash in one statement",
 }
 
 # Modules of the request layer, which may read the request: views and the decorators applied to them.

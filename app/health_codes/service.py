@@ -1,11 +1,12 @@
 """穗康码 rules: apply, list, withdraw, verify the holder, family holders, declare, show (token, QR) and verify.
 
-This module is the domain's whole interface. For venues, scans and officials: verify_token, status, masked_holders,
+This module is the domain's interface. For venues, scans and officials: verify_token, status, masked_holders,
 masked_names (tracing: names already read with its own statement), get, official_set_colour and history (the last
 three live in officials.py, and act on the code's person); for the scans at the door: token_ref, unverified_ref,
 code_by_ref, verdict, cached_verdict, may_show, and the cached Card (with the person's id, for one visit per person)
-with card_key, ref_key and cached_card. Each says what it raises. Personal data never leaves the domain unmasked (a
-card keeps the name encrypted)."""
+with card_key, ref_key and cached_card. Each says what it raises. Beside it, joins.py builds the code and its person
+into venues' own statements (a check-in's one SELECT, a trace). Personal data never leaves the domain unmasked (a
+card keeps the name encrypted; a trace's names go through masked_names)."""
 import base64
 import functools
 import logging

@@ -1,5 +1,4 @@
 """/me/invitations: the caller's invitations (to a group, to a venue's staff), accepted or declined by them."""
-from flask import Response, current_app
 from flask_jwt_extended import current_user
 
 from app.auth.access import require
@@ -39,9 +38,3 @@ def decline(invitation_id):
     """拒绝邀请：Decline an invitation; nothing changes for me."""
     return service.answer(user=current_user, invitation_id=invitation_id, accept=False)
 
-
-def sent() -> Response:
-    """202 {"message": "已发送邀请"}: the one answer of every route that sends an invitation."""
-    response = current_app.json.response({"message": schemas.INVITED})
-    response.status_code = 202
-    return response

@@ -23,7 +23,6 @@ from app.common.ids import random_id
 from app.common.time import utcnow
 from app.common.types import UTCDateTime, code_string
 from app.extensions import db
-from app.volunteers import models as _volunteers  # noqa: F401 — the tables referenced below
 
 ID = BigInteger().with_variant(Integer, "sqlite")
 VOLUNTEER = "volunteers.id"

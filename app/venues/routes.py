@@ -12,7 +12,7 @@ from app.common.pagination import page_schema
 from app.common.time import utcnow
 from app.errors import doc_errors
 from app.extensions import limiter
-from app.invitations.routes import sent
+from app.invitations.responses import sent
 from app.invitations.schemas import InvitationSent
 from app.ops.idempotency import idempotent
 from app.venues import poster, schemas, service, staff_invites

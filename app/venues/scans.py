@@ -12,10 +12,10 @@ and the caches are filled. All run in autocommit mode (`app.common.sql.autocommi
 statement, so no BEGIN/COMMIT round trips). Scans carry no personal data: a code id, a venue id, a time, a colour."""
 import hashlib
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import BigInteger, and_, bindparam, column, or_, select, text, true, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import BigInteger, and_, bindparam, column, or_, select, text, update
 
 from app.common import upsert
 from app.common.fields import id_value
@@ -26,11 +26,14 @@ from app.common.time import utcnow
 from app.common.types import UTCDateTime
 from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.extensions import db
+from app.health_codes import joins as hc_joins
 from app.health_codes import service as hc_service
-from app.health_codes.models import HealthCode, Person
 from app.venues import codes
 from app.venues import service as venue_service
 from app.venues.models import LatestVisit, OfflineScan, Scan, Venue
+
+if TYPE_CHECKING:  # codes are health_codes': annotations only
+    from app.health_codes.models import HealthCode
 
 DEDUP_WINDOW = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(minutes=2)
@@ -100,9 +103,7 @@ def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
 
 # One round trip for both single-row look-ups (an explicit cross join of two primary-key hits, with the code's
 # person), built once.
-_VENUE_AND_CODE = select(Venue, HealthCode, Person).select_from(Venue).join(HealthCode, true()).outerjoin(
-    Person, Person.id == HealthCode.person_id).where(Venue.id == bindparam("venue_id"),
-                                                     HealthCode.id == bindparam("code_id"))
+_VENUE_AND_CODE = hc_joins.with_code(select(Venue).where(Venue.id == bindparam("venue_id")), bindparam("code_id"))
 
 
 def _venue_and_code(venue_id: int, version: int, code_id: int):
@@ -112,7 +113,7 @@ def _venue_and_code(venue_id: int, version: int, code_id: int):
             raise ValidationFailed("venue_code_invalid", "场所码无效，请扫描场所张贴的最新场所码")
         raise NotFound("health_code_not_found", "健康码不存在")
     venue, code, person = row
-    set_committed_value(code, "person", person)  # read in the same SELECT: no lazy load
+    hc_joins.attach(code, person)  # read in the same SELECT: no lazy load
     if version != venue.code_version:
         raise _outdated()
     return venue, code
@@ -220,7 +221,7 @@ def _payload_hash(venue_id: int, token: str, scanned_at: datetime) -> str:
     return hashlib.sha256(f"{venue_id}|{token}|{scanned_at.isoformat()}".encode()).hexdigest()
 
 
-def _judge(item: dict, now: datetime) -> tuple[str | None, str | None, HealthCode | None]:
+def _judge(item: dict, now: datetime) -> tuple[str | None, str | None, "HealthCode | None"]:
     """(None, None, code) when the offline item is acceptable, else (error, message, None)."""
     at = item["scanned_at"]
     if at > now + CLOCK_SKEW:
@@ -273,7 +274,7 @@ def upload_batch(*, user, venue_id: int, items: list[dict]) -> list[dict]:
             if r["client_scan_id"] in lost and r["status"] == "rejected" else r for r in results]
 
 
-def _visit(user, venue_id: int, code: HealthCode, at: datetime, scan_id: int) -> bool:
+def _visit(user, venue_id: int, code: "HealthCode", at: datetime, scan_id: int) -> bool:
     """Claim the visit of an accepted offline scan inside the batch's transaction; whether it counts."""
     colour = code.person.colour
     return claim_visit(person_id=code.person_id, code_id=code.id, venue_id=venue_id, colour=colour, at=at,

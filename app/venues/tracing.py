@@ -15,8 +15,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.common.converters import MAX_ID
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.health_codes import joins as hc_joins
 from app.health_codes import service as hc_service
-from app.health_codes.models import HealthCode, Person
 from app.venues.models import Scan, TracingQuery, Venue
 
 MAX_RANGE = timedelta(days=28)
@@ -55,27 +55,22 @@ def _near_sqlite(element, compiler, **kw):
 
 
 def _statement():
-    scans, venues, codes = Scan.__table__, Venue.__table__, HealthCode.__table__  # Core: rows, no ORM loading
-    persons = Person.__table__
-    case_codes = codes.alias("case_codes")
-    person = select(codes.c.person_id).where(codes.c.id == bindparam("code")).scalar_subquery()
-    of_case = select(case_codes.c.id).where(case_codes.c.person_id == person)
+    scans, venues = Scan.__table__, Venue.__table__  # Core: rows, no ORM loading
+    of_case = hc_joins.codes_of_holder(bindparam("code"))
     visits = (select(scans.c.id, scans.c.venue_id, scans.c.scanned_at, scans.c.kind)
               .where(scans.c.health_code_id.in_(of_case), scans.c.scanned_at >= bindparam("since"),
                      scans.c.scanned_at <= bindparam("until"))
               .order_by(scans.c.scanned_at).limit(MAX_VISITS).subquery("visits"))
-    seen, holder, holder_person = scans.alias("seen"), codes.alias("holder"), persons.alias("holder_person")
+    seen = scans.alias("seen")
     # The constant bounds let the planner drop the partitions no window reaches.
     nearby = and_(seen.c.venue_id == visits.c.venue_id, seen.c.scanned_at >= bindparam("lo"),
                   seen.c.scanned_at <= bindparam("hi"), seen.c.health_code_id.not_in(of_case),
                   _near(seen.c.scanned_at, visits.c.scanned_at, bindparam("minutes", type_=Integer)))
-    return (select(visits.c.id, visits.c.venue_id, visits.c.scanned_at, visits.c.kind, venues.c.name,
-                   venues.c.approved_at, seen.c.id, seen.c.scanned_at, seen.c.health_code_id, holder_person.c.id,
-                   holder_person.c.colour, holder.c.name_enc)
-            .select_from(codes).outerjoin(visits, true()).outerjoin(venues, venues.c.id == visits.c.venue_id)
-            .outerjoin(seen, nearby).outerjoin(holder, holder.c.id == seen.c.health_code_id)
-            .outerjoin(holder_person, holder_person.c.id == holder.c.person_id)
-            .where(codes.c.id == bindparam("code")).order_by(seen.c.scanned_at))
+    stmt = hc_joins.from_code(select(visits.c.id, visits.c.venue_id, visits.c.scanned_at, visits.c.kind,
+                                     venues.c.name, venues.c.approved_at, seen.c.id, seen.c.scanned_at,
+                                     seen.c.health_code_id), bindparam("code"))
+    stmt = stmt.outerjoin(visits, true()).outerjoin(venues, venues.c.id == visits.c.venue_id).outerjoin(seen, nearby)
+    return hc_joins.with_holder(stmt, seen.c.health_code_id).order_by(seen.c.scanned_at)
 
 
 TRACE = _statement()

@@ -28,19 +28,17 @@ from sqlalchemy import (
     String,
     Table,
     case,
-    exists,
     literal,
     select,
     text,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
+from app.auth import bulk as account_bulk
 from app.auth import principal
-from app.auth.models import CITY_CODE, RoleGrant, User
 from app.common.ids import random_ids
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
@@ -211,30 +209,22 @@ class Writer:
     @staticmethod
     def _users(now, upsert: bool = True):
         s = _STAGE.c
-        picked = select(s.user_id, s.phone_hash, s.phone_enc, true(), literal(now, UTCDateTime)).where(true())
-        stmt = insert(User.__table__).from_select(["id", "phone_hash", "phone_enc", "is_active", "created_at"], picked)
-        if upsert:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["phone_hash"])
-        return stmt.execution_options(preserve_rowcount=True)
+        return account_bulk.insert_accounts(user_id=s.user_id, phone_hash=s.phone_hash, phone_enc=s.phone_enc,
+                                            now=now, upsert=upsert)
 
     @staticmethod
     def _known_accounts(every_row: bool):
         """Set the stage's account ids of the phones that had an account already (of every row when none is new);
         returns those ids."""
         s = _STAGE.c
-        stmt = update(_STAGE).values(user_id=select(User.id).where(User.phone_hash == s.phone_hash).scalar_subquery())
+        stmt = update(_STAGE).values(user_id=account_bulk.account_id(s.phone_hash))
         if not every_row:  # a row whose drawn id did not make an account of its phone
-            stmt = stmt.where(~exists().where(User.id == s.user_id, User.phone_hash == s.phone_hash))
+            stmt = stmt.where(~account_bulk.is_account(s.user_id, s.phone_hash))
         return stmt.returning(s.user_id)
 
     @staticmethod
     def _grants(roles, now, upsert: bool = True):
-        s = _STAGE.c
-        role = union_all(*[select(literal(r).label("role")) for r in roles]).subquery()
-        picked = select(s.user_id, role.c.role, literal(CITY_CODE), literal(now, UTCDateTime)) \
-            .select_from(_STAGE.join(role, true())).where(true()).order_by(s.user_id)
-        stmt = insert(RoleGrant.__table__).from_select(["user_id", "role", "area_code", "created_at"], picked)
-        return stmt.on_conflict_do_nothing(index_elements=["user_id", "role", "area_code"]) if upsert else stmt
+        return account_bulk.insert_city_grants(user_id=_STAGE.c.user_id, roles=roles, now=now, upsert=upsert)
 
     def _volunteers(self, now, upsert: bool = True):
         s = _STAGE.c

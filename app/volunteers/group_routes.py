@@ -5,7 +5,7 @@ from app.auth.access import require
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
 from app.errors import doc_errors
-from app.invitations.routes import sent
+from app.invitations.responses import sent
 from app.invitations.schemas import InvitationSent
 from app.ops.idempotency import idempotent
 from app.volunteers import group_invites, groups, membership, schemas

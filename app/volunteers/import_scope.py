@@ -3,7 +3,7 @@ never consented (only its owner registers, in the mini-program), or change a vol
 importer's areas (the row's new grid is checked with the row; this is the volunteer's current one)."""
 from sqlalchemy import Table, delete, select
 
-from app.auth.models import User
+from app.auth import bulk as account_bulk
 from app.extensions import db
 from app.volunteers import counts
 from app.volunteers.models import Volunteer
@@ -16,11 +16,10 @@ def refuse(stage: Table, tally: counts.Tally, allowed_areas: tuple[str, ...] | N
     """Remove the staged rows that may not be written (and count them out of the batch's tally); returns
     (line, reason) of each, in line order."""
     s = stage.c
-    rows = db.session.execute(
+    staged, account_id = account_bulk.join_accounts(
         select(s.line, s.grid_code, s.trade_id, s.interest_mask, s.service_roles,
-               Volunteer.id.label("volunteer_id"), Volunteer.grid_code.label("current_grid"))
-        .join(User, User.phone_hash == s.phone_hash).outerjoin(Volunteer, Volunteer.user_id == User.id)
-        .order_by(s.line)).all()
+               Volunteer.id.label("volunteer_id"), Volunteer.grid_code.label("current_grid")), s.phone_hash)
+    rows = db.session.execute(staged.outerjoin(Volunteer, Volunteer.user_id == account_id).order_by(s.line)).all()
     refused = []
     for row in rows:
         if row.volunteer_id is None:

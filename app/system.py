@@ -37,7 +37,7 @@ def health():
         db.session.rollback()
         log.warning("health check: database unreachable")
         return {"status": "degraded", "database": "down"}, 503
-    if horizon is not None and (horizon["months_ahead"] < 1 or horizon["default_rows"]):
+    if horizon is not None and (horizon.months_ahead < 1 or horizon.default_rows):
         log.warning("health check: scan partitions %s months ahead, %s rows in the default partition",
-                    horizon["months_ahead"], horizon["default_rows"])
+                    horizon.months_ahead, horizon.default_rows)
     return {"status": "ok", "database": "ok", "scan_partitions": horizon}

@@ -30,7 +30,7 @@ def run(ctx, quick: bool) -> list[Row]:
         plan = timing.explain(db.session, stats.day_query(venue_id=venue_id, day=day))
         db.session.rollback()
     ok_index = timing.reads_index(plan, "venue_id_scanned_at_idx")
-    note = (f"hot venue, {day}: {result['total']:,} scans in 24 hours; query {timing.execution_ms(plan)} ms in EXPLAIN "
+    note = (f"hot venue, {day}: {result.total:,} scans in 24 hours; query {timing.execution_ms(plan)} ms in EXPLAIN "
             f"ANALYZE, {'(venue, time) index' if ok_index else 'NOT the (venue, time) index'}: "
             f"{', '.join(timing.indexes_used(plan)[:2])}; p95 in the p99 column")
     return [Row("per-venue day stats (hot venue)", p50_ms=median, p99_ms=p95, unit="ms", target="reported",

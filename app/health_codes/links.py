@@ -18,6 +18,7 @@ from app.auth import service as auth_service
 from app.common.ids import random_id
 from app.common.masking import mask_phone
 from app.common.time import to_shanghai, utcnow
+from app.common.views import View
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.health_codes import identity, personal, persons, state, tokens
@@ -156,15 +157,14 @@ def _self_person(code: HealthCode) -> Person:
     return state.lock(code.person_id)
 
 
-def family_holders(*, code: HealthCode) -> list[dict]:
+def family_holders(*, code: HealthCode) -> list[View]:
     """The person's family holders as the self holder sees them: account phone and name on the code, masked."""
     person = _self_person(code)
     links = persons.live_links(person.id, "family")
     db.session.commit()
     phones = auth_service.phones_of(link.owner_id for link in links)
-    return [{"id": str(link.id), "name": personal.masked_name(link),
-             "account_phone": mask_phone(phones.get(link.owner_id)), "verified": link.verified_at is not None,
-             "created_at": link.created_at} for link in links]
+    return [View(link, name=personal.masked_name(link), account_phone=mask_phone(phones.get(link.owner_id)),
+                 verified=link.verified_at is not None) for link in links]
 
 
 def revoke_family(*, code: HealthCode, holder_id: int) -> None:

@@ -10,6 +10,7 @@ from flask_jwt_extended import current_user
 from app.api import hot_route
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.views import View
 from app.errors import doc_errors
 from app.health_codes import official_schemas as schemas
 from app.health_codes import service
@@ -36,7 +37,7 @@ def set_colour(data, code_id):
     Acts through any code of the person, a withdrawn one included; 410 `code_revoked` once the person is erased."""
     person = service.official_set_colour(code_id=code_id, colour=data["colour"], reason=data["reason"],
                                          official_id=current_user.id)
-    return {"health_code_id": str(code_id), "colour": person.colour}
+    return View(person, health_code_id=code_id)
 
 
 @admin.route("/health-codes/<int:code_id>/history", methods=["GET"])

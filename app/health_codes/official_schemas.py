@@ -89,14 +89,15 @@ class ColourSet(ma.Schema):
 
 
 class HistoryEntry(ma.Schema):
-    """One entry of a code's history: a colour change or a declaration (fields by `type`)."""
+    """One entry of a code's history: a colour change or a declaration (fields by `type`; a View of either row
+    dumps only the fields its row has)."""
 
     type = fields.String(required=True, validate=validate.OneOf(("colour_change", "declaration")))
     at = fields.DateTime(required=True)
     source = fields.String(validate=validate.OneOf(("official", "rules")))
     changed_by = fields.String(allow_none=True)
-    from_ = fields.String(data_key="from", attribute="from", allow_none=True)
-    to = fields.String()
+    from_ = fields.String(data_key="from", attribute="from_colour", allow_none=True)
+    to = fields.String(attribute="to_colour")
     reason = fields.Nested(Reason)
     note = fields.String(allow_none=True)
     temperature_c = fields.Float()

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.common.time import to_shanghai, utcnow
+from app.common.views import View
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.health_codes import personal, rules, state
@@ -90,22 +91,14 @@ def _notify_holders(person: Person, now: datetime) -> None:
                                     "time3": to_shanghai(now).strftime("%Y年%m月%d日 %H:%M")})
 
 
-def history(*, code_id: int) -> list[dict]:
-    """Colour changes and declarations of a code's person, through all its codes, newest first.
-
-    Items: {"type": "colour_change", "at", "source" (official|rules), "changed_by" (user id str or None),
-    "from" (None for the first assignment), "to", "reason": {"code", "message"}, "note"} and
-    {"type": "declaration", "at", "temperature_c", "symptoms", "risk_area_visit_14d", "case_contact_14d",
-    "risk" (reason code or None)}. Raises NotFound health_code_not_found."""
+def history(*, code_id: int) -> list[View]:
+    """Colour changes and declarations of a code's person, through all its codes, newest first: Views of
+    ColourChange rows (`type` "colour_change", `at`, `reason`) and of Declaration rows (`type` "declaration",
+    `at`, `risk`: the reason code of a risky declaration, or None). Raises NotFound health_code_not_found."""
     code = get(code_id=code_id)
     codes = state.codes_of(code.person_id) if code.person_id is not None else [code_id]
     changes = db.session.execute(select(ColourChange).where(ColourChange.health_code_id.in_(codes))).scalars()
     declarations = db.session.execute(select(Declaration).where(Declaration.health_code_id.in_(codes))).scalars()
-    items = [{"type": "colour_change", "at": c.changed_at, "source": c.source,
-              "changed_by": str(c.changed_by) if c.changed_by else None, "from": c.from_colour, "to": c.to_colour,
-              "reason": {"code": c.reason_code, "message": rules.REASONS[c.reason_code]}, "note": c.note}
-             for c in changes]
-    items += [{"type": "declaration", "at": d.declared_at, "temperature_c": d.temperature_c, "symptoms": d.symptoms,
-               "risk_area_visit_14d": d.risk_area_visit_14d, "case_contact_14d": d.case_contact_14d,
-               "risk": rules.risk_of(d)} for d in declarations]
-    return sorted(items, key=lambda i: i["at"], reverse=True)
+    items = [View(c, type="colour_change", at=c.changed_at, reason=rules.Reason(c.reason_code)) for c in changes]
+    items += [View(d, type="declaration", at=d.declared_at, risk=rules.risk_of(d)) for d in declarations]
+    return sorted(items, key=lambda i: i.at, reverse=True)

@@ -42,6 +42,17 @@ REASONS = {
 }
 
 
+@dataclass(frozen=True)
+class Reason:
+    """A verdict's reason as responses show it: the stable code and its sentence for the resident."""
+
+    code: str
+
+    @property
+    def message(self) -> str:
+        return REASONS[self.code]
+
+
 class DeclarationFacts(Protocol):
     declared_at: datetime
     temperature_c: float

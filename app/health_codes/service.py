@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import qr
 from app.common import cache
 from app.common.time import SHANGHAI, to_shanghai, utcnow
+from app.common.views import View
 from app.errors import Forbidden, TooManyRequests, ValidationFailed
 from app.extensions import db
 from app.health_codes import keys, links, personal, rules, state, tokens
@@ -66,6 +67,25 @@ _OWN = select(HealthCode, Person).outerjoin(Person, Person.id == HealthCode.pers
     HealthCode.id == bindparam("code_id"))
 
 
+@dataclass(frozen=True)
+class Consent:
+    """The separate consent a code was applied with: when, and to which version of the policy."""
+
+    given_at: datetime
+    policy_version: str
+
+
+def _colour_state(current: Status) -> dict:
+    return {"colour": current.colour, "reason": rules.Reason(current.reason), "next_review_at": current.next_review_at}
+
+
+def view(code: HealthCode) -> View:
+    """A code as its owner sees it: personal data masked, colour current (re-evaluated first if it was due)."""
+    current = status(code)
+    return View(code, **masked(code), **_colour_state(current), colour_since=current.since,
+                verified=code.verified_at is not None, consent=Consent(code.consent_at, code.consent_policy))
+
+
 def list_own(*, owner_id: int) -> list[HealthCode]:
     """The account's live codes, oldest first (at most ten)."""
     return list(db.session.execute(select(HealthCode).where(
@@ -83,7 +103,7 @@ def verify_holder(*, code_id: int, owner_id: int) -> HealthCode:
     return links.verify(code=get_own(code_id=code_id, owner_id=owner_id, lock=True))
 
 
-def family_holders(*, code_id: int, owner_id: int) -> list[dict]:
+def family_holders(*, code_id: int, owner_id: int) -> list[View]:
     """The family holders of the person of the caller's self code, masked."""
     return links.family_holders(code=get_own(code_id=code_id, owner_id=owner_id))
 
@@ -106,9 +126,10 @@ def _start_of_day(now: datetime) -> datetime:
 
 
 def declare(*, code_id: int, owner_id: int, temperature_c: float, symptoms: list[str],
-            risk_area_visit_14d: bool, case_contact_14d: bool) -> tuple[Declaration, HealthCode]:
+            risk_area_visit_14d: bool, case_contact_14d: bool) -> View:
     """健康申报: record a declaration for the code's person and re-evaluate its colour (the person is locked: no lost
-    update). An unverified code cannot declare (Forbidden verification_required)."""
+    update); the declaration with the person's new colour. An unverified code cannot declare (Forbidden
+    verification_required)."""
     now = utcnow()
     code = get_own(code_id=code_id, owner_id=owner_id, lock=True)
     if code.verified_at is None:
@@ -126,7 +147,7 @@ def declare(*, code_id: int, owner_id: int, temperature_c: float, symptoms: list
     db.session.flush()
     state.store(person, state.evaluate(person, now), now, code_id=code.id)
     db.session.commit()
-    return declaration, code
+    return View(declaration, **_colour_state(status(code)))
 
 
 # ---- show: token and QR ---------------------------------------------------------------------------------
@@ -138,6 +159,7 @@ def issue_token(*, code: HealthCode, now: datetime | None = None) -> dict:
     return _signed(ref=code.ref, colour=status(code, now=now).colour, now=now)
 
 
+# Hot path (亮码, bench/): a hand-built dict, as the schema dump of objects costs measurably there.
 def _signed(*, ref: str, colour: str, now: datetime) -> dict:
     ring, cfg = keys.keyring(), current_app.config
     issued = int(now.timestamp())
@@ -234,6 +256,7 @@ class Card:
             holder = personal.masked_blob(self.code_id, self.name_enc)
         except (KeyError, ValueError, InvalidTag):
             return None
+        # Hot path (验码, 扫场所码; bench/): a hand-built dict, as the schema dump of objects costs measurably there.
         return {"colour": self.colour, "pass": self.colour == "green", "holder": holder,
                 "reason": {"code": self.reason, "message": rules.REASONS[self.reason]}, "checked_at": now}
 
@@ -356,5 +379,6 @@ def verdict(code: HealthCode) -> dict:
     card is cached on the way (the next scan of this code reads no SQL for it)."""
     current = status(code)
     remember(Card.of(code, current))
+    # Hot path (验码, 扫场所码; bench/): a hand-built dict, as the schema dump of objects costs measurably there.
     return {"colour": current.colour, "pass": current.colour == "green", "holder": current.holder,
             "reason": {"code": current.reason, "message": current.message}, "checked_at": utcnow()}

@@ -17,6 +17,7 @@ its rows deleted with it) is missing from earlier days' green; a timed change (y
 green) counts from the day the refresh job writes it; and an official decision counts as the
 colour it names, also where the rules then kept another."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
@@ -33,6 +34,26 @@ MAX_DAYS = 92  # one chart: a quarter at most
 PERSONS_TTL = 600
 PERSONS_KEY = "hc:persons-count"
 DAY = 86400
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """Persons per colour at the end of one local day (today: as of now)."""
+
+    date: date
+    green: int
+    yellow: int
+    red: int
+
+
+@dataclass(frozen=True)
+class ColourCounts:
+    """The days from `first` to `last`, counted as of `as_of`."""
+
+    first: date
+    last: date
+    as_of: datetime
+    days: list[DayCounts]
 
 
 def _start_of(day: date) -> datetime:
@@ -108,7 +129,7 @@ def check_period(first: date, last: date, today: date) -> None:
         )
 
 
-def colour_counts(*, first: date, last: date, now: datetime | None = None) -> dict:
+def colour_counts(*, first: date, last: date, now: datetime | None = None) -> ColourCounts:
     """Persons per colour at the end of each local (Asia/Shanghai) day from first to last
     (today: as of now)."""
     now = as_utc(now or clock.utcnow())
@@ -126,6 +147,6 @@ def colour_counts(*, first: date, last: date, now: datetime | None = None) -> di
     counts, days = current(now), []
     for index in range(span - 1, -1, -1):
         if index <= (last - first).days:
-            days.append({"date": first + timedelta(days=index), **counts})
+            days.append(DayCounts(first + timedelta(days=index), **counts))
         counts = {c: counts[c] - net[index][c] for c in COLOURS}
-    return {"from": first, "to": last, "as_of": now, "days": days[::-1]}
+    return ColourCounts(first, last, now, days[::-1])

@@ -27,7 +27,7 @@ class DayCounts(ma.Schema):
 
 
 class ColourCountsRead(ma.Schema):
-    from_ = fields.Date(required=True, data_key="from", attribute="from")
-    to = fields.Date(required=True)
+    from_ = fields.Date(required=True, data_key="from", attribute="first")
+    to = fields.Date(required=True, attribute="last")
     as_of = fields.DateTime(required=True, metadata={"description": "今天的数字截至此时"})
     days = fields.List(fields.Nested(DayCounts), required=True)

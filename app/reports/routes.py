@@ -5,6 +5,7 @@ from flask_jwt_extended import current_user
 from app.auth.access import require
 from app.common.blueprint import Blueprint
 from app.common.pagination import page_schema
+from app.common.views import View
 from app.errors import ValidationFailed, doc_errors
 from app.ops.idempotency import idempotent
 from app.reports import catalogue, photos, queues, schemas, service, stats, workflow
@@ -14,11 +15,10 @@ REPORTERS = ("resident", "volunteer")
 STATS_ROLES = stats.ROLES
 
 
-def filed_view(report, created: bool, user) -> dict:
+def filed_view(report, created: bool, user) -> View:
     """A filed report with the open reports near it that may be the same problem."""
-    body = service.view(report, user=user)
-    body["duplicates_nearby"] = [service.view(r) for r in service.nearby(report)] if created else []
-    return body
+    nearby = [service.view(r) for r in service.nearby(report)] if created else []
+    return service.view(report, user=user, duplicates_nearby=nearby)
 
 
 @blp.route("/reports", methods=["POST"])
@@ -53,10 +53,10 @@ def list_reports(args):
 def get_report(report_id):
     """报事详情：One report with its history (its followers, staff over its grid, its department)."""
     report = service.visible(user=current_user, report_id=report_id)
-    body = service.view(report, user=current_user, history=True)
+    shown = service.view(report, user=current_user, history=True)
     if report.state == "submitted" and current_user.has_role("community_staff", "street_staff", "admin"):
-        body["duplicates_nearby"] = [service.view(r) for r in service.nearby(report)]
-    return body
+        shown.duplicates_nearby = [service.view(r) for r in service.nearby(report)]
+    return shown
 
 
 @blp.route("/reports/<int:report_id>/transitions", methods=["POST"])
@@ -82,7 +82,7 @@ def upload_photo():
     if upload is None:
         raise ValidationFailed("photo_required", "请选择照片", errors={"files": {"photo": ["必填"]}})
     photo = photos.store(user=current_user, raw=upload.read())
-    return {"id": str(photo.id), "url": photos.url(photo.id), "width": photo.width, "height": photo.height}
+    return View(photo, url=photos.url(photo.id))
 
 
 @blp.route("/report-photos/<string:token>", methods=["GET"])
@@ -147,8 +147,7 @@ def create_department(data):
 @doc_errors(404, 422)
 def add_department_staff(data, department_id):
     """部门工作人员账号：Create (or extend) a department staff account over an area of the department's (admins)."""
-    link = catalogue.add_staff(department_id=department_id, **data)
-    return {"department_id": link.department_id, "user_id": str(link.user_id)}
+    return catalogue.add_staff(department_id=department_id, **data)
 
 
 @blp.route("/stats/reports", methods=["GET"])

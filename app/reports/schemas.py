@@ -58,6 +58,9 @@ class ReportStep(ma.Schema):
 
 
 class ReportRead(ma.Schema):
+    """A report (a View with `category`, `department`, `mine`, `reporter`, the photo links, and `history` when
+    asked for)."""
+
     id = Text()
     client_key = Text()
     state = Text()
@@ -69,12 +72,12 @@ class ReportRead(ma.Schema):
     department = fields.Nested(ReportNamed, allow_none=True)
     urgency = Text()
     text = Text()
-    grid = Text()
+    grid = Text(attribute="grid_code")
     lat = fields.Float(allow_none=True, metadata={"description": "纬度（GCJ-02）"})
     lng = fields.Float(allow_none=True, metadata={"description": "经度（GCJ-02）"})
     address = Text(allow_none=True)
     source = Text()
-    merged_into = Text(allow_none=True)
+    merged_into = Text(allow_none=True, attribute="merged_into_id")
     mine = fields.Boolean()
     reporter = Text(allow_none=True, metadata={"description": "报事人手机号（脱敏，仅在其同意时）"})
     reporter_visible = fields.Boolean()

@@ -10,6 +10,7 @@ from app.auth import service as auth_service
 from app.common import time as clock
 from app.common.geo import distance_m, to_gcj02
 from app.common.masking import mask_phone
+from app.common.views import View
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.reports import catalogue, photos
@@ -130,25 +131,18 @@ def visible(*, user, report_id: int) -> Report:
     return report
 
 
-def view(report: Report, *, user=None, history: bool = False) -> dict:
-    """A report as the API shows it; the reporter's masked phone only where they allowed it."""
-    category = db.session.get(Category, report.category_id)
-    department = db.session.get(Department, report.department_id) if report.department_id else None
-    body = {key: getattr(report, key) for key in (
-        "state", "level", "escalations", "flagged", "hand_backs", "urgency", "text", "lat", "lng", "address",
-        "source", "submitted_at", "due_at", "accept_due_at", "resolve_due_at", "responded_at", "resolved_at",
-        "confirmed_at", "closed_at", "reporter_visible", "points_awarded")}
-    body.update(id=str(report.id), grid=report.grid_code, client_key=report.client_key,
-                category={"code": category.code, "name": category.name},
-                department={"code": department.code, "name": department.name} if department else None,
-                merged_into=str(report.merged_into_id) if report.merged_into_id else None,
-                mine=user is not None and user.id == report.reporter_id,
-                reporter=_reporter(report, user), photos=photos.urls(report.id, "report"),
-                resolution_photos=photos.urls(report.id, "resolution"))
+def view(report: Report, *, user=None, history: bool = False, **values) -> View:
+    """A report as the API shows it: its category and department, whether it is the caller's, the reporter's
+    masked phone only where they allowed it, photo links, its steps (`history`) when asked for, and any
+    other `values` (the reports nearby)."""
     if history:
-        body["history"] = [_step(t) for t in db.session.execute(select(Transition).where(
-            Transition.report_id == report.id).order_by(Transition.seq)).scalars()]
-    return body
+        values["history"] = list(db.session.execute(select(Transition).where(
+            Transition.report_id == report.id).order_by(Transition.seq)).scalars())
+    department = db.session.get(Department, report.department_id) if report.department_id else None
+    return View(report, category=db.session.get(Category, report.category_id), department=department,
+                mine=user is not None and user.id == report.reporter_id, reporter=_reporter(report, user),
+                photos=photos.urls(report.id, "report"), resolution_photos=photos.urls(report.id, "resolution"),
+                **values)
 
 
 def _reporter(report: Report, user) -> str | None:
@@ -157,8 +151,3 @@ def _reporter(report: Report, user) -> str | None:
     if user.id != report.reporter_id and not report.reporter_visible:
         return None
     return mask_phone(auth_service.phones_of([report.reporter_id]).get(report.reporter_id))
-
-
-def _step(t: Transition) -> dict:
-    return {"action": t.action, "from_state": t.from_state, "to_state": t.to_state, "level": t.level,
-            "actor_id": str(t.actor_id) if t.actor_id else None, "reason": t.reason, "created_at": t.created_at}

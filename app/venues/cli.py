@@ -12,8 +12,8 @@ def _echo_horizon() -> None:
     if state is None:
         click.echo("scans are not partitioned on this database")
         return
-    click.echo(f"partitions: current month {'present' if state['current_month'] else 'MISSING'}, "
-               f"{state['months_ahead']} months ahead, {state['default_rows']} rows in the default partition")
+    click.echo(f"partitions: current month {'present' if state.current_month else 'MISSING'}, "
+               f"{state.months_ahead} months ahead, {state.default_rows} rows in the default partition")
 
 
 @scans_cli.command("purge")

@@ -3,6 +3,8 @@
 Two forms of the same pair. The short id `V…` (31 characters: a 10-byte MAC) fits a 小程序码's 32-character
 `scene` and the link `VENUE_LINK_BASE + id`; the long `JFV1.…` (a 16-byte MAC) is what older posters carry. Both
 are accepted until the venue's code is rotated; a link under VENUE_LINK_BASE is accepted as its short id."""
+from dataclasses import dataclass
+
 from flask import current_app
 
 from app.common import signing
@@ -12,6 +14,17 @@ PREFIX = "JFV1."
 SHORT_PREFIX = "V"
 _SHORT = {"prefix": SHORT_PREFIX, "context": b"short", "mac_bytes": 10}
 _INVALID = ("venue_code_invalid", "场所码无效，请扫描场所张贴的最新场所码")
+
+
+@dataclass(frozen=True)
+class CodeForms:
+    """Every form of a venue's current code, as its staff print or share it."""
+
+    venue_code: str
+    short_id: str
+    link: str
+    poster_url: str
+    code_version: int
 
 
 def sign(venue_id: int, version: int) -> str:

@@ -14,6 +14,7 @@ A new partition is made as a plain table and attached, never with CREATE TABLE â
 exists."""
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -155,7 +156,17 @@ def drop_expired(cutoff: datetime) -> tuple[list[str], int]:
     return sorted(names), rows
 
 
-def horizon(*, now: datetime | None = None, count_limit: int = 100_000) -> dict:
+@dataclass(frozen=True)
+class Horizon:
+    """Whether this month's partition exists, how many months after it have theirs, and the rows in the default
+    partition (counted up to a limit): healthy is at least one month ahead and no default rows."""
+
+    current_month: bool
+    months_ahead: int
+    default_rows: int
+
+
+def horizon(*, now: datetime | None = None, count_limit: int = 100_000) -> Horizon:
     """How far ahead partitions exist and how many rows sit in the default partition (counted up to a limit)."""
     months = set(attached().values())
     current = month_start(now or utcnow())
@@ -164,4 +175,4 @@ def horizon(*, now: datetime | None = None, count_limit: int = 100_000) -> dict:
         ahead, month = ahead + 1, next_month(month)
     default_rows = db.session.execute(text(
         f"SELECT count(*) FROM (SELECT 1 FROM {DEFAULT} LIMIT :n) AS d"), {"n": count_limit}).scalar()
-    return {"current_month": current in months, "months_ahead": ahead, "default_rows": default_rows}
+    return Horizon(current_month=current in months, months_ahead=ahead, default_rows=default_rows)

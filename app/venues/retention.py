@@ -52,7 +52,7 @@ def purge(*, now: datetime | None = None) -> dict:
             "offline_ids": _trim(offline, offline.c.scanned_at, (offline.c.client_scan_id,), cutoff)}
 
 
-def horizon(*, now: datetime | None = None) -> dict | None:
+def horizon(*, now: datetime | None = None) -> partitions.Horizon | None:
     """The partitions' horizon (PostgreSQL), or None where scans are not partitioned."""
     return partitions.horizon(now=now or utcnow()) if is_postgres() else None
 

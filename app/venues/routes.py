@@ -128,7 +128,7 @@ def get_code(venue_id):
     """The venue's current 场所码 content."""
     venue = service.get(venue_id)
     service.ensure_can_view(venue, current_user)
-    return _code_forms(venue)
+    return service.code_forms(venue, poster_url=_poster_url(venue))
 
 
 @blp.route("/<int:venue_id>/code/rotate", methods=["POST"])
@@ -139,13 +139,12 @@ def get_code(venue_id):
 def rotate_code(venue_id):
     """Issue a new 场所码: every poster printed before stops working."""
     venue = service.rotate_code(venue=service.get(venue_id), user=current_user)
-    return _code_forms(venue)
+    return service.code_forms(venue, poster_url=_poster_url(venue))
 
 
-def _code_forms(venue) -> dict:
-    poster_url = signed_url(url_for("venues.get_poster", venue_id=venue.id),
-                            utcnow() + timedelta(seconds=current_app.config["POSTER_URL_TTL_SECONDS"]))
-    return {**service.code_forms(venue), "poster_url": poster_url}
+def _poster_url(venue) -> str:
+    return signed_url(url_for("venues.get_poster", venue_id=venue.id),
+                      utcnow() + timedelta(seconds=current_app.config["POSTER_URL_TTL_SECONDS"]))
 
 
 @blp.route("/<int:venue_id>/poster.png", methods=["GET"])

@@ -11,6 +11,7 @@ from app.common import cache, geo
 from app.common.masking import mask_phone
 from app.common.pagination import decode_cursor, key_id, page
 from app.common.time import utcnow
+from app.common.views import View
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.venues import codes
@@ -62,6 +63,7 @@ def staff_key(venue_id: int, user_id: int) -> str:
     return f"vstaff:{venue_id}:{user_id}"
 
 
+# Hot path (扫场所码, bench/): a hand-built dict, as the schema dump of objects costs measurably there.
 def _card(venue_id: int, name: str, address: str, category: str, code_version: int) -> dict:
     return {"id": str(venue_id), "name": name, "address": address, "category": category,
             "code_version": code_version}
@@ -190,13 +192,11 @@ def update_venue(*, venue: Venue, user: "User", changes: dict) -> Venue:
     return venue
 
 
-def mine(*, user) -> list[Venue]:
+def mine(*, user) -> list[View]:
     """The venues the caller is staff of, by name, each with `my_role` (admin or inspector)."""
     rows = db.session.execute(select(Venue, VenueStaff.role).join(VenueStaff, VenueStaff.venue_id == Venue.id)
                               .where(VenueStaff.user_id == user.id).order_by(Venue.name, Venue.id)).all()
-    for venue, role in rows:
-        venue.my_role = role
-    return [venue for venue, _ in rows]
+    return [View(venue, my_role=role) for venue, role in rows]
 
 
 def list_venues(*, user: "User", area: str, q: str | None, cursor: str | None, limit: int) -> dict:
@@ -235,14 +235,13 @@ def unbind_staff(*, venue: Venue, user: "User", member_id: int) -> None:
     cache.delete(staff_key(venue.id, member_id))  # a Core DELETE: no ORM event
 
 
-def list_staff(*, venue: Venue, user: "User") -> list[dict]:
-    """The venue's staff with masked phones."""
+def list_staff(*, venue: Venue, user: "User") -> list[View]:
+    """The venue's staff, each with a masked `phone`."""
     ensure_can_manage(venue, user)
     rows = db.session.execute(select(VenueStaff).where(VenueStaff.venue_id == venue.id)
                               .order_by(VenueStaff.id)).scalars().all()
     phones = auth_service.phones_of(s.user_id for s in rows)
-    return [{"user_id": str(s.user_id), "phone": mask_phone(phones.get(s.user_id)), "role": s.role,
-             "created_at": s.created_at} for s in rows]
+    return [View(s, phone=mask_phone(phones.get(s.user_id))) for s in rows]
 
 
 def venue_code(venue: Venue) -> str:
@@ -250,11 +249,12 @@ def venue_code(venue: Venue) -> str:
     return codes.sign(venue.id, venue.code_version)
 
 
-def code_forms(venue: Venue) -> dict:
-    """Every form of the venue's current code: the long token, the short id (a 小程序码's scene) and its link."""
+def code_forms(venue: Venue, *, poster_url: str) -> codes.CodeForms:
+    """Every form of the venue's current code: the long token, the short id (a 小程序码's scene) and its link,
+    with the poster's signed URL."""
     short = codes.short_id(venue.id, venue.code_version)
-    return {"venue_code": venue_code(venue), "short_id": short, "link": codes.link(short),
-            "code_version": venue.code_version}
+    return codes.CodeForms(venue_code=venue_code(venue), short_id=short, link=codes.link(short),
+                           poster_url=poster_url, code_version=venue.code_version)
 
 
 def rotate_code(*, venue: Venue, user: "User") -> Venue:

@@ -1,4 +1,5 @@
 """Venue statistics: counts, never people — scans per hour and per colour for one day."""
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -18,13 +19,50 @@ def day_query(*, venue_id: int, day: date):
             .group_by(hour, Scan.colour))
 
 
-def day_stats(*, venue_id: int, day: date) -> dict:
+@dataclass
+class ColourCount:
+    """Scans per colour."""
+
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.green + self.yellow + self.red
+
+    def add(self, colour: str, n: int) -> None:
+        setattr(self, colour, getattr(self, colour) + n)
+
+
+@dataclass
+class HourCount(ColourCount):
+    """Scans per colour in one hour of the day (0-23)."""
+
+    hour: int = 0
+
+
+@dataclass(frozen=True)
+class DayStats:
+    """A venue's scans on one local day: per hour (24 rows) and per colour."""
+
+    venue_id: int
+    date: date
+    by_hour: list[HourCount]
+
+    @property
+    def by_colour(self) -> ColourCount:
+        return ColourCount(**{c: sum(getattr(h, c) for h in self.by_hour) for c in COLOURS})
+
+    @property
+    def total(self) -> int:
+        return sum(h.total for h in self.by_hour)
+
+
+def day_stats(*, venue_id: int, day: date) -> DayStats:
     """Scans of a venue on a local (Asia/Shanghai) day, per hour and per colour."""
     rows = db.session.execute(day_query(venue_id=venue_id, day=day)).all()
-    hours = [{"hour": h, **{c: 0 for c in COLOURS}, "total": 0} for h in range(24)]
+    hours = [HourCount(hour=h) for h in range(24)]
     for h, colour, n in rows:
-        hours[int(h)][colour] += n
-        hours[int(h)]["total"] += n
-    totals = {c: sum(row[c] for row in hours) for c in COLOURS}
-    return {"venue_id": str(venue_id), "date": day, "total": sum(totals.values()), "by_colour": totals,
-            "by_hour": hours}
+        hours[int(h)].add(colour, n)
+    return DayStats(venue_id=venue_id, date=day, by_hour=hours)

@@ -55,13 +55,14 @@ def test_history_lists_changes_and_declarations_newest_first(client, db, clock, 
     clock.set(clock.now + timedelta(minutes=1))
     service.official_set_colour(code_id=code_id, colour="red", reason="疑似病例", official_id=official.id)
     items = service.history(code_id=code_id)
-    assert [(i["type"], i.get("to"), i.get("source")) for i in items] == [
+    assert [(i.type, getattr(i, "to_colour", None), getattr(i, "source", None)) for i in items] == [
         ("colour_change", "red", "official"), ("colour_change", "yellow", "rules"), ("declaration", None, None),
         ("colour_change", "green", "rules")]
-    assert items[0]["changed_by"] == str(official.id) and items[0]["note"] == "疑似病例"
-    assert items[0]["from"] == "yellow" and items[0]["reason"]["code"] == "official_red"
-    assert items[2]["temperature_c"] == 38.2 and items[2]["risk"] == "fever"
-    assert items[3]["from"] is None and items[3]["changed_by"] is None
+    assert items[0].changed_by == official.id and items[0].note == "疑似病例"
+    assert items[0].from_colour == "yellow" and items[0].reason.code == "official_red"
+    assert items[0].reason.message.startswith("卫生健康部门已将您的健康码设为红码")
+    assert items[2].temperature_c == 38.2 and items[2].risk == "fever"
+    assert items[3].from_colour is None and items[3].changed_by is None
 
 
 def test_the_audit_is_append_only(db, setup):

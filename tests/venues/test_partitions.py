@@ -62,7 +62,7 @@ def test_purge_moves_every_month_out_of_the_default_partition(app, db, monkeypat
     assert dict(after) == {code: partitions.partition_name(partitions.month_start(moments[key]))
                            for code, key in ((3, "kept"), (4, "today"), (5, "next"))}
     assert db.session.execute(text(f"SELECT count(*) FROM {partitions.DEFAULT}")).scalar() == 0
-    assert retention.horizon(now=now) == {"current_month": True, "months_ahead": 3, "default_rows": 0}
+    assert retention.horizon(now=now) == partitions.Horizon(current_month=True, months_ahead=3, default_rows=0)
 
     again = app.test_cli_runner().invoke(args=["scans", "purge"])
     assert again.exit_code == 0, again.output

@@ -159,7 +159,7 @@ def issue_token(*, code: HealthCode, now: datetime | None = None) -> dict:
     return _signed(ref=code.ref, colour=status(code, now=now).colour, now=now)
 
 
-# Hot path (亮码, bench/): a hand-built dict, as the schema dump of objects costs measurably there.
+# A plain dict: the token route adds its qr_url to it, and the QR image and the benches read its token.
 def _signed(*, ref: str, colour: str, now: datetime) -> dict:
     ring, cfg = keys.keyring(), current_app.config
     issued = int(now.timestamp())
@@ -256,7 +256,7 @@ class Card:
             holder = personal.masked_blob(self.code_id, self.name_enc)
         except (KeyError, ValueError, InvalidTag):
             return None
-        # Hot path (验码, 扫场所码; bench/): a hand-built dict, as the schema dump of objects costs measurably there.
+        # A plain dict: the scan and check-in answers nest it as their `verdict`, built from the cached card.
         return {"colour": self.colour, "pass": self.colour == "green", "holder": holder,
                 "reason": {"code": self.reason, "message": rules.REASONS[self.reason]}, "checked_at": now}
 
@@ -379,6 +379,6 @@ def verdict(code: HealthCode) -> dict:
     card is cached on the way (the next scan of this code reads no SQL for it)."""
     current = status(code)
     remember(Card.of(code, current))
-    # Hot path (验码, 扫场所码; bench/): a hand-built dict, as the schema dump of objects costs measurably there.
+    # A plain dict, the same shape as Card.verdict's: the scan and check-in answers nest it as their `verdict`.
     return {"colour": current.colour, "pass": current.colour == "green", "holder": current.holder,
             "reason": {"code": current.reason, "message": current.message}, "checked_at": utcnow()}

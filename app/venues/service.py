@@ -63,7 +63,7 @@ def staff_key(venue_id: int, user_id: int) -> str:
     return f"vstaff:{venue_id}:{user_id}"
 
 
-# Hot path (扫场所码, bench/): a hand-built dict, as the schema dump of objects costs measurably there.
+# A plain dict: the venue's card, cached as JSON and read back at every check-in.
 def _card(venue_id: int, name: str, address: str, category: str, code_version: int) -> dict:
     return {"id": str(venue_id), "name": name, "address": address, "category": category,
             "code_version": code_version}

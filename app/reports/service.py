@@ -84,18 +84,21 @@ def new_report(*, category: Category, grid: str, data: dict, source: str, report
 
 
 def nearby(report: Report) -> list[Report]:
-    """Open reports of the same category near this one (same grid when it has no position), filed recently."""
+    """Open reports of the same category near this one (same grid when it has no position), filed recently: the
+    nearest first (newest first in the grid), at most 20, in the same order on every call."""
     config = current_app.config
     since = clock.utcnow() - timedelta(hours=config["REPORT_DUPLICATE_WINDOW_HOURS"])
     query = select(Report).where(Report.category_id == report.category_id, Report.state.in_(OPEN_STATES),
-                                 Report.submitted_at >= since, Report.id != report.id)
+                                 Report.submitted_at >= since, Report.id != report.id) \
+        .order_by(Report.submitted_at.desc(), Report.id)
     if report.lat is None:
         return list(db.session.execute(query.where(Report.grid_code == report.grid_code).limit(20)).scalars())
     radius = config["REPORT_DUPLICATE_RADIUS_M"]
     box = radius / 100_000  # degrees; a degree is over 100 km here
     rows = db.session.execute(query.where(and_(Report.lat.between(report.lat - box, report.lat + box),
                                                Report.lng.between(report.lng - box, report.lng + box)))).scalars()
-    return [r for r in rows if distance_m(report.lat, report.lng, r.lat, r.lng) <= radius][:20]
+    near = [(distance_m(report.lat, report.lng, r.lat, r.lng), i, r) for i, r in enumerate(rows)]
+    return [r for d, _, r in sorted(near, key=lambda found: found[:2]) if d <= radius][:20]
 
 
 def get(report_id: int) -> Report:

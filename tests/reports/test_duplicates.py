@@ -22,6 +22,21 @@ def test_nearby_open_reports_of_the_category_are_offered(client, clock, voluntee
     assert original["id"] not in [r["id"] for r in late["duplicates_nearby"]]
 
 
+def test_candidates_come_nearest_first_in_the_same_order_every_time(client, clock, volunteer, community):
+    _, reporter = volunteer()
+    far = file(client, reporter, lat=23.1291, lng=113.3446)["id"]  # about 90 m east
+    clock.advance(minutes=5)
+    close = file(client, reporter, lat=23.1291, lng=113.3439)["id"]  # about 20 m east
+    clock.advance(minutes=5)
+    middle = file(client, reporter, lat=23.1291, lng=113.3442)["id"]  # about 50 m east
+    clock.advance(minutes=5)
+    again = file(client, reporter)
+    assert [r["id"] for r in again["duplicates_nearby"]] == [close, middle, far]
+    for _ in range(3):
+        shown = client.get(f"/api/v1/reports/{again['id']}", headers=community[1]).get_json()
+        assert [r["id"] for r in shown["duplicates_nearby"]] == [close, middle, far]
+
+
 def test_accepting_staff_see_candidates_and_merge_so_both_reporters_follow(client, volunteer, community, street, fire):
     first_user, first = volunteer()
     second_user, second = volunteer()

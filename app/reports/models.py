@@ -144,7 +144,7 @@ BUCKETS = tuple(f"resolved_in_{i:02d}" for i in range(len(BUCKET_EDGES)))
 # What a tally row's group_key names: a street (its code as a number), a department (0: none), a category, or
 # nothing (0: the whole area).
 DIMS = {"street": "s", "department": "d", "category": "c", "total": "t"}
-GRAINS = ("d", "m")  # a Guangzhou day; a calendar month (period: its first day)
+DAY, MONTH = "d", "m"  # the grains: a Guangzhou day; a calendar month (period: its first day)
 
 
 class Tally(db.Model):

@@ -97,8 +97,8 @@ def nearby(report: Report) -> list[Report]:
     box = radius / 100_000  # degrees; a degree is over 100 km here
     rows = db.session.execute(query.where(and_(Report.lat.between(report.lat - box, report.lat + box),
                                                Report.lng.between(report.lng - box, report.lng + box)))).scalars()
-    near = [(distance_m(report.lat, report.lng, r.lat, r.lng), i, r) for i, r in enumerate(rows)]
-    return [r for d, _, r in sorted(near, key=lambda found: found[:2]) if d <= radius][:20]
+    near = [(distance_m(report.lat, report.lng, r.lat, r.lng), r) for r in rows]  # newest first at equal distance:
+    return [r for d, r in sorted(near, key=lambda found: found[0]) if d <= radius][:20]  # the sort is stable
 
 
 def get(report_id: int) -> Report:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.common import time as clock
 from app.common.upsert import insert
-from app.reports.models import BUCKET_EDGES, BUCKETS, DIMS, Report, ResolveMinutes, Tally
+from app.reports.models import BUCKET_EDGES, BUCKETS, DAY, DIMS, MONTH, Report, ResolveMinutes, Tally
 
 OUTCOMES = ("filed", "responded", "responded_on_time", "resolved", "resolved_on_time", "confirmed", "closed",
             "flagged")
@@ -68,7 +68,7 @@ def keys(day: date, street: str, department: int, category: int) -> list[tuple]:
     groups = ((DIMS["street"], int(street)), (DIMS["department"], department), (DIMS["category"], category),
               (DIMS["total"], 0))
     return [(dim, street[:length], grain, period, group)
-            for grain, period in (("d", day), ("m", day.replace(day=1)))
+            for grain, period in ((DAY, day), (MONTH, day.replace(day=1)))
             for length in LEVELS for dim, group in groups]
 
 
@@ -148,10 +148,11 @@ def recount(connection) -> Changes:
 # department and category, then those rows summed into every tally key.
 _MINUTES = "floor(extract(epoch FROM resolved_at - submitted_at) / 60)::int"
 _BUCKET = f"greatest(width_bucket({_MINUTES}, ARRAY{list(BUCKET_EDGES)}) - 1, 0)"
+_BASE_KEY = {"day": "(submitted_at AT TIME ZONE 'Asia/Shanghai')::date", "street": "substr(grid_code, 1, 9)",
+             "department": "coalesce(department_id, 0)", "category": "category_id"}
 _BASE = f"""
 CREATE TEMPORARY TABLE report_tally_base ON COMMIT DROP AS
-SELECT (submitted_at AT TIME ZONE 'Asia/Shanghai')::date AS day, substr(grid_code, 1, 9) AS street,
-       coalesce(department_id, 0) AS department, category_id AS category,
+SELECT {', '.join(f"{sql} AS {name}" for name, sql in _BASE_KEY.items())},
        count(*) AS filed, count(responded_at) AS responded,
        count(*) FILTER (WHERE responded_at <= accept_due_at) AS responded_on_time,
        count(*) FILTER (WHERE resolved_at IS NOT NULL AND state NOT IN ('rejected', 'duplicate')) AS resolved,
@@ -166,20 +167,19 @@ FROM reports GROUP BY 1, 2, 3, 4
 _FILL_TALLIES = f"""
 INSERT INTO report_tallies ({', '.join(KEY + COUNTS)})
 SELECT d.dim, substr(b.street, 1, l.length), g.grain,
-       CASE g.grain WHEN 'd' THEN b.day ELSE date_trunc('month', b.day)::date END,
+       CASE g.grain WHEN '{DAY}' THEN b.day ELSE date_trunc('month', b.day)::date END,
        CASE d.dim WHEN '{DIMS["street"]}' THEN b.street::int WHEN '{DIMS["department"]}' THEN b.department
                   WHEN '{DIMS["category"]}' THEN b.category ELSE 0 END,
        {', '.join(f"sum(b.{c})" for c in COUNTS)}
 FROM report_tally_base b
-     CROSS JOIN (VALUES ('d'), ('m')) AS g (grain)
+     CROSS JOIN (VALUES ('{DAY}'), ('{MONTH}')) AS g (grain)
      CROSS JOIN (VALUES {', '.join(f"({n})" for n in LEVELS)}) AS l (length)
      CROSS JOIN (VALUES {', '.join(f"('{d}')" for d in DIMS.values())}) AS d (dim)
 GROUP BY 1, 2, 3, 4, 5
 """
 _FILL_MINUTES = f"""
 INSERT INTO report_resolve_minutes ({', '.join(MINUTES_KEY)}, bucket, n)
-SELECT (submitted_at AT TIME ZONE 'Asia/Shanghai')::date, substr(grid_code, 1, 9), coalesce(department_id, 0),
-       category_id, {_MINUTES}, {_BUCKET}, count(*)
+SELECT {', '.join(_BASE_KEY.values())}, {_MINUTES}, {_BUCKET}, count(*)
 FROM reports WHERE resolved_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
 """
 

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from app.areas import service as area_service
 from app.common.upsert import is_postgres
 from app.extensions import db
-from app.reports.models import BUCKETS, DIMS, OPEN_STATES, Report, ResolveMinutes, Tally
+from app.reports.models import BUCKETS, DAY, DIMS, MONTH, OPEN_STATES, Report, ResolveMinutes, Tally
 from app.reports.tallies import COUNTS
 
 TOTAL = "total"  # the medians' key of the whole area
@@ -20,18 +20,14 @@ TOTAL = "total"  # the medians' key of the whole area
 
 def spans(first_day: date, last_day: date) -> list[tuple[str, date, date]]:
     """(grain, first period, last period) covering [first_day, last_day]: whole months by month, the rest by day."""
-    months_from = first_day if first_day.day == 1 else _next_month(first_day)
-    months_to = _next_month(last_day) if _next_month(last_day) - timedelta(days=1) == last_day \
-        else last_day.replace(day=1)
+    after = last_day + timedelta(days=1)
+    months_from = first_day if first_day.day == 1 else (first_day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    months_to = after if after.day == 1 else last_day.replace(day=1)  # the day after the last whole month
     if months_from >= months_to:
-        return [("d", first_day, last_day)]
-    found = [("d", first_day, months_from - timedelta(days=1)), ("m", months_from, months_to - timedelta(days=1)),
-             ("d", months_to, last_day)]
+        return [(DAY, first_day, last_day)]
+    found = [(DAY, first_day, months_from - timedelta(days=1)), (MONTH, months_from, months_to - timedelta(days=1)),
+             (DAY, months_to, last_day)]
     return [(grain, lo, hi) for grain, lo, hi in found if lo <= hi]
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def _street(key: int) -> str:
@@ -115,24 +111,26 @@ def _picked_here(where, key, wanted: list[tuple]) -> dict:
     return {(b, k, r): _at(found.get((b, k), []), r) for b, k, r in wanted}
 
 
+def _unnested(name: str, **columns: tuple[list, ARRAY]):
+    """A FROM item `name` of parallel arrays (column name → (values, array type)), bound as parameters."""
+    return func.unnest(*[bindparam(f"{name}_{column}", values, kind) for column, (values, kind) in columns.items()]) \
+        .table_valued(*columns).render_derived(name=name)
+
+
 def _picked_in_database(where, key, wanted: list[tuple]) -> dict:
     """PostgreSQL: the same, walked in the database: only the wanted groups' rows of their own buckets are summed
     and ranked (a hash join on the wanted pairs), and only the rows at the wanted ranks come back."""
     h = ResolveMinutes
     key_type = ARRAY(String) if isinstance(wanted[0][1], str) else ARRAY(Integer)
     pairs = sorted({(b, k) for b, k, _ in wanted})
-    p = func.unnest(bindparam("pair_buckets", [b for b, _ in pairs], ARRAY(Integer)),
-                    bindparam("pair_keys", [k for _, k in pairs], key_type)) \
-        .table_valued("bucket", "key").render_derived(name="pairs")
+    p = _unnested("pairs", bucket=([b for b, _ in pairs], ARRAY(Integer)), key=([k for _, k in pairs], key_type))
     sums = select(key.label("key"), h.bucket, h.minutes, func.sum(h.n).label("n")) \
         .join_from(h, p, and_(p.c.bucket == h.bucket, p.c.key == key)) \
         .where(where, h.bucket.in_({b for b, _ in pairs})).group_by(key, h.bucket, h.minutes).subquery()
     ranked = select(sums, func.sum(sums.c.n).over(partition_by=(sums.c.key, sums.c.bucket), order_by=sums.c.minutes)
                     .label("upto")).subquery()
-    w = func.unnest(bindparam("buckets", [b for b, _, _ in wanted], ARRAY(Integer)),
-                    bindparam("keys", [k for _, k, _ in wanted], key_type),
-                    bindparam("ranks", [r for _, _, r in wanted], ARRAY(Integer))) \
-        .table_valued("bucket", "key", "rank").render_derived(name="wanted")
+    w = _unnested("wanted", bucket=([b for b, _, _ in wanted], ARRAY(Integer)),
+                  key=([k for _, k, _ in wanted], key_type), rank=([r for _, _, r in wanted], ARRAY(Integer)))
     rows = db.session.execute(select(w.c.bucket, w.c.key, w.c.rank, ranked.c.minutes).join_from(w, ranked, and_(
         ranked.c.key == w.c.key, ranked.c.bucket == w.c.bucket, ranked.c.upto - ranked.c.n <= w.c.rank,
         w.c.rank < ranked.c.upto)))

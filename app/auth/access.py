@@ -1,12 +1,35 @@
-"""Who may call what: a decorator checks the token, loads the caller (`app.auth.principal`: roles cached in Redis
-at most 60 s and deleted on change), checks roles. The request layer of auth: flask-jwt-extended's callbacks
-(revocation, the caller's lookup, the error envelopes) live here, connected by create_app."""
+"""Who may call what: a decorator checks the access token, loads the caller (`app.auth.principal`: roles cached in
+Redis at most 60 s and deleted on change) as `app.common.caller.current_user`, checks roles. The request layer of
+auth: flask-jwt-extended's callbacks (revocation, the caller's lookup, the error envelopes) live here, connected by
+create_app.
+
+An access token is parsed once per request (`_verified`: PyJWT's `decode_complete` with flask-jwt-extended's
+settings). The library's `verify_jwt_in_request` parses it four times (twice unverified for its decode-key callback,
+then verified, then once more for the header), and PyJWT checks each segment character by character in Python
+each time; on the token route that was a tenth of a request's CPU. The checks after the parse are the library's,
+in its order (token type, freshness, revocation, the caller's lookup), and failures raise the library's own
+exceptions, so its handlers answer with the same envelopes. Refresh tokens go through the library itself
+(`jwt_required(refresh=True)`)."""
+import re
+from datetime import datetime, timezone
 from functools import wraps
 
-from flask import current_app, g
-from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
+import jwt as pyjwt
+from flask import current_app, g, request
+from flask_jwt_extended import JWTManager
+from flask_jwt_extended.config import config
+from flask_jwt_extended.exceptions import (
+    FreshTokenRequired,
+    InvalidHeaderError,
+    JWTDecodeError,
+    NoAuthorizationError,
+    RevokedTokenError,
+    UserLookupError,
+    WrongTokenError,
+)
 
 from app.auth import principal, tokens
+from app.common.caller import current_user, set_caller
 from app.errors import Forbidden, doc_errors, envelope
 
 
@@ -27,11 +50,67 @@ def require(*roles: str, fresh: bool = False):
 
 
 def authenticate(*, fresh: bool = False) -> None:
-    """Check the access token in the Authorization header (flask-jwt-extended's `verify_jwt_in_request`).
+    """Check the access token in the Authorization header and load the caller as `current_user`: the revocation
+    check (`_blocklisted`, which also reads the caller's cached principal in the same Redis round trip), then the
+    caller's lookup (`_load_user`)."""
+    if request.method in config.exempt_methods:
+        return
+    header, claims = _verified(_bearer())
+    if claims["type"] == "refresh":
+        raise WrongTokenError("Only non-refresh tokens are allowed")
+    if fresh and not _is_fresh(claims["fresh"]):
+        raise FreshTokenRequired("Fresh token required", header, claims)
+    if _blocklisted(header, claims):
+        raise RevokedTokenError(header, claims)
+    user = _load_user(header, claims)
+    if user is None:
+        raise UserLookupError(f"user_lookup returned None for {claims[config.identity_claim_key]}", header, claims)
+    set_caller(user, claims)
 
-    The library calls back for the revocation check (`_blocklisted`, which also reads the caller's cached
-    principal in the same Redis round trip) and for loading the caller as `current_user` (`_load_user`)."""
-    verify_jwt_in_request(fresh=fresh)
+
+def _bearer() -> str:
+    """The token of the `Authorization: Bearer <JWT>` header (flask-jwt-extended's header rules)."""
+    name, kind = config.header_name, config.header_type
+    value = request.headers.get(name, "").strip().strip(",")
+    if not value:
+        raise NoAuthorizationError(f"Missing {name} Header")
+    if not kind:
+        parts = value.split()
+        if len(parts) != 1:
+            raise InvalidHeaderError(f"Bad {name} header. Expected '{name}: <JWT>'")
+        return parts[0]
+    found = [field for field in re.split(r",\s*", value) if field and field.split()[0] == kind]
+    if len(found) != 1:
+        raise NoAuthorizationError(f"Missing '{kind}' type in '{name}' header. Expected '{name}: {kind} <JWT>'")
+    parts = found[0].split()
+    if len(parts) != 2:
+        raise InvalidHeaderError(f"Bad {name} header. Expected '{name}: {kind} <JWT>'")
+    return parts[1]
+
+
+def _verified(token: str) -> tuple[dict, dict]:
+    """(header, claims) of a token whose signature, expiry and other registered claims hold, with the claims
+    flask-jwt-extended fills in when they are missing."""
+    try:
+        decoded = pyjwt.decode_complete(
+            token, config.decode_key, algorithms=config.decode_algorithms, audience=config.decode_audience,
+            issuer=config.decode_issuer, leeway=config.leeway,
+            options={"verify_aud": config.decode_audience is not None, "verify_sub": config.verify_sub})
+    except pyjwt.ExpiredSignatureError as e:
+        e.jwt_header, e.jwt_data = None, None  # what the library's handler hands the expired callback
+        raise
+    claims = decoded["payload"]
+    if config.identity_claim_key not in claims:
+        raise JWTDecodeError(f"Missing claim: {config.identity_claim_key}")
+    claims.setdefault("type", "access")
+    claims.setdefault("fresh", False)
+    claims.setdefault("jti", None)
+    return decoded["header"], claims
+
+
+def _is_fresh(fresh) -> bool:
+    """A token's `fresh` claim: true, or a time (seconds) still in the future."""
+    return fresh if isinstance(fresh, bool) else fresh >= datetime.now(timezone.utc).timestamp()
 
 
 def ensure_acts_on(area_code: str, *roles: str) -> None:
@@ -89,7 +168,8 @@ def _load_user(_header, payload):
         return None
     g.user_id = user.id
     if not payload.get("mfa"):  # signed in without a second factor: the roles that need one are not used
-        return user.without(current_app.config["TOTP_ROLES"])
+        user = user.without(current_app.config["TOTP_ROLES"])
+    set_caller(user)
     return user
 
 

@@ -1,7 +1,6 @@
 """/admin/users/{id}/…: an admin disables, enables, revokes a role of, or resets the password or authenticator of
 an account whose grants all lie inside the admin's areas; each is effective on the account's next request."""
 import marshmallow as ma
-from flask_jwt_extended import current_user
 from marshmallow import fields, validate
 
 from app.auth import accounts
@@ -9,6 +8,7 @@ from app.auth.access import require
 from app.auth.models import ROLES
 from app.auth.schemas import GrantRead
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.errors import doc_errors
 
 blp = Blueprint("admin_users", __name__, url_prefix="/api/v1/admin/users",

@@ -1,10 +1,12 @@
 """/auth and /me."""
 from flask import request
-from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_jwt_extended import get_jwt, jwt_required
 
 from app.auth import schemas, second_factor, service, tokens
 from app.auth.access import require
+from app.common import caller
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.limits import shared
 from app.common.masking import mask_phone
 from app.errors import doc_errors
@@ -105,7 +107,7 @@ def refresh():
 @blp.response(200, schemas.LogoutResult)
 def logout():
     """Revoke the access token and every refresh token of this sign-in."""
-    tokens.logout(get_jwt())
+    tokens.logout(caller.claims())
     return {"status": "logged_out"}
 
 

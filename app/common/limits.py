@@ -8,9 +8,9 @@ the configured limit. Counts made in Redis before it went away are not carried i
 from typing import Callable
 
 from flask import current_app
-from flask_jwt_extended import current_user
 from limits import parse_many
 
+from app.common.caller import current_user
 from app.extensions import limiter
 
 

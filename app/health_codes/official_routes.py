@@ -5,11 +5,10 @@ Tracing reads venues' scans and this domain's codes in one statement, so the tra
 it to these routes with `use_tracing`."""
 from types import ModuleType
 
-from flask_jwt_extended import current_user
-
 from app.api import hot_route
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.views import View
 from app.errors import doc_errors
 from app.health_codes import official_schemas as schemas

@@ -6,12 +6,12 @@ this domain imports nothing of venues, so create_app hands that service to these
 from types import ModuleType
 
 from flask import Response, request, url_for
-from flask_jwt_extended import current_user
 
 from app.api import hot_route
 from app.auth.access import require
 from app.auth.signed_urls import signed, signed_or_require, signed_uid, signed_url
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.limits import shared
 from app.errors import Forbidden, doc_errors
 from app.extensions import limiter

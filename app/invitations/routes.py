@@ -1,8 +1,7 @@
 """/me/invitations: the caller's invitations (to a group, to a venue's staff), accepted or declined by them."""
-from flask_jwt_extended import current_user
-
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.pagination import page_schema
 from app.errors import doc_errors
 from app.invitations import schemas, service

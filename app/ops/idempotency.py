@@ -23,10 +23,10 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Response, current_app, make_response, request
-from flask_jwt_extended import current_user
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.common.caller import current_user
 from app.common.time import utcnow
 from app.common.upsert import insert
 from app.errors import Conflict, ValidationFailed

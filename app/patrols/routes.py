@@ -1,12 +1,12 @@
 """/patrols, /points, /leaderboards, /me/notifications and the volunteer's service record."""
 from flask import Response, url_for
-from flask_jwt_extended import current_user
 
 from app.api import hot_route
 from app.auth.access import require
 from app.auth.signed_urls import SignedArgs, signed, signed_or_require, signed_url
 from app.common import time as clock
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.pagination import PageArgs, page_schema
 from app.common.views import View
 from app.errors import doc_errors

@@ -1,11 +1,11 @@
 """/open311/services.json and /open311/requests.json: Open311 GeoReport v2 (JSON), so outside tools read and file."""
 import marshmallow as ma
 from flask import request
-from flask_jwt_extended import current_user
 from marshmallow import fields, validate
 
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.fields import Text
 from app.errors import NotFound, doc_errors
 from app.ops.idempotency import idempotent

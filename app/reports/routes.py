@@ -1,9 +1,9 @@
 """/reports, /report-photos, /report-categories, /report-departments and /stats/reports."""
 from flask import Response, request
-from flask_jwt_extended import current_user
 
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.pagination import page_schema
 from app.common.views import View
 from app.errors import ValidationFailed, doc_errors

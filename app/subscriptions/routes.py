@@ -1,8 +1,7 @@
 """/me/subscriptions: the templates to ask for, and what wx.requestSubscribeMessage answered."""
-from flask_jwt_extended import current_user
-
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.errors import doc_errors
 from app.subscriptions import schemas, service
 

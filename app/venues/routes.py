@@ -2,11 +2,11 @@
 from datetime import timedelta
 
 from flask import Response, current_app, request, url_for
-from flask_jwt_extended import current_user
 
 from app.auth.access import require
 from app.auth.signed_urls import SignedArgs, signed, signed_or_require, signed_url
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.limits import per_account, per_caller, shared
 from app.common.pagination import page_schema
 from app.common.time import utcnow

@@ -1,10 +1,10 @@
 """/checkins, /scans/batch, /venues/{id}/stats and /health-codes/{id}/visits."""
 from flask import request
-from flask_jwt_extended import current_user
 
 from app.api import hot_route
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.pagination import page_schema
 from app.errors import doc_errors
 from app.ops.idempotency import idempotent

@@ -1,8 +1,7 @@
 """/groups: 街坊群 and their members."""
-from flask_jwt_extended import current_user
-
 from app.auth.access import require
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.pagination import page_schema
 from app.errors import doc_errors
 from app.invitations.responses import sent

@@ -2,11 +2,11 @@
 from functools import wraps
 
 from flask import Response, current_app, request, send_file, stream_with_context, url_for
-from flask_jwt_extended import current_user
 
 from app.auth import service as auth_service
 from app.auth.access import ensure_acts_on, require
 from app.common.blueprint import Blueprint
+from app.common.caller import current_user
 from app.common.pagination import page_schema
 from app.errors import ValidationFailed, doc_errors
 from app.ops.idempotency import idempotent

@@ -131,6 +131,6 @@ def test_the_graph_sees_what_it_must():
     assert "app.areas.service" in imports["app.auth.service"]
     assert "app.health_codes.joins" in imports["app.venues.scans"]
     assert "app.health_codes.models" not in imports["app.venues.scans"]  # imported under TYPE_CHECKING only
-    assert request_use["app.auth.access"] == {"g"}
+    assert request_use["app.auth.access"] == {"g", "request"}
     assert {"health_codes", "venues", "volunteers", "patrols", "auth", "areas"} <= _domains()
     assert not _domains() & set(SHARED)

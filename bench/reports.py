@@ -57,6 +57,7 @@ HASHINT = """
 CREATE OR REPLACE FUNCTION hashint(i bigint, salt int) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT abs(('x' || substr(md5(i::text || ':' || salt), 1, 15))::bit(60)::bigint) $$
 """
+TABLES = ("reports", "report_tallies", "report_resolve_minutes", "report_resolve_subs")
 CASES = [("city", "4401", "street", 30), ("city", "4401", "category", 30), ("district", "440106", "street", 30),
          ("street", "440106001", "department", 30), ("city", "4401", "department", 365),
          ("district", "440106", "category", 365), ("city", "4401", "street", 365)]
@@ -125,10 +126,12 @@ def main() -> None:
             load(db, args.reports)
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("reports", "report_tallies", "report_resolve_minutes"):  # fresh statistics and visibility
-                conn.execute(text(f"VACUUM ANALYZE {table}"))  # map (index-only reads), as autovacuum keeps them
-        size = db.session.execute(text("SELECT pg_size_pretty(pg_total_relation_size('reports'))")).scalar()
-        print(f"reports: {args.reports:,} rows, {size} with indexes")
+            for table in TABLES:  # fresh statistics and visibility map (index-only reads), as autovacuum keeps them
+                conn.execute(text(f"VACUUM ANALYZE {table}"))
+        sizes = db.session.execute(text("SELECT " + ", ".join(
+            f"pg_size_pretty(pg_total_relation_size('{table}'))" for table in TABLES))).one()
+        print(f"reports: {args.reports:,} rows; with their indexes: "
+              + ", ".join(f"{table} {size}" for table, size in zip(TABLES, sizes)))
         today = db.session.execute(text("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")).scalar()
         for level, area, by, days in CASES:
             start = today - timedelta(days=days - 1)

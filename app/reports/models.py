@@ -30,6 +30,9 @@ OPEN_STATES = ("submitted", "accepted", "dispatched", "in_progress", "reopened")
 LEVELS = ("community", "street", "district")
 SOURCES = ("app", "open311", "12345")
 _OPEN = "state IN ('submitted', 'accepted', 'dispatched', 'in_progress', 'reopened')"
+# What the figures read of an open case besides its filing time and grid: its deadlines and answers, and its groups.
+LIVE_COLUMNS = ["department_id", "category_id", "due_at", "accept_due_at", "responded_at", "resolve_due_at",
+                "resolved_at"]
 
 
 class Department(db.Model):
@@ -87,7 +90,7 @@ class Report(db.Model):
         Index("ix_reports_open_category", "category_id", "submitted_at", postgresql_where=text(_OPEN),
               sqlite_where=text(_OPEN)),
         Index("ix_reports_open_submitted", "submitted_at", "grid_code", postgresql_where=text(_OPEN),
-              sqlite_where=text(_OPEN)),  # the figures' live part: open cases filed in a window
+              sqlite_where=text(_OPEN), postgresql_include=LIVE_COLUMNS),  # the figures' live part, index-only
         Index("ix_reports_department_state", "department_id", "state"),
         Index("ix_reports_merged_into", "merged_into_id"),
         CheckConstraint(f"state IN {STATES}", name="state"),
@@ -141,6 +144,10 @@ BUCKET_EDGES = (0, 15, 30, 45, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 6
                 1680, 1920, 2160, 2400, 2640, 2880, 3240, 3600, 3960, 4320, 4680, 5040, 5400, 5760, 6480, 7200, 7920,
                 8640, 9360, 10080, 11520, 12960, 14400, 17280, 20160, 30240, 43200)
 BUCKETS = tuple(f"resolved_in_{i:02d}" for i in range(len(BUCKET_EDGES)))
+# Each coarse bucket splits into sixteen sub-buckets of equal width (the last bucket's width taken as 30 days; the
+# times beyond fall in its last sub-bucket).
+SUBS = tuple(f"sub_{i:02d}" for i in range(16))
+LAST_WIDTH = 43200
 # What a tally row's group_key names: a street (its code as a number), a department (0: none), a category, or
 # nothing (0: the whole area).
 DIMS = {"street": "s", "department": "d", "category": "c", "total": "t"}
@@ -178,7 +185,13 @@ class ResolveMinutes(db.Model):
 
     __tablename__ = "report_resolve_minutes"
     __table_args__ = (Index("ix_report_resolve_minutes_bucket_day", "bucket", "day", "street_code",
-                            postgresql_include=["department_id", "category_id", "minutes", "n"]),)
+                            postgresql_include=["department_id", "category_id", "minutes", "n"]),
+                      Index("ix_report_resolve_minutes_street_minutes", "street_code", "minutes",
+                            postgresql_include=["day", "n"]),
+                      Index("ix_report_resolve_minutes_department_minutes", "department_id", "minutes",
+                            postgresql_include=["day", "street_code", "n"]),
+                      Index("ix_report_resolve_minutes_category_minutes", "category_id", "minutes",
+                            postgresql_include=["day", "street_code", "n"]))
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     street_code: Mapped[str] = mapped_column(code_string(9), primary_key=True)
@@ -187,6 +200,23 @@ class ResolveMinutes(db.Model):
     minutes: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[int] = mapped_column(SmallInteger)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ResolveSubs(db.Model):
+    """How many of the reports filed in one month took a resolve time in each sub-bucket (SUBS) of one coarse
+    bucket: per street (dim "s", area_code the street, group_key 0), and per department ("d") and category ("c")
+    in the city and in each district (area_code). Between the tallies' buckets and the minutes: a median over
+    months reads one row a month and group here, then the minutes of one sub-bucket."""
+
+    __tablename__ = "report_resolve_subs"
+
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    dim: Mapped[str] = mapped_column(String(1), primary_key=True)
+    area_code: Mapped[str] = mapped_column(code_string(9), primary_key=True)
+    group_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    for _name in SUBS:
+        locals()[_name] = mapped_column(Integer, default=0, nullable=False)
 
 
 class Transition(db.Model):

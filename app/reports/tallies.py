@@ -1,7 +1,9 @@
 """The tallies behind the figures. Each report counts, by the Guangzhou day it was filed and by that day's month,
 in the city, its district and its street, once per dimension (its street, its department, its category, and the
 whole area): the counts of its settled outcomes and a coarse bucket of its resolve time (report_tallies). Its
-resolve time in whole minutes counts once, by day, street, department and category (report_resolve_minutes). So
+resolve time in whole minutes counts once, by day, street, department and category (report_resolve_minutes), and
+its sub-bucket by month and coarse bucket, in its street and, per department and per category, in the city and
+its district (report_resolve_subs). So
 an area's figures over a window, grouped any way, read one area's rows for the window's months and its days
 outside whole months, whatever the area's size.
 Every flush that adds, changes or deletes a report takes its old contribution off and puts its new one on, as
@@ -18,13 +20,27 @@ from sqlalchemy.orm import Session
 
 from app.common import time as clock
 from app.common.upsert import insert
-from app.reports.models import BUCKET_EDGES, BUCKETS, DAY, DIMS, MONTH, Report, ResolveMinutes, Tally
+from app.reports.models import (
+    BUCKET_EDGES,
+    BUCKETS,
+    DAY,
+    DIMS,
+    LAST_WIDTH,
+    MONTH,
+    SUBS,
+    Report,
+    ResolveMinutes,
+    ResolveSubs,
+    Tally,
+)
 
 OUTCOMES = ("filed", "responded", "responded_on_time", "resolved", "resolved_on_time", "confirmed", "closed",
             "flagged")
 COUNTS = (*OUTCOMES, *BUCKETS)
 KEY = ("dim", "area_code", "grain", "period", "group_key")
 MINUTES_KEY = ("day", "street_code", "department_id", "category_id", "minutes")
+SUBS_KEY = ("bucket", "dim", "area_code", "group_key", "month")
+SUB_LEVELS = (4, 6)  # the city, a district: where sub-buckets are also kept per department and per category
 LEVELS = (4, 6, 9)  # the city, a district, a street: their code lengths
 CLOSED_OUT = ("rejected", "duplicate")  # answered but never resolved: outside 解决率
 COLUMNS = ("submitted_at", "grid_code", "department_id", "category_id", "state", "flagged", "responded_at",
@@ -40,6 +56,23 @@ def minutes_between(start: datetime, end: datetime) -> int:
 def bucket_of(minutes: int) -> int:
     """The coarse bucket (index into BUCKET_EDGES) a resolve time falls in."""
     return max(0, bisect_right(BUCKET_EDGES, minutes) - 1)
+
+
+def bucket_width(bucket: int) -> int:
+    return (BUCKET_EDGES[bucket + 1] if bucket + 1 < len(BUCKET_EDGES) else BUCKET_EDGES[bucket] + LAST_WIDTH) \
+        - BUCKET_EDGES[bucket]
+
+
+def sub_of(bucket: int, minutes: int) -> int:
+    """The sub-bucket (0 … 15) of a resolve time inside its coarse bucket."""
+    return min(len(SUBS) - 1, (minutes - BUCKET_EDGES[bucket]) * len(SUBS) // bucket_width(bucket))
+
+
+def sub_range(bucket: int, sub: int) -> tuple[int, int | None]:
+    """[first, end) minutes of a sub-bucket (end None: no end), the times sub_of puts in it."""
+    start, width, parts = BUCKET_EDGES[bucket], bucket_width(bucket), len(SUBS)
+    end = None if sub == parts - 1 and bucket == len(BUCKET_EDGES) - 1 else start - (-(sub + 1) * width // parts)
+    return start - (-sub * width // parts), end
 
 
 def day_filed(submitted_at: datetime) -> date:
@@ -72,12 +105,20 @@ def keys(day: date, street: str, department: int, category: int) -> list[tuple]:
             for length in LEVELS for dim, group in groups]
 
 
+def sub_keys(bucket: int, month: date, street: str, department: int, category: int) -> list[tuple]:
+    """The sub-bucket keys (SUBS_KEY order) a resolved report counts under."""
+    return [(bucket, DIMS["street"], street, 0, month)] + [
+        (bucket, DIMS[dim], street[:length], group, month)
+        for length in SUB_LEVELS for dim, group in (("department", department), ("category", category))]
+
+
 class Changes:
     """Tally and histogram deltas, summed by key."""
 
     def __init__(self):
         self.tallies = defaultdict(lambda: [0] * len(COUNTS))
         self.minutes = defaultdict(int)
+        self.subs = defaultdict(lambda: [0] * len(SUBS))
 
     def add(self, values: dict, sign: int) -> None:
         base, counts, minutes = outcome(values)
@@ -87,6 +128,9 @@ class Changes:
                 row[i] += sign * count
         if minutes is not None:
             self.minutes[(*base, minutes)] += sign
+            bucket, month = bucket_of(minutes), base[0].replace(day=1)
+            for key in sub_keys(bucket, month, *base[1:]):
+                self.subs[key][sub_of(bucket, minutes)] += sign
 
     def apply(self, connection) -> None:
         """Upsert the non-zero deltas, in key order (two flushes never wait on each other's rows crosswise)."""
@@ -94,8 +138,9 @@ class Changes:
                    for key, row in sorted(self.tallies.items()) if any(row)]
         minutes = [dict(zip(MINUTES_KEY, key), bucket=bucket_of(key[-1]), n=n)
                    for key, n in sorted(self.minutes.items()) if n]
+        subs = [dict(zip(SUBS_KEY, key), **dict(zip(SUBS, row))) for key, row in sorted(self.subs.items()) if any(row)]
         for table, rows, counts in ((Tally.__table__, tallies, COUNTS),
-                                    (ResolveMinutes.__table__, minutes, ("n",))):
+                                    (ResolveMinutes.__table__, minutes, ("n",)), (ResolveSubs.__table__, subs, SUBS)):
             if rows:
                 stmt = insert(table)
                 connection.execute(stmt.on_conflict_do_update(
@@ -182,16 +227,31 @@ INSERT INTO report_resolve_minutes ({', '.join(MINUTES_KEY)}, bucket, n)
 SELECT {', '.join(_BASE_KEY.values())}, {_MINUTES}, {_BUCKET}, count(*)
 FROM reports WHERE resolved_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
 """
+_STARTS = f"ARRAY{list(BUCKET_EDGES)}"
+_WIDTHS = f"ARRAY{[bucket_width(b) for b in range(len(BUCKET_EDGES))]}"
+_SUB = f"least({len(SUBS) - 1}, (minutes - ({_STARTS})[bucket + 1]) * {len(SUBS)} / ({_WIDTHS})[bucket + 1])"
+_FILL_SUBS = f"""
+INSERT INTO report_resolve_subs ({', '.join(SUBS_KEY + SUBS)})
+SELECT bucket, d.dim, substr(street_code, 1, d.length),
+       CASE d.dim WHEN '{DIMS["street"]}' THEN 0 WHEN '{DIMS["department"]}' THEN department_id ELSE category_id END,
+       date_trunc('month', day)::date,
+       {', '.join(f"coalesce(sum(n) FILTER (WHERE {_SUB} = {i}), 0)" for i in range(len(SUBS)))}
+FROM report_resolve_minutes
+     CROSS JOIN (VALUES ('{DIMS["street"]}', 9), {', '.join(f"('{DIMS[dim]}', {n})" for n in SUB_LEVELS
+                                                             for dim in ("department", "category"))}) AS d (dim, length)
+GROUP BY 1, 2, 3, 4, 5
+"""
 
 
 def fill(connection) -> None:
     """Replace the tallies with a full recount of the reports (inside the caller's transaction)."""
-    connection.execute(delete(ResolveMinutes.__table__))
-    connection.execute(delete(Tally.__table__))
+    for model in (ResolveSubs, ResolveMinutes, Tally):
+        connection.execute(delete(model.__table__))
     if connection.dialect.name == "postgresql":
         connection.execute(text("DROP TABLE IF EXISTS report_tally_base"))
         connection.execute(text(_BASE))
         connection.execute(text(_FILL_TALLIES))
         connection.execute(text(_FILL_MINUTES))
+        connection.execute(text(_FILL_SUBS))
     else:
         recount(connection).apply(connection)

@@ -1,33 +1,80 @@
 """The figures of a street or wider area from the tallies: the settled counts summed over the area's tally rows of
 the window's whole months and its other days, what the clock decides (a deadline passing) counted live over the
 open cases filed in it (a partial index keeps them few), and the exact median: the tallies' coarse buckets say which
-bucket holds the middle rank(s) and at what rank inside it, then only that bucket's minutes are read from the
-histogram. A group's key is the street, department or category; the total adds the groups up (they split the
-area)."""
+bucket holds the middle rank(s) and at what rank inside it. For a street, or the whole area, the sub-bucket counts
+then say which sixteenth of that bucket holds it (a row a month and street), and only that sub-bucket's minutes
+are read, street by street; for a department or a category, the bucket's minutes are read. A group's key is the
+street, department or category; the total adds the groups up (they split the area)."""
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import Integer, String, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.areas import service as area_service
 from app.common.upsert import is_postgres
 from app.extensions import db
-from app.reports.models import BUCKETS, DAY, DIMS, MONTH, OPEN_STATES, Report, ResolveMinutes, Tally
-from app.reports.tallies import COUNTS
+from app.reports.models import (
+    BUCKET_EDGES,
+    BUCKETS,
+    DAY,
+    DIMS,
+    MONTH,
+    OPEN_STATES,
+    SUBS,
+    Report,
+    ResolveMinutes,
+    ResolveSubs,
+    Tally,
+)
+from app.reports.tallies import COUNTS, SUB_LEVELS, bucket_width, sub_range
 
 TOTAL = "total"  # the medians' key of the whole area
+NO_END = 2 ** 31 - 1  # the end of the last sub-bucket, which has none
+REBUILD = "the histogram and the tallies disagree: run flask reports rebuild-tallies"
 
 
-def spans(first_day: date, last_day: date) -> list[tuple[str, date, date]]:
-    """(grain, first period, last period) covering [first_day, last_day]: whole months by month, the rest by day."""
-    after = last_day + timedelta(days=1)
-    months_from = first_day if first_day.day == 1 else (first_day.replace(day=1) + timedelta(days=32)).replace(day=1)
-    months_to = after if after.day == 1 else last_day.replace(day=1)  # the day after the last whole month
-    if months_from >= months_to:
-        return [(DAY, first_day, last_day)]
-    found = [(DAY, first_day, months_from - timedelta(days=1)), (MONTH, months_from, months_to - timedelta(days=1)),
-             (DAY, months_to, last_day)]
-    return [(grain, lo, hi) for grain, lo, hi in found if lo <= hi]
+def _run(statement) -> list:
+    """The rows of a statement, executed on the session's connection and fetched at once: plain rows, none of the
+    ORM's result processing (these are thousands of rows)."""
+    return db.session.connection().execute(statement).all()
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def reads(first_day: date, last_day: date) -> list[tuple[int, str, date, date]]:
+    """(sign, grain, first period, last period): signed sums of these cover [first_day, last_day] with the fewest
+    rows. A whole month reads by month; the days of a cut month read by day, or, when that is more rows, as the
+    month less the days outside the window. Adjacent periods of one sign and grain make one range."""
+    pieces = []
+    day = first_day
+    while day <= last_day:
+        month, end = day.replace(day=1), _month_end(day)
+        lo, hi = day, min(end, last_day)
+        inside, outside = (hi - lo).days + 1, (lo - month).days + (end - hi).days
+        if 1 + outside < inside or not outside:
+            pieces += [(1, MONTH, month, month), (-1, DAY, month, lo - timedelta(days=1)),
+                       (-1, DAY, hi + timedelta(days=1), end)]
+        else:
+            pieces.append((1, DAY, lo, hi))
+        day = end + timedelta(days=1)
+    found: list = []
+    for sign, grain, lo, hi in sorted((p for p in pieces if p[2] <= p[3]), key=lambda p: (-p[0], p[1], p[2])):
+        if found and found[-1][:2] == (sign, grain) and lo == timedelta(days=1) + (
+                found[-1][3] if grain == DAY else _month_end(found[-1][3])):
+            found[-1] = (sign, grain, found[-1][2], hi)
+        else:
+            found.append((sign, grain, lo, hi))
+    return found
+
+
+def _signed(reads_: list, condition) -> tuple:
+    """(rows of any of the reads, +1 or -1 by the read a row falls in) for condition(grain, lo, hi)."""
+    minus = [condition(grain, lo, hi) for sign, grain, lo, hi in reads_ if sign < 0]
+    return or_(*[condition(grain, lo, hi) for _, grain, lo, hi in reads_]), case((or_(*minus), -1), else_=1) \
+        if minus else case((true(), 1))  # an expression, never a bare constant (GROUP BY 1 names a column)
 
 
 def _street(key: int) -> str:
@@ -36,13 +83,15 @@ def _street(key: int) -> str:
 
 def settled(area: str, by: str, first_day: date, last_day: date) -> dict:
     """{key: {count name: sum}} over the area's tally rows of one dimension in the window."""
-    t = Tally
-    periods = or_(*[and_(t.grain == grain, t.period >= lo, t.period <= hi)
-                    for grain, lo, hi in spans(first_day, last_day)])
-    rows = db.session.execute(select(t.group_key.label("key"), *[func.sum(getattr(t, c)).label(c) for c in COUNTS])
-                              .where(t.dim == DIMS[by], t.area_code == area, periods).group_by(t.group_key))
-    return {_street(row.key) if by == "street" else row.key: {c: int(getattr(row, c) or 0) for c in COUNTS}
-            for row in rows}
+    t, found = Tally, {}
+    rows, sign = _signed(reads(first_day, last_day), lambda grain, lo, hi: and_(t.grain == grain, t.period >= lo,
+                                                                                t.period <= hi))
+    for key, times, *counts in _run(select(t.group_key, sign, *[func.sum(getattr(t, c)) for c in COUNTS])
+                                    .where(t.dim == DIMS[by], t.area_code == area, rows).group_by(t.group_key, sign)):
+        row = found.setdefault(_street(key) if by == "street" else key, [0] * len(COUNTS))
+        for i, n in enumerate(counts):
+            row[i] += times * int(n or 0)
+    return {key: dict(zip(COUNTS, counts)) for key, counts in found.items()}
 
 
 def _where(model, area: str, first_day: date, last_day: date):
@@ -63,16 +112,14 @@ def live(area: str, by: str, first: datetime, last: datetime, now: datetime) -> 
     r = Report
     key = {"street": area_service.child_key(r.grid_code, "street"), "department": func.coalesce(r.department_id, 0),
            "category": r.category_id}[by].label("key")
-    rows = db.session.execute(select(key, _late(and_(r.responded_at.is_(None), r.accept_due_at < now))
-                                     .label("response_late"),
-                                     _late(and_(r.resolved_at.is_(None), r.resolve_due_at < now))
-                                     .label("resolution_late"),
-                                     _late(r.due_at < now).label("open_overdue"))
-                              .where(r.state.in_(OPEN_STATES), r.submitted_at >= first, r.submitted_at < last,
-                                     area_service.in_subtree(r.grid_code, area))
-                              .group_by(key)).mappings()
-    return {row["key"]: {name: int(row[name] or 0) for name in ("response_late", "resolution_late", "open_overdue")}
-            for row in rows}
+    rows = _run(select(key, _late(and_(r.responded_at.is_(None), r.accept_due_at < now)).label("response_late"),
+                       _late(and_(r.resolved_at.is_(None), r.resolve_due_at < now)).label("resolution_late"),
+                       _late(r.due_at < now).label("open_overdue"))
+                .where(r.state.in_(OPEN_STATES), r.submitted_at >= first, r.submitted_at < last,
+                       area_service.in_subtree(r.grid_code, area))
+                .group_by(key))
+    return {key: dict(zip(("response_late", "resolution_late", "open_overdue"), (int(n or 0) for n in late)))
+            for key, *late in rows}
 
 
 def _ranks(coarse: list[int]) -> list[tuple[int, int]]:
@@ -95,7 +142,111 @@ def _at(minutes: list, rank: int) -> int:
         before += n
         if rank < before:
             return value
-    raise LookupError("the histogram and the tallies disagree: run flask reports rebuild-tallies")
+    raise LookupError(REBUILD)
+
+
+def _in_subs(counts: list[int], rank: int) -> tuple[int, int]:
+    """(sub-bucket, rank inside it) of a rank inside a coarse bucket, from its sub-bucket counts."""
+    before = 0
+    for sub, n in enumerate(counts):
+        if rank < before + n:
+            return sub, rank - before
+        before += n
+    raise LookupError(REBUILD)
+
+
+def _sub_counts(area: str, by: str, first_day: date, last_day: date, buckets: set[int]) -> dict:
+    """{(bucket, key): counts per sub-bucket} over the window, in the given coarse buckets, per street of the area
+    (by street) or per department or category inside it: months from report_resolve_subs, days from the minutes
+    (reads())."""
+    s, h = ResolveSubs, ResolveMinutes
+    starts = case({b: BUCKET_EDGES[b] for b in buckets}, value=h.bucket)
+    widths = case({b: bucket_width(b) for b in buckets}, value=h.bucket)
+    raw = (h.minutes - starts) * len(SUBS) // widths
+    sub = case((raw > len(SUBS) - 1, len(SUBS) - 1), else_=raw)
+    found: dict = defaultdict(lambda: [0] * len(SUBS))
+    months = [(lo, hi) for _, grain, lo, hi in reads(first_day, last_day) if grain == MONTH]
+    days = [r for r in reads(first_day, last_day) if r[1] == DAY]
+    statements = []
+    if months:  # whole months count in full: never less some days
+        key, area_rows = (s.area_code, area_service.in_subtree(s.area_code, area)) if by == "street" else \
+            (s.group_key, s.area_code == area)
+        statements.append(select(s.bucket, key, *[func.sum(getattr(s, c)) for c in SUBS]).where(
+            s.bucket.in_(buckets), s.dim == DIMS[by], area_rows,
+            or_(*[and_(s.month >= lo, s.month <= hi) for lo, hi in months])).group_by(s.bucket, key))
+    if days:  # the same counts from the minutes: summed per sub-bucket (signed), then a column per sub-bucket
+        rows, sign = _signed(days, lambda _, lo, hi: and_(h.day >= lo, h.day <= hi))
+        key = _key(h, by).label("key")
+        per = select(h.bucket, key, sub.label("sub"), func.sum(h.n * sign).label("n")).where(
+            h.bucket.in_(buckets), area_service.in_subtree(h.street_code, area), rows) \
+            .group_by(h.bucket, key, sub).subquery()
+        statements.append(select(per.c.bucket, per.c.key,
+                                 *[func.sum(case((per.c.sub == i, per.c.n), else_=0)) for i in range(len(SUBS))])
+                          .group_by(per.c.bucket, per.c.key))
+    for statement in statements:
+        for bucket, key, *counts in _run(statement):
+            row = found[(bucket, key)]
+            for i, n in enumerate(counts):
+                row[i] += int(n)
+    return found
+
+
+def _minutes_in(area: str, by: str, first_day: date, last_day: date, ranges: set[tuple]) -> dict:
+    """{(key, first): [(minutes, n)]} of the reports filed in the window inside the area, of each group's [first,
+    end) minutes range ((key, first, end) in ranges): an index range of the group's minutes (a street's, a
+    department's or a category's)."""
+    h, found = ResolveMinutes, defaultdict(list)
+    column = _key(h, by)
+    window = and_(h.day >= first_day, h.day <= last_day)
+    if by != "street":  # a street is inside the area by choice; a department's reports are everywhere
+        window = and_(window, area_service.in_subtree(h.street_code, area))
+    if is_postgres():
+        ranges = sorted(ranges, key=lambda r: (r[0], r[1]))
+        p = _unnested("ranges", key=([r[0] for r in ranges], ARRAY(String) if by == "street" else ARRAY(Integer)),
+                      first=([r[1] for r in ranges], ARRAY(Integer)),
+                      end=([NO_END if r[2] is None else r[2] for r in ranges], ARRAY(Integer)))
+        rows = _run(select(p.c.key, p.c.first, h.minutes, func.sum(h.n))
+                    .join_from(p, h, and_(column == p.c.key, h.minutes >= p.c.first, h.minutes < p.c.end))
+                    .where(window).group_by(p.c.key, p.c.first, h.minutes))
+        for key, first, minutes, n in rows:
+            found[(key, first)].append((minutes, int(n)))
+        return found
+    by_key = defaultdict(list)
+    for key, first, end in ranges:
+        by_key[key].append((first, NO_END if end is None else end))
+    rows = _run(select(column, h.minutes, func.sum(h.n)).where(window, or_(*[
+        and_(column == key, h.minutes >= first, h.minutes < end) for key, first, end in ranges]))
+        .group_by(column, h.minutes))
+    for key, minutes, n in rows:
+        for first, end in by_key[key]:
+            if first <= minutes < end:
+                found[(key, first)].append((minutes, int(n)))
+    return found
+
+
+def _picked_by_subs(area: str, by: str, first_day: date, last_day: date, wanted: dict) -> dict:
+    """{(key, bucket, rank): minutes} for wanted {key: [(bucket, rank)]}, a key being a group of the area (a street,
+    department or category) or TOTAL (all of them): the sub-bucket counts say which sub-bucket holds the rank,
+    then its minutes are read."""
+    subs = _sub_counts(area, by, first_day, last_day, {b for ranks in wanted.values() for b, _ in ranks})
+    located = {}
+    for key, ranks in wanted.items():
+        for bucket, rank in ranks:
+            groups = [k for b, k in subs if b == bucket] if key == TOTAL else [key]
+            counts = [sum(column) for column in zip(*(subs.get((bucket, k), [0] * len(SUBS)) for k in groups))]
+            sub, inside = _in_subs(counts, rank)
+            first, end = sub_range(bucket, sub)
+            located[(key, bucket, rank)] = ([k for k in groups if subs[(bucket, k)][sub]], first, end, inside)
+    minutes = _minutes_in(area, by, first_day, last_day, {(k, first, end) for groups, first, end, _ in located.values()
+                                                          for k in groups})
+    found = {}
+    for wanted_key, (groups, first, _, inside) in located.items():
+        merged: Counter = Counter()
+        for k in groups:
+            for value, n in minutes.get((k, first), []):
+                merged[value] += n
+        found[wanted_key] = _at(sorted(merged.items()), inside)
+    return found
 
 
 def _picked_here(where, key, wanted: list[tuple]) -> dict:
@@ -103,7 +254,7 @@ def _picked_here(where, key, wanted: list[tuple]) -> dict:
     h = ResolveMinutes
     pairs = {(bucket, k) for bucket, k, _ in wanted}
     found: dict = {}
-    for k, bucket, minutes, n in db.session.execute(
+    for k, bucket, minutes, n in _run(
             select(key, h.bucket, h.minutes, func.sum(h.n)).where(where, h.bucket.in_({b for b, _ in pairs}))
             .group_by(key, h.bucket, h.minutes).order_by(key, h.bucket, h.minutes)):
         if (bucket, k) in pairs:
@@ -131,7 +282,7 @@ def _picked_in_database(where, key, wanted: list[tuple]) -> dict:
                     .label("upto")).subquery()
     w = _unnested("wanted", bucket=([b for b, _, _ in wanted], ARRAY(Integer)),
                   key=([k for _, k, _ in wanted], key_type), rank=([r for _, _, r in wanted], ARRAY(Integer)))
-    rows = db.session.execute(select(w.c.bucket, w.c.key, w.c.rank, ranked.c.minutes).join_from(w, ranked, and_(
+    rows = _run(select(w.c.bucket, w.c.key, w.c.rank, ranked.c.minutes).join_from(w, ranked, and_(
         ranked.c.key == w.c.key, ranked.c.bucket == w.c.bucket, ranked.c.upto - ranked.c.n <= w.c.rank,
         w.c.rank < ranked.c.upto)))
     return {(b, k, r): minutes for b, k, r, minutes in rows}
@@ -145,12 +296,14 @@ def medians(area: str, by: str, first_day: date, last_day: date, coarse: dict) -
     if not wanted:
         return {}
     wanted[TOTAL] = _ranks([sum(column) for column in zip(*coarse.values())])
-    pick = _picked_in_database if is_postgres() else _picked_here
-    groups = pick(where, _key(h, by), [(b, k, r) for k, ranks in wanted.items() if k != TOTAL for b, r in ranks])
-    whole = pick(where, literal(0), [(b, 0, r) for b, r in wanted[TOTAL]])
-    values = {k: [groups[(b, k, r)] for b, r in ranks] for k, ranks in wanted.items() if k != TOTAL}
-    values[TOTAL] = [whole[(b, 0, r)] for b, r in wanted[TOTAL]]
-    return {k: sum(found) / len(found) for k, found in values.items()}
+    if by == "street" or len(area) in SUB_LEVELS:  # sub-buckets kept for these (report_resolve_subs)
+        found = _picked_by_subs(area, by, first_day, last_day, wanted)
+    else:  # a street's departments or categories: a few hundred minutes a bucket
+        found = _picked_by_subs(area, "street", first_day, last_day, {TOTAL: wanted[TOTAL]})
+        pick = _picked_in_database if is_postgres() else _picked_here
+        found.update({(k, b, r): minutes for (b, k, r), minutes in pick(where, _key(h, by), [
+            (b, k, r) for k, ranks in wanted.items() if k != TOTAL for b, r in ranks]).items()})
+    return {k: sum(found[(k, b, r)] for b, r in ranks) / len(ranks) for k, ranks in wanted.items()}
 
 
 def figures(area: str, by: str, first: datetime, last: datetime, first_day: date, last_day: date,

@@ -1,6 +1,6 @@
 """report_tallies by area and dimension: each report counted in the city, its district and its street, per street,
 department, category and in all, by day and by month, with finer resolve-time buckets; report_resolve_minutes
-indexed by bucket, day and street, covering what the median reads; both filled from the reports
+indexed by bucket, day and street, covering what the median reads (0023 fills both)
 
 Revision ID: 0022
 Revises: 0021
@@ -47,7 +47,6 @@ def upgrade():
     op.create_index('ix_report_resolve_minutes_bucket_day', 'report_resolve_minutes',
                     ['bucket', 'day', 'street_code'],
                     postgresql_include=['department_id', 'category_id', 'minutes', 'n'])
-    tallies.fill(op.get_bind())
 
 
 def downgrade():

@@ -12,7 +12,7 @@ from app.auth.models import User
 from app.errors import AppError
 from app.extensions import db
 from app.reports import deadlines, service, stats, tallies, tally_figures, workflow
-from app.reports.models import Report, ResolveMinutes, Tally
+from app.reports.models import BUCKET_EDGES, LAST_WIDTH, SUBS, Report, ResolveMinutes, ResolveSubs, Tally
 from tests import factories
 from tests.reports.helpers import DISTRICT, FAR_GRID, GRID, NOW, OTHER_COMMUNITY_GRID, STREET, act, body, file
 
@@ -20,20 +20,23 @@ GRIDS = (GRID, OTHER_COMMUNITY_GRID, "44010600200101", FAR_GRID)
 FOLLOWER_ACTIONS = ("confirm", "reopen")
 
 
-def _kept() -> tuple[dict, dict]:
-    """The tallies and the histogram as stored, zero rows left out."""
+def _kept() -> tuple[dict, dict, dict]:
+    """The tallies, the histogram and the sub-bucket counts as stored, zero rows left out."""
     conn = db.session.connection()
     counts = {tuple(r[k] for k in tallies.KEY): tuple(r[c] for c in tallies.COUNTS)
               for r in conn.execute(select(Tally.__table__)).mappings()}
     minutes = {tuple(r[k] for k in tallies.MINUTES_KEY): r["n"]
                for r in conn.execute(select(ResolveMinutes.__table__)).mappings()}
-    return {k: v for k, v in counts.items() if any(v)}, {k: v for k, v in minutes.items() if v}
+    subs = {tuple(r[k] for k in tallies.SUBS_KEY): tuple(r[c] for c in SUBS)
+            for r in conn.execute(select(ResolveSubs.__table__)).mappings()}
+    return ({k: v for k, v in counts.items() if any(v)}, {k: v for k, v in minutes.items() if v},
+            {k: v for k, v in subs.items() if any(v)})
 
 
-def _recounted() -> tuple[dict, dict]:
+def _recounted() -> tuple[dict, dict, dict]:
     changes = tallies.recount(db.session.connection())
     return ({k: tuple(v) for k, v in changes.tallies.items() if any(v)},
-            {k: v for k, v in changes.minutes.items() if v})
+            {k: v for k, v in changes.minutes.items() if v}, {k: tuple(v) for k, v in changes.subs.items() if any(v)})
 
 
 def _scanned(monkeypatch, **query) -> dict:
@@ -95,15 +98,46 @@ def test_tallies_equal_a_recount_after_any_steps(clock, monkeypatch, people, fil
             assert stats.figures(area=area, by=by, **window) == _scanned(monkeypatch, area=area, by=by, **window)
 
 
-def test_spans_cut_a_window_into_whole_months_and_days():
+def test_every_resolve_time_falls_in_the_sub_bucket_whose_range_holds_it():
+    previous_end = 0
+    for minutes in range(0, BUCKET_EDGES[-1] + 2 * LAST_WIDTH):
+        bucket = tallies.bucket_of(minutes)
+        sub = tallies.sub_of(bucket, minutes)
+        first, end = tallies.sub_range(bucket, sub)
+        assert 0 <= sub < len(SUBS) and first <= minutes and (end is None or minutes < end), minutes
+        if minutes == first and minutes:
+            assert first == previous_end  # the ranges tile the minutes: no gap, no overlap
+        previous_end = end
+    assert [tallies.sub_range(9, s) for s in (0, 1, 15)] == [(240, 244), (244, 248), (297, 300)]  # 60 min: 16 parts
+    assert tallies.sub_range(len(BUCKET_EDGES) - 1, 15) == (BUCKET_EDGES[-1] + 40500, None)
+
+
+def _days_counted(first: date, last: date) -> dict:
+    """{day: times counted} by the signed reads of a window, days counted zero times left out."""
+    counted: dict = {}
+    for sign, grain, lo, hi in tally_figures.reads(first, last):
+        end = hi if grain == "d" else (hi.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        for i in range((end - lo).days + 1):
+            counted[lo + timedelta(days=i)] = counted.get(lo + timedelta(days=i), 0) + sign
+    return {day: n for day, n in counted.items() if n}
+
+
+def test_reads_cut_a_window_into_months_and_days_with_the_fewest_rows():
     d = date
-    assert tally_figures.spans(d(2026, 11, 3), d(2026, 11, 30)) == [("d", d(2026, 11, 3), d(2026, 11, 30))]
-    assert tally_figures.spans(d(2026, 11, 1), d(2026, 11, 30)) == [("m", d(2026, 11, 1), d(2026, 11, 30))]
-    assert tally_figures.spans(d(2026, 10, 20), d(2027, 1, 5)) == [
-        ("d", d(2026, 10, 20), d(2026, 10, 31)), ("m", d(2026, 11, 1), d(2026, 12, 31)),
-        ("d", d(2027, 1, 1), d(2027, 1, 5))]
-    assert tally_figures.spans(d(2026, 2, 1), d(2026, 3, 31)) == [("m", d(2026, 2, 1), d(2026, 3, 31))]
-    assert tally_figures.spans(d(2026, 12, 31), d(2027, 1, 1)) == [("d", d(2026, 12, 31), d(2027, 1, 1))]
+    assert tally_figures.reads(d(2026, 11, 3), d(2026, 11, 30)) == [(1, "m", d(2026, 11, 1), d(2026, 11, 1)),
+                                                                   (-1, "d", d(2026, 11, 1), d(2026, 11, 2))]
+    assert tally_figures.reads(d(2026, 11, 1), d(2026, 11, 30)) == [(1, "m", d(2026, 11, 1), d(2026, 11, 1))]
+    assert tally_figures.reads(d(2026, 10, 20), d(2027, 1, 5)) == [
+        (1, "d", d(2026, 10, 20), d(2026, 10, 31)), (1, "d", d(2027, 1, 1), d(2027, 1, 5)),
+        (1, "m", d(2026, 11, 1), d(2026, 12, 1))]
+    assert tally_figures.reads(d(2025, 12, 8), d(2026, 12, 7)) == [  # a year to the day: 7 + 7 days, 12 months
+        (1, "d", d(2026, 12, 1), d(2026, 12, 7)), (1, "m", d(2025, 12, 1), d(2026, 11, 1)),
+        (-1, "d", d(2025, 12, 1), d(2025, 12, 7))]
+    assert tally_figures.reads(d(2026, 12, 31), d(2027, 1, 1)) == [(1, "d", d(2026, 12, 31), d(2027, 1, 1))]
+    for first in (d(2026, 1, 1) + timedelta(days=i) for i in range(0, 400, 7)):
+        for length in (1, 2, 15, 16, 28, 30, 31, 45, 59, 90, 365, 366, 800):
+            last = first + timedelta(days=length - 1)
+            assert _days_counted(first, last) == {first + timedelta(days=i): 1 for i in range(length)}, (first, last)
 
 
 def test_figures_over_months_equal_one_pass(clock, monkeypatch, people):
@@ -163,6 +197,7 @@ def test_rebuild_tallies_restores_a_recount(app, client, volunteer, community):
     assert _kept() == expected and expected[0]
     db.session.execute(update(Tally).values(filed=99))
     db.session.execute(delete(ResolveMinutes))
+    db.session.execute(delete(ResolveSubs))
     db.session.commit()
     assert _kept() != expected
     result = app.test_cli_runner().invoke(args=["reports", "rebuild-tallies"])

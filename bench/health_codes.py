@@ -46,7 +46,7 @@ def run(n: int) -> None:
     code = service.apply(owner_id=user.id, name="张三明", id_type="cn_resident_id", id_number=ID_NUMBER,
                          phone=None, relation="self", consent=True)
     ring, client = keys.keyring(), current_app.test_client()
-    token = service.issue_token(code=code)["token"]
+    token = service.issue_token(code=code).token
     ref = bytes.fromhex(code.ref)
     print(f"token: {len(token)} characters, QR version {qr.version(token)}; n = {n}\n")
     print(f"{'path':<44} {'wall/op':>12} {'CPU/op':>16} {'rate':>16}")

@@ -71,7 +71,7 @@ def staff_verify(fx) -> list[Request]:
 
     people, places = codes(fx), venues(fx)
     return [Request("POST", "/api/v1/health-codes/verify", token=places[i % VENUES][1],
-                    body={"token": hc_service.issue_token(code=people[i % RESIDENTS][0])["token"],
+                    body={"token": hc_service.issue_token(code=people[i % RESIDENTS][0]).token,
                           "venue_id": str(places[i % VENUES][0].id)})
             for i in range(4 * RESIDENTS)]
 

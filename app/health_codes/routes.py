@@ -3,6 +3,7 @@ verify a token.
 
 Verifying a token records the scan, which is venues' work (`app.venues.scans`): venues builds on this domain and
 this domain imports nothing of venues, so create_app hands that service to these routes (`use_scans`)."""
+import dataclasses
 from types import ModuleType
 
 from flask import Response, request, url_for
@@ -166,8 +167,8 @@ def token(code_id):
 
     Errors: 403 `verification_required` (an unverified code past its verify_by)."""
     issued = service.issue_own_token(code_id=code_id, owner_id=current_user.id)
-    qr_url = signed_url(url_for("health_codes.qr_image", code_id=code_id), issued["expires_at"], uid=current_user.id)
-    return {**issued, "qr_url": qr_url}, NO_STORE
+    qr_url = signed_url(url_for("health_codes.qr_image", code_id=code_id), issued.expires_at, uid=current_user.id)
+    return dataclasses.replace(issued, qr_url=qr_url), NO_STORE
 
 
 @blp.route(CODE + "/qr.png", methods=["GET"])

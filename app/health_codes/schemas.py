@@ -136,7 +136,7 @@ class VerifyRequest(ma.Schema):
 
 class VerifyResult(ma.Schema):
     colour = fields.String(required=True, **_COLOUR)
-    pass_ = fields.Boolean(required=True, data_key="pass", attribute="pass", metadata={"description": "绿码放行"})
+    pass_ = fields.Boolean(required=True, data_key="pass", attribute="passed", metadata={"description": "绿码放行"})
     holder = fields.String(required=True, allow_none=True, metadata={"example": "张*明"})
     reason = fields.Nested(ReasonRead, required=True)
     checked_at = fields.DateTime(required=True)

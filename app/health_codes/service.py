@@ -152,29 +152,39 @@ def declare(*, code_id: int, owner_id: int, temperature_c: float, symptoms: list
 
 # ---- show: token and QR ---------------------------------------------------------------------------------
 
-def issue_token(*, code: HealthCode, now: datetime | None = None) -> dict:
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A signed token as 亮码 shows it; the token route adds the signed URL of its QR image (qr_url)."""
+
+    token: str
+    colour: str
+    issued_at: datetime
+    expires_at: datetime
+    refresh_in: int  # seconds
+    qr_url: str | None = None
+
+
+def issue_token(*, code: HealthCode, now: datetime | None = None) -> IssuedToken:
     """亮码: a fresh signed token for the code, valid HEALTH_CODE_TOKEN_TTL_SECONDS (≤ 120 s), no write."""
     now = now or utcnow()
     may_show(verified=code.verified_at is not None, verify_by=code.verify_by, now=now)
     return _signed(ref=code.ref, colour=status(code, now=now).colour, now=now)
 
 
-# A plain dict: the token route adds its qr_url to it, and the QR image and the benches read its token.
-def _signed(*, ref: str, colour: str, now: datetime) -> dict:
+def _signed(*, ref: str, colour: str, now: datetime) -> IssuedToken:
     ring, cfg = keys.keyring(), current_app.config
     issued = int(now.timestamp())
     ttl = cfg["HEALTH_CODE_TOKEN_TTL_SECONDS"]
     token = tokens.sign(key=ring.signer, kid=ring.kid, ref=bytes.fromhex(ref), colour=colour,
                         issued_at=issued, ttl=ttl)
-    return {"token": token, "colour": colour, "issued_at": datetime.fromtimestamp(issued, timezone.utc),
-            "expires_at": datetime.fromtimestamp(issued + ttl, timezone.utc),
-            "refresh_in": cfg["HEALTH_CODE_TOKEN_REFRESH_SECONDS"]}
+    return IssuedToken(token, colour, datetime.fromtimestamp(issued, timezone.utc),
+                       datetime.fromtimestamp(issued + ttl, timezone.utc), cfg["HEALTH_CODE_TOKEN_REFRESH_SECONDS"])
 
 
 def qr_image(*, code_id: int, owner_id: int, fmt: str) -> bytes:
     """The owner's current token as a QR image (PNG or SVG) drawn in the code's colour."""
     issued = issue_own_token(code_id=code_id, owner_id=owner_id)
-    return qr.render(issued["token"], issued["colour"], fmt)
+    return qr.render(issued.token, issued.colour, fmt)
 
 
 # The card: what 亮码, 验码 and 扫场所码 need of a live code (owner, pseudonym, colour and reason, when that verdict
@@ -190,6 +200,22 @@ def card_key(code_id: int) -> str:
 
 def ref_key(ref: str) -> str:
     return f"hcref:{ref}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a checker is shown of a live code (验码, 扫场所码): its current colour, whether that passes, the
+    masked holder, the reason, and when it was checked."""
+
+    colour: str
+    holder: str | None
+    reason: rules.Reason
+    checked_at: datetime
+
+    @property
+    def passed(self) -> bool:
+        """Green passes (shown as `pass`)."""
+        return self.colour == "green"
 
 
 @dataclass(frozen=True)
@@ -249,16 +275,14 @@ class Card:
         verify_by = None if self.verify_by is None else datetime.fromtimestamp(self.verify_by, timezone.utc)
         may_show(verified=self.verify_by is None, verify_by=verify_by, now=now)
 
-    def verdict(self, now: datetime) -> dict | None:
-        """What a checker is shown (as `verdict`), or None when the name cannot be read (a retired key): the
-        caller then asks the database."""
+    def verdict(self, now: datetime) -> Verdict | None:
+        """What a checker is shown, or None when the name cannot be read (a retired key): the caller then asks
+        the database."""
         try:
             holder = personal.masked_blob(self.code_id, self.name_enc)
         except (KeyError, ValueError, InvalidTag):
             return None
-        # A plain dict: the scan and check-in answers nest it as their `verdict`, built from the cached card.
-        return {"colour": self.colour, "pass": self.colour == "green", "holder": holder,
-                "reason": {"code": self.reason, "message": rules.REASONS[self.reason]}, "checked_at": now}
+        return Verdict(self.colour, holder, rules.Reason(self.reason), now)
 
 
 def cached_card(key: str) -> Card | None:
@@ -272,7 +296,7 @@ def remember(card: Card) -> None:
     cache.set_texts({card_key(card.code_id): text, ref_key(card.ref): text}, CARD_TTL)
 
 
-def issue_own_token(*, code_id: int, owner_id: int, now: datetime | None = None) -> dict:
+def issue_own_token(*, code_id: int, owner_id: int, now: datetime | None = None) -> IssuedToken:
     """亮码 for the owner: from the cached card when it is usable, else from the database (404
     health_code_not_found for someone else's or a withdrawn code), which then caches the card."""
     now = now or utcnow()
@@ -357,7 +381,7 @@ def _token_error(error: str, message: str) -> ValidationFailed:
     return ValidationFailed(error, message, errors={"json": {"token": [message]}})
 
 
-def check(*, token: str) -> dict:
+def check(*, token: str) -> Verdict:
     """A checkpoint's verdict: the colour from the code's card or the database (not the token's hint) and the
     masked holder."""
     ref = token_ref(token)
@@ -365,7 +389,7 @@ def check(*, token: str) -> dict:
     return hit[1] if hit else verdict(code_by_ref(ref)[0])
 
 
-def cached_verdict(ref: str) -> tuple[Card, dict] | None:
+def cached_verdict(ref: str) -> tuple[Card, Verdict] | None:
     """(card, verdict) from the card cached under the ref (read with the request's prefetch), or None: no
     fresh card."""
     now = utcnow()
@@ -374,11 +398,9 @@ def cached_verdict(ref: str) -> tuple[Card, dict] | None:
     return (card, result) if result else None
 
 
-def verdict(code: HealthCode) -> dict:
+def verdict(code: HealthCode) -> Verdict:
     """What a checker is shown for a live code: current colour, pass, masked holder, reason, time. The code's
     card is cached on the way (the next scan of this code reads no SQL for it)."""
     current = status(code)
     remember(Card.of(code, current))
-    # A plain dict, the same shape as Card.verdict's: the scan and check-in answers nest it as their `verdict`.
-    return {"colour": current.colour, "pass": current.colour == "green", "holder": current.holder,
-            "reason": {"code": current.reason, "message": current.message}, "checked_at": utcnow()}
+    return Verdict(current.colour, current.holder, rules.Reason(current.reason), utcnow())

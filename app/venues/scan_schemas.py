@@ -22,7 +22,7 @@ class CheckinCreate(ma.Schema):
 class CheckinRead(ma.Schema):
     venue = fields.Nested(VenueCard, required=True)
     colour = fields.String(required=True, validate=validate.OneOf(COLOURS))
-    pass_ = fields.Boolean(required=True, data_key="pass", attribute="pass")
+    pass_ = fields.Boolean(required=True, data_key="pass", attribute="passed")
     holder = fields.String(required=True, allow_none=True, metadata={"description": "脱敏姓名"})
     reason = fields.Nested(Reason, required=True)
     checked_in_at = fields.DateTime(required=True)

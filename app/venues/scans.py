@@ -24,6 +24,7 @@ from app.common.pagination import decode_cursor, key_id, key_iso, page
 from app.common.sql import commit_held, execute_alone, transaction
 from app.common.time import utcnow
 from app.common.types import UTCDateTime
+from app.common.views import View
 from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.extensions import db
 from app.health_codes import joins as hc_joins
@@ -70,7 +71,7 @@ def verify_keys(caller_id: int, body) -> list[str]:
     return keys
 
 
-def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
+def staff_verify(*, user, token: str, venue_id: int | None) -> hc_service.Verdict | View:
     """验码 at a checkpoint; with a venue, the caller must be its staff and the scan is recorded; without one,
     only health officials and inspectors a checkpoint (venue) assigned may check a code.
 
@@ -95,10 +96,10 @@ def staff_verify(*, user, token: str, venue_id: int | None) -> dict:
         raise venue_service.not_staff()
     (code_id, person_id), result = ((hit[0].code_id, hit[0].person_id), hit[1]) if hit else \
         ((code.id, code.person_id), hc_service.verdict(code))
-    created, _ = claim_visit(person_id=person_id, code_id=code_id, venue_id=venue_id, colour=result["colour"],
-                             at=result["checked_at"], kind="staff", staff_id=user.id)
+    created, _ = claim_visit(person_id=person_id, code_id=code_id, venue_id=venue_id, colour=result.colour,
+                             at=result.checked_at, kind="staff", staff_id=user.id)
     commit_held()  # a no-op unless the caller held a transaction open, which the claim then joined
-    return {**result, "duplicate": not created}
+    return View(result, duplicate=not created)
 
 
 # One round trip for both single-row look-ups (an explicit cross join of two primary-key hits, with the code's
@@ -183,7 +184,7 @@ def checkin_keys(body) -> list[str]:
         ([hc_service.card_key(code_id)] if code_id else [])
 
 
-def _checkin_view(user, venue_code: str, code_id: int) -> tuple[dict, dict, int]:
+def _checkin_view(user, venue_code: str, code_id: int) -> tuple[venue_service.Card, hc_service.Verdict, int]:
     """(venue card, verdict, person id) for a check-in: from the cache when both cards are there, else one SELECT
     (which fills them). Raises venue_code_invalid/outdated, health_code_not_found (someone else's code),
     code_revoked, verification_required (an unverified code past its grace)."""
@@ -199,22 +200,20 @@ def _checkin_view(user, venue_code: str, code_id: int) -> tuple[dict, dict, int]
             raise Gone("code_revoked", "该健康码已注销，请重新申领")
         hc_service.may_show(verified=code.verified_at is not None, verify_by=code.verify_by, now=now)
         return venue_service.remember_card(row), hc_service.verdict(code), code.person_id
-    if version != venue["code_version"]:
+    if version != venue.code_version:
         raise _outdated()
     card.may_show(now)
     return venue, current, card.person_id
 
 
-def check_in(*, user, venue_code: str, health_code_id: int) -> tuple[dict, bool]:
-    """扫场所码: record the visit (one per person and venue within DEDUP_WINDOW); returns (result, created)."""
+def check_in(*, user, venue_code: str, health_code_id: int) -> tuple[View, bool]:
+    """扫场所码: record the visit (one per person and venue within DEDUP_WINDOW); returns (result, created): the
+    verdict with the venue's card and the time of the visit that counts."""
     venue, current, person_id = _checkin_view(user, venue_code, health_code_id)
-    created, checked_in_at = claim_visit(person_id=person_id, code_id=health_code_id, venue_id=int(venue["id"]),
-                                         colour=current["colour"], at=utcnow())
+    created, checked_in_at = claim_visit(person_id=person_id, code_id=health_code_id, venue_id=venue.id,
+                                         colour=current.colour, at=utcnow())
     commit_held()
-    result = {"venue": {key: venue[key] for key in ("id", "name", "address", "category")},
-              "colour": current["colour"], "pass": current["pass"], "holder": current["holder"],
-              "reason": current["reason"], "checked_in_at": checked_in_at}
-    return result, created
+    return View(current, venue=venue, checked_in_at=checked_in_at), created
 
 
 def _payload_hash(venue_id: int, token: str, scanned_at: datetime) -> str:

@@ -1,4 +1,5 @@
 """Venue rules: registration, who may see and manage a venue, its staff, the 场所码 and its rotation."""
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
@@ -63,25 +64,30 @@ def staff_key(venue_id: int, user_id: int) -> str:
     return f"vstaff:{venue_id}:{user_id}"
 
 
-# A plain dict: the venue's card, cached as JSON and read back at every check-in.
-def _card(venue_id: int, name: str, address: str, category: str, code_version: int) -> dict:
-    return {"id": str(venue_id), "name": name, "address": address, "category": category,
-            "code_version": code_version}
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A venue's card: what a check-in shows of it, and its code version (cached as JSON, without the id)."""
+
+    id: int
+    name: str
+    address: str
+    category: str
+    code_version: int
 
 
-def cached_card(venue_id: int) -> dict | None:
-    """{id, name, address, category, code_version} of a venue from the cache (prefetched if it was), or None."""
+def cached_card(venue_id: int) -> Card | None:
+    """A venue's card from the cache (prefetched if it was), or None."""
     value = cache.get_json(card_key(venue_id))
     if not (isinstance(value, list) and len(value) == 4 and isinstance(value[3], int)):
         return None
-    return _card(venue_id, *value)
+    return Card(venue_id, *value)
 
 
-def remember_card(venue: Venue) -> dict:
+def remember_card(venue: Venue) -> Card:
     """Cache the venue's card; returns it."""
     stored = [venue.name, venue.address, venue.category, venue.code_version]
     cache.set_json(card_key(venue.id), stored, CARD_TTL)
-    return _card(venue.id, *stored)
+    return Card(venue.id, *stored)
 
 
 def cached_staff_role(venue_id: int, user_id: int) -> tuple[bool, str | None]:

@@ -37,7 +37,7 @@ def test_health_code_image_url_works_without_a_header_and_dies_with_its_token(cl
     exp = int(parse_qs(urlparse(url).query)["exp"][0])
     assert exp <= datetime.fromisoformat(body["expires_at"]).timestamp()  # never outlives the token it came with
     token = _decode(client.get(url))  # no Authorization header, as <image src> sends
-    assert hc_service.check(token=token)["colour"] == "green"
+    assert hc_service.check(token=token).colour == "green"
     envelope(client.get(f"/api/v1/health-codes/{code.id}/qr.png"), 401, "token_missing")
     envelope(client.get(_altered(url, sig="A" * 22)), 403, "image_url_invalid")
     envelope(client.get(_altered(url, exp=exp + 3600)), 403, "image_url_invalid")

@@ -123,7 +123,7 @@ def _item(token, at, client_id=None):
 
 def _past_token(db, holder, at):
     code = db.session.get(HealthCode, int(holder["code"]["id"]))
-    return hc_service.issue_token(code=code, now=at)["token"]
+    return hc_service.issue_token(code=code, now=at).token
 
 
 def test_offline_batch_accepts_replays_and_conflicts(client, db, place, holder):

@@ -203,7 +203,7 @@ def ref_key(ref: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class Checked:
     """What a checker is shown of a live code (验码, 扫场所码): its current colour, whether that passes, the
     masked holder, the reason, and when it was checked."""
 
@@ -275,14 +275,14 @@ class Card:
         verify_by = None if self.verify_by is None else datetime.fromtimestamp(self.verify_by, timezone.utc)
         may_show(verified=self.verify_by is None, verify_by=verify_by, now=now)
 
-    def verdict(self, now: datetime) -> Verdict | None:
+    def verdict(self, now: datetime) -> Checked | None:
         """What a checker is shown, or None when the name cannot be read (a retired key): the caller then asks
         the database."""
         try:
             holder = personal.masked_blob(self.code_id, self.name_enc)
         except (KeyError, ValueError, InvalidTag):
             return None
-        return Verdict(self.colour, holder, rules.Reason(self.reason), now)
+        return Checked(self.colour, holder, rules.Reason(self.reason), now)
 
 
 def cached_card(key: str) -> Card | None:
@@ -381,7 +381,7 @@ def _token_error(error: str, message: str) -> ValidationFailed:
     return ValidationFailed(error, message, errors={"json": {"token": [message]}})
 
 
-def check(*, token: str) -> Verdict:
+def check(*, token: str) -> Checked:
     """A checkpoint's verdict: the colour from the code's card or the database (not the token's hint) and the
     masked holder."""
     ref = token_ref(token)
@@ -389,7 +389,7 @@ def check(*, token: str) -> Verdict:
     return hit[1] if hit else verdict(code_by_ref(ref)[0])
 
 
-def cached_verdict(ref: str) -> tuple[Card, Verdict] | None:
+def cached_verdict(ref: str) -> tuple[Card, Checked] | None:
     """(card, verdict) from the card cached under the ref (read with the request's prefetch), or None: no
     fresh card."""
     now = utcnow()
@@ -398,9 +398,9 @@ def cached_verdict(ref: str) -> tuple[Card, Verdict] | None:
     return (card, result) if result else None
 
 
-def verdict(code: HealthCode) -> Verdict:
+def verdict(code: HealthCode) -> Checked:
     """What a checker is shown for a live code: current colour, pass, masked holder, reason, time. The code's
     card is cached on the way (the next scan of this code reads no SQL for it)."""
     current = status(code)
     remember(Card.of(code, current))
-    return Verdict(current.colour, current.holder, rules.Reason(current.reason), utcnow())
+    return Checked(current.colour, current.holder, rules.Reason(current.reason), utcnow())

@@ -71,7 +71,7 @@ def verify_keys(caller_id: int, body) -> list[str]:
     return keys
 
 
-def staff_verify(*, user, token: str, venue_id: int | None) -> hc_service.Verdict | View:
+def staff_verify(*, user, token: str, venue_id: int | None) -> hc_service.Checked | View:
     """验码 at a checkpoint; with a venue, the caller must be its staff and the scan is recorded; without one,
     only health officials and inspectors a checkpoint (venue) assigned may check a code.
 
@@ -184,7 +184,7 @@ def checkin_keys(body) -> list[str]:
         ([hc_service.card_key(code_id)] if code_id else [])
 
 
-def _checkin_view(user, venue_code: str, code_id: int) -> tuple[venue_service.Card, hc_service.Verdict, int]:
+def _checkin_view(user, venue_code: str, code_id: int) -> tuple[venue_service.Card, hc_service.Checked, int]:
     """(venue card, verdict, person id) for a check-in: from the cache when both cards are there, else one SELECT
     (which fills them). Raises venue_code_invalid/outdated, health_code_not_found (someone else's code),
     code_revoked, verification_required (an unverified code past its grace)."""

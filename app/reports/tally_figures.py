@@ -88,9 +88,9 @@ def settled(area: str, by: str, first_day: date, last_day: date) -> dict:
                                                                                 t.period <= hi))
     for key, times, *counts in _run(select(t.group_key, sign, *[func.sum(getattr(t, c)) for c in COUNTS])
                                     .where(t.dim == DIMS[by], t.area_code == area, rows).group_by(t.group_key, sign)):
-        row = found.setdefault(_street(key) if by == "street" else key, [0] * len(COUNTS))
-        for i, n in enumerate(counts):
-            row[i] += times * int(n or 0)
+        key = _street(key) if by == "street" else key
+        counts = [times * int(n or 0) for n in counts]
+        found[key] = [a + b for a, b in zip(found[key], counts)] if key in found else counts
     return {key: dict(zip(COUNTS, counts)) for key, counts in found.items()}
 
 
@@ -185,9 +185,7 @@ def _sub_counts(area: str, by: str, first_day: date, last_day: date, buckets: se
                           .group_by(per.c.bucket, per.c.key))
     for statement in statements:
         for bucket, key, *counts in _run(statement):
-            row = found[(bucket, key)]
-            for i, n in enumerate(counts):
-                row[i] += int(n)
+            found[(bucket, key)] = [a + int(b) for a, b in zip(found[(bucket, key)], counts)]
     return found
 
 

@@ -9,7 +9,12 @@ then verified, then once more for the header), and PyJWT checks each segment cha
 each time; on the token route that was a tenth of a request's CPU. The checks after the parse are the library's,
 in its order (token type, freshness, revocation, the caller's lookup), and failures raise the library's own
 exceptions, so its handlers answer with the same envelopes. Refresh tokens go through the library itself
-(`jwt_required(refresh=True)`)."""
+(`jwt_required(refresh=True)`).
+
+A phone sends the same access token for its whole life (a health code refreshes every minute), so each worker
+remembers the tokens it has verified, by their exact text and the key they verified under (VERIFIED_TOKENS at
+most): the same bytes again skip the parse and the HMAC, while the expiry is checked at every request as PyJWT
+checks it, and revocation and the caller's state are read at every request as before."""
 import re
 from datetime import datetime, timezone
 from functools import wraps
@@ -88,9 +93,27 @@ def _bearer() -> str:
     return parts[1]
 
 
+VERIFIED_TOKENS = 4096  # tokens a worker remembers as verified; it forgets them all when full
+
+
 def _verified(token: str) -> tuple[dict, dict]:
     """(header, claims) of a token whose signature, expiry and other registered claims hold, with the claims
-    flask-jwt-extended fills in when they are missing."""
+    flask-jwt-extended fills in when they are missing: remembered from an earlier request while unexpired."""
+    remembered = current_app.extensions.setdefault("verified_tokens", {})
+    key = (config.decode_key, token)
+    found = remembered.get(key)
+    if found is not None and found[1]["exp"] > datetime.now(timezone.utc).timestamp() - config.leeway:
+        return found[0], dict(found[1])
+    header, claims = _parsed(token)
+    if isinstance(claims.get("exp"), int):  # a token without an expiry is never remembered
+        if len(remembered) >= VERIFIED_TOKENS:
+            remembered.clear()
+        remembered[key] = (header, dict(claims))
+    return header, claims
+
+
+def _parsed(token: str) -> tuple[dict, dict]:
+    """_verified's answer from PyJWT itself."""
     try:
         decoded = pyjwt.decode_complete(
             token, config.decode_key, algorithms=config.decode_algorithms, audience=config.decode_audience,

@@ -100,3 +100,28 @@ def test_the_one_parse_check_answers_as_the_library_does(client, db, fresh):
     other = create_access_token(identity=str(user.id), fresh=True)
     assert _answer(*_ours(fresh), bearer(other)) == _answer(*_library(fresh), bearer(other)) \
         == (401, "account_disabled")
+
+
+def test_a_remembered_token_still_expires_and_still_needs_its_key(app, client, db, monkeypatch):
+    user = factories.user(roles=[("resident", "4401")])
+    late = create_access_token(identity=str(user.id), expires_delta=timedelta(seconds=-5))  # within the leeway
+    assert _answer(*_ours(False), bearer(late)) == ("ok", user.id)
+    assert any(token == late for _, token in app.extensions["verified_tokens"])  # remembered
+    monkeypatch.setitem(app.config, "JWT_DECODE_LEEWAY", 0)  # now past its expiry: remembered or not
+    assert _answer(*_ours(False), bearer(late)) == _answer(*_library(False), bearer(late)) == (401, "token_expired")
+    monkeypatch.setitem(app.config, "JWT_DECODE_LEEWAY", 10)
+    good = create_access_token(identity=str(user.id))
+    assert _answer(*_ours(False), bearer(good)) == ("ok", user.id)
+    monkeypatch.setitem(app.config, "JWT_SECRET_KEY", SECRET)  # another key: what was verified under the old one
+    assert _answer(*_ours(False), bearer(good)) == _answer(*_library(False), bearer(good)) == (401, "token_invalid")
+
+
+def test_remembered_tokens_are_bounded(app, db, monkeypatch):
+    from app.auth import access
+
+    monkeypatch.setattr(access, "VERIFIED_TOKENS", 3)
+    app.extensions["verified_tokens"] = {}
+    user = factories.user(roles=[("resident", "4401")])
+    for _ in range(5):
+        assert _answer(*_ours(False), bearer(create_access_token(identity=str(user.id))))[0] == "ok"
+        assert len(app.extensions["verified_tokens"]) <= 3

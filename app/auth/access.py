@@ -6,7 +6,7 @@ create_app.
 An access token is parsed once per request (`_verified`: PyJWT's `decode_complete` with flask-jwt-extended's
 settings). The library's `verify_jwt_in_request` parses it four times (twice unverified for its decode-key callback,
 then verified, then once more for the header), and PyJWT checks each segment character by character in Python
-each time; on the token route that was a tenth of a request's CPU. The checks after the parse are the library's,
+each time, the largest cost of the token route that the app controls. The checks after the parse are the library's,
 in its order (token type, freshness, revocation, the caller's lookup), and failures raise the library's own
 exceptions, so its handlers answer with the same envelopes. Refresh tokens go through the library itself
 (`jwt_required(refresh=True)`).

@@ -34,7 +34,7 @@ from flask_jwt_extended.exceptions import (
 )
 
 from app.auth import principal, tokens
-from app.common.caller import current_user, set_caller
+from app.common.caller import current_user, set_caller, set_claims
 from app.errors import Forbidden, doc_errors, envelope
 
 
@@ -67,10 +67,9 @@ def authenticate(*, fresh: bool = False) -> None:
         raise FreshTokenRequired("Fresh token required", header, claims)
     if _blocklisted(header, claims):
         raise RevokedTokenError(header, claims)
-    user = _load_user(header, claims)
-    if user is None:
+    if _load_user(header, claims) is None:  # which makes the caller current_user
         raise UserLookupError(f"user_lookup returned None for {claims[config.identity_claim_key]}", header, claims)
-    set_caller(user, claims)
+    set_claims(claims)
 
 
 def _bearer() -> str:

@@ -4,9 +4,8 @@ from flask_jwt_extended import get_jwt, jwt_required
 
 from app.auth import schemas, second_factor, service, tokens
 from app.auth.access import require
-from app.common import caller
 from app.common.blueprint import Blueprint
-from app.common.caller import current_user
+from app.common.caller import claims, current_user
 from app.common.limits import shared
 from app.common.masking import mask_phone
 from app.errors import doc_errors
@@ -107,7 +106,7 @@ def refresh():
 @blp.response(200, schemas.LogoutResult)
 def logout():
     """Revoke the access token and every refresh token of this sign-in."""
-    tokens.logout(caller.claims())
+    tokens.logout(claims())
     return {"status": "logged_out"}
 
 

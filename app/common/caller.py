@@ -14,10 +14,12 @@ def _caller():
 current_user = LocalProxy(_caller)
 
 
-def set_caller(user, claims: dict | None = None) -> None:
+def set_caller(user) -> None:
     g.caller = user
-    if claims is not None:
-        g.caller_claims = claims
+
+
+def set_claims(token_claims: dict) -> None:
+    g.caller_claims = token_claims
 
 
 def claims() -> dict:

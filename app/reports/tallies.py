@@ -3,9 +3,8 @@ in the city, its district and its street, once per dimension (its street, its de
 whole area): the counts of its settled outcomes and a coarse bucket of its resolve time (report_tallies). Its
 resolve time in whole minutes counts once, by day, street, department and category (report_resolve_minutes), and
 its sub-bucket by month and coarse bucket, in its street and, per department and per category, in the city and
-its district (report_resolve_subs). So
-an area's figures over a window, grouped any way, read one area's rows for the window's months and its days
-outside whole months, whatever the area's size.
+its district (report_resolve_subs). So an area's figures over a window, grouped any way, read one area's rows
+for the window's months and days, whatever the area's size.
 Every flush that adds, changes or deletes a report takes its old contribution off and puts its new one on, as
 atomic upserts (`n = n + delta`, keys in one order) in the flush's own transaction, so the tallies are exact
 whichever path wrote the report and whatever runs beside it. What depends on the clock (a deadline passing) is
@@ -15,7 +14,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import delete, event, inspect, select, text
+from sqlalchemy import case, delete, event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from app.common import time as clock
@@ -66,6 +65,14 @@ def bucket_width(bucket: int) -> int:
 def sub_of(bucket: int, minutes: int) -> int:
     """The sub-bucket (0 … 15) of a resolve time inside its coarse bucket."""
     return min(len(SUBS) - 1, (minutes - BUCKET_EDGES[bucket]) * len(SUBS) // bucket_width(bucket))
+
+
+def sub_of_row(bucket, minutes, buckets: set[int]):
+    """sub_of as a SQL expression over a bucket and a minutes column, for rows in the given buckets."""
+    starts = case({b: BUCKET_EDGES[b] for b in buckets}, value=bucket)
+    widths = case({b: bucket_width(b) for b in buckets}, value=bucket)
+    raw = (minutes - starts) * len(SUBS) // widths
+    return case((raw > len(SUBS) - 1, len(SUBS) - 1), else_=raw)
 
 
 def sub_range(bucket: int, sub: int) -> tuple[int, int | None]:

@@ -1,10 +1,11 @@
 """The figures of a street or wider area from the tallies: the settled counts summed over the area's tally rows of
-the window's whole months and its other days, what the clock decides (a deadline passing) counted live over the
-open cases filed in it (a partial index keeps them few), and the exact median: the tallies' coarse buckets say which
-bucket holds the middle rank(s) and at what rank inside it. For a street, or the whole area, the sub-bucket counts
-then say which sixteenth of that bucket holds it (a row a month and street), and only that sub-bucket's minutes
-are read, street by street; for a department or a category, the bucket's minutes are read. A group's key is the
-street, department or category; the total adds the groups up (they split the area)."""
+the window's months and days (reads(): a cut month may read as the month less the days outside), what the clock
+decides (a deadline passing) counted live over the open cases filed in it (a partial index keeps them few), and the
+exact median. The tallies' coarse buckets say which bucket holds the middle rank(s) and at what rank inside it; the
+sub-bucket counts of that bucket say which sixteenth holds it, and only that sixteenth's minutes are read, group by
+group. Sub-buckets are kept per street, and per department and category in the city and each district; a street's
+departments and categories read the bucket's minutes (a few hundred). A group's key is the street, department or
+category; the total adds the groups up (they split the area)."""
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
@@ -15,7 +16,6 @@ from app.areas import service as area_service
 from app.common.upsert import is_postgres
 from app.extensions import db
 from app.reports.models import (
-    BUCKET_EDGES,
     BUCKETS,
     DAY,
     DIMS,
@@ -27,7 +27,7 @@ from app.reports.models import (
     ResolveSubs,
     Tally,
 )
-from app.reports.tallies import COUNTS, SUB_LEVELS, bucket_width, sub_range
+from app.reports.tallies import COUNTS, SUB_LEVELS, sub_of_row, sub_range
 
 TOTAL = "total"  # the medians' key of the whole area
 NO_END = 2 ** 31 - 1  # the end of the last sub-bucket, which has none
@@ -122,37 +122,25 @@ def live(area: str, by: str, first: datetime, last: datetime, now: datetime) -> 
             for key, *late in rows}
 
 
+def _locate(counts: list[int], rank: int) -> tuple[int, int]:
+    """(index, rank inside it) of the entry of a histogram's counts that holds a rank."""
+    before = 0
+    for index, n in enumerate(counts):
+        if rank < before + n:
+            return index, rank - before
+        before += n
+    raise LookupError(REBUILD)
+
+
 def _ranks(coarse: list[int]) -> list[tuple[int, int]]:
-    """(bucket, rank inside it) of the middle rank, or of the two middle ranks, of a coarse histogram."""
-    total, found = sum(coarse), []
-    for rank in sorted({(total - 1) // 2, total // 2}):
-        before = 0
-        for bucket, n in enumerate(coarse):
-            if rank < before + n:
-                found.append((bucket, rank - before))
-                break
-            before += n
-    return found
+    """(bucket, rank inside it) of the middle rank, or of the two middle ranks, of a non-empty coarse histogram."""
+    total = sum(coarse)
+    return [_locate(coarse, rank) for rank in sorted({(total - 1) // 2, total // 2})]
 
 
 def _at(minutes: list, rank: int) -> int:
     """The resolve time at a rank of a bucket's [(minutes, n)] in minutes order."""
-    before = 0
-    for value, n in minutes:
-        before += n
-        if rank < before:
-            return value
-    raise LookupError(REBUILD)
-
-
-def _in_subs(counts: list[int], rank: int) -> tuple[int, int]:
-    """(sub-bucket, rank inside it) of a rank inside a coarse bucket, from its sub-bucket counts."""
-    before = 0
-    for sub, n in enumerate(counts):
-        if rank < before + n:
-            return sub, rank - before
-        before += n
-    raise LookupError(REBUILD)
+    return minutes[_locate([n for _, n in minutes], rank)[0]][0]
 
 
 def _sub_counts(area: str, by: str, first_day: date, last_day: date, buckets: set[int]) -> dict:
@@ -160,13 +148,10 @@ def _sub_counts(area: str, by: str, first_day: date, last_day: date, buckets: se
     (by street) or per department or category inside it: months from report_resolve_subs, days from the minutes
     (reads())."""
     s, h = ResolveSubs, ResolveMinutes
-    starts = case({b: BUCKET_EDGES[b] for b in buckets}, value=h.bucket)
-    widths = case({b: bucket_width(b) for b in buckets}, value=h.bucket)
-    raw = (h.minutes - starts) * len(SUBS) // widths
-    sub = case((raw > len(SUBS) - 1, len(SUBS) - 1), else_=raw)
     found: dict = defaultdict(lambda: [0] * len(SUBS))
-    months = [(lo, hi) for _, grain, lo, hi in reads(first_day, last_day) if grain == MONTH]
-    days = [r for r in reads(first_day, last_day) if r[1] == DAY]
+    window = reads(first_day, last_day)
+    months = [(lo, hi) for _, grain, lo, hi in window if grain == MONTH]
+    days = [r for r in window if r[1] == DAY]
     statements = []
     if months:  # whole months count in full: never less some days
         key, area_rows = (s.area_code, area_service.in_subtree(s.area_code, area)) if by == "street" else \
@@ -177,6 +162,7 @@ def _sub_counts(area: str, by: str, first_day: date, last_day: date, buckets: se
     if days:  # the same counts from the minutes: summed per sub-bucket (signed), then a column per sub-bucket
         rows, sign = _signed(days, lambda _, lo, hi: and_(h.day >= lo, h.day <= hi))
         key = _key(h, by).label("key")
+        sub = sub_of_row(h.bucket, h.minutes, buckets)
         per = select(h.bucket, key, sub.label("sub"), func.sum(h.n * sign).label("n")).where(
             h.bucket.in_(buckets), area_service.in_subtree(h.street_code, area), rows) \
             .group_by(h.bucket, key, sub).subquery()
@@ -232,7 +218,7 @@ def _picked_by_subs(area: str, by: str, first_day: date, last_day: date, wanted:
         for bucket, rank in ranks:
             groups = [k for b, k in subs if b == bucket] if key == TOTAL else [key]
             counts = [sum(column) for column in zip(*(subs.get((bucket, k), [0] * len(SUBS)) for k in groups))]
-            sub, inside = _in_subs(counts, rank)
+            sub, inside = _locate(counts, rank)
             first, end = sub_range(bucket, sub)
             located[(key, bucket, rank)] = ([k for k in groups if subs[(bucket, k)][sub]], first, end, inside)
     minutes = _minutes_in(area, by, first_day, last_day, {(k, first, end) for groups, first, end, _ in located.values()
@@ -288,8 +274,6 @@ def _picked_in_database(where, key, wanted: list[tuple]) -> dict:
 
 def medians(area: str, by: str, first_day: date, last_day: date, coarse: dict) -> dict:
     """{key, and TOTAL: median minutes to resolve} from the groups' coarse buckets ({key: counts per bucket})."""
-    h = ResolveMinutes
-    where = _where(h, area, first_day, last_day)
     wanted = {k: _ranks(counts) for k, counts in coarse.items() if any(counts)}
     if not wanted:
         return {}
@@ -298,9 +282,10 @@ def medians(area: str, by: str, first_day: date, last_day: date, coarse: dict) -
         found = _picked_by_subs(area, by, first_day, last_day, wanted)
     else:  # a street's departments or categories: a few hundred minutes a bucket
         found = _picked_by_subs(area, "street", first_day, last_day, {TOTAL: wanted[TOTAL]})
-        pick = _picked_in_database if is_postgres() else _picked_here
-        found.update({(k, b, r): minutes for (b, k, r), minutes in pick(where, _key(h, by), [
-            (b, k, r) for k, ranks in wanted.items() if k != TOTAL for b, r in ranks]).items()})
+        pick, h = _picked_in_database if is_postgres() else _picked_here, ResolveMinutes
+        picked = pick(_where(h, area, first_day, last_day), _key(h, by),
+                      [(b, k, r) for k, ranks in wanted.items() if k != TOTAL for b, r in ranks])
+        found.update({(k, b, r): minutes for (b, k, r), minutes in picked.items()})
     return {k: sum(found[(k, b, r)] for b, r in ranks) / len(ranks) for k, ranks in wanted.items()}
 
 
